@@ -1,0 +1,5 @@
+"""Allow ``python -m lsmap``."""
+
+from lsmap.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Configuration read from the environment, with defaults that run on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Geometry is stored in geographic JGD2011-compatible WGS84 longitude/latitude.
+STORAGE_SRID = 4326
+#: Metric work (distances, areas) happens in a JGD2011 plane-rectangular zone.
+DEFAULT_METRIC_EPSG = 6677  # zone IX: Kanagawa, Tokyo
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of one lsmap process."""
+
+    database_url: str
+    metric_epsg: int
+    sample_mode: bool
+    session_minutes: int
+    basemap: str  # "gsi" or "none"
+
+
+def default_sqlite_url() -> str:
+    """The embedded default: a SQLite file under ``LSMAP_DATA_DIR`` (``./var``)."""
+    data_dir = Path(os.environ.get("LSMAP_DATA_DIR", "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / 'lsmap.sqlite'}"
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment each time (cheap, and never stale in tests)."""
+    return Settings(
+        database_url=os.environ.get("LSMAP_DATABASE_URL") or default_sqlite_url(),
+        metric_epsg=int(os.environ.get("LSMAP_METRIC_EPSG", DEFAULT_METRIC_EPSG)),
+        sample_mode=os.environ.get("LSMAP_SAMPLE_MODE", "1") not in ("0", "false", "no"),
+        session_minutes=int(os.environ.get("LSMAP_SESSION_MINUTES", "30")),
+        basemap=os.environ.get("LSMAP_BASEMAP", "gsi"),
+    )

@@ -1,0 +1,111 @@
+"""Controlled vocabularies: the code stored in the database and its Japanese label."""
+
+from __future__ import annotations
+
+#: 地区の階層: level code -> (label, depth)
+DISTRICT_LEVELS: dict[str, str] = {
+    "municipality": "市町村",
+    "district": "地区",
+    "neighbourhood": "町内・町丁目",
+}
+LEVEL_DEPTH: dict[str, int] = {"municipality": 0, "district": 1, "neighbourhood": 2}
+
+HOUSEHOLD_TYPES: dict[str, str] = {
+    "elderly_alone": "一人暮らし高齢者",
+    "elderly_couple": "高齢者夫婦",
+    "disability": "障害",
+    "withdrawn": "ひきこもり",
+    "child_carer": "子育て・ヤングケアラー",
+    "poverty": "生活困窮",
+    "foreign": "外国籍",
+    "other": "その他",
+}
+
+CONSENT_STATUSES: dict[str, str] = {
+    "consented": "同意",
+    "refused": "不同意",
+    "unanswered": "未回答",
+    "withdrawn": "撤回",
+}
+
+WATCHER_ROLES: dict[str, str] = {
+    "commissioner": "民生委員・児童委員",
+    "welfare_volunteer": "福祉推進員",
+    "neighbour": "近隣住民",
+    "ward_head": "区長・自治会長",
+    "elderly_counsellor": "老人家庭相談員",
+    "other": "その他",
+}
+
+INVOLVEMENTS: dict[str, str] = {
+    "greeting": "声かけ",
+    "safety_check": "安否確認",
+    "visit": "訪問",
+    "phone": "電話",
+    "garbage": "ゴミ出し",
+    "shopping": "買い物",
+    "meal_delivery": "配食",
+    "other": "その他",
+}
+
+#: frequency code -> (label, expected days between contacts; None = as needed)
+FREQUENCIES: dict[str, tuple[str, int | None]] = {
+    "daily": ("毎日", 1),
+    "twice_weekly": ("週2回", 4),
+    "weekly": ("週1回", 7),
+    "biweekly": ("隔週", 14),
+    "monthly": ("月1回", 31),
+    "as_needed": ("随時", None),
+}
+
+CONTACT_METHODS: dict[str, str] = {
+    "visit": "訪問",
+    "phone": "電話",
+    "greeting": "声かけ",
+    "other": "その他",
+}
+
+WARNING_SIGNS: dict[str, str] = {
+    "lifeline_stopped": "水道・電気・ガス・電話が止められている",
+    "mail_piling": "新聞や郵便がたまっている",
+    "no_light": "夜に電気がつかない",
+    "shutters_closed": "雨戸が閉まったまま",
+    "not_seen": "2〜3日姿を見ない",
+    "thin_dirty": "やせた・服が汚れている",
+    "wandering": "徘徊",
+    "shouting": "怒声",
+    "strangers": "不審な出入り",
+}
+#: Signs that make a household urgent until a visit closes it.
+URGENT_SIGNS: frozenset[str] = frozenset({"lifeline_stopped", "not_seen"})
+
+RESOURCE_KINDS: dict[str, str] = {
+    "facility": "参加法人施設（CSW）",
+    "salon": "サロン・居場所",
+    "food_bank": "フードバンク",
+    "support_centre": "地域包括支援センター",
+    "other": "その他の資源",
+}
+
+EMERGENCY_RELATIONS: dict[str, str] = {
+    "family": "家族",
+    "care_manager": "ケアマネジャー",
+    "support_centre": "地域包括支援センター",
+    "doctor": "かかりつけ医",
+    "other": "その他",
+}
+
+ROLES: dict[str, str] = {
+    "admin": "管理者",
+    "staff": "地区担当職員",
+    "meeting": "福祉連絡会",
+    "planner": "計画担当",
+}
+
+
+def label(vocab: dict[str, str] | dict[str, tuple[str, int | None]], code: str | None) -> str:
+    """Japanese label of ``code`` in ``vocab``; unknown codes are shown as they are."""
+    if code is None:
+        return ""
+    value = vocab.get(code, code)
+    return value[0] if isinstance(value, tuple) else value
