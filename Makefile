@@ -1,0 +1,40 @@
+# lsmap: one command to run the app on sample data, one to run the tests.
+#   make run    install into .venv, create the SQLite database, load the sample town, serve :8501
+#   make test   install system packages if missing, then the whole suite on SQLite and on PostGIS
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+
+.PHONY: install run test test-sqlite test-postgis system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/lsmap db upgrade
+	$(VENV)/bin/lsmap sample load
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test: system-deps $(STAMP)
+	LSMAP_TEST_BACKEND=sqlite $(PY) -m pytest
+	LSMAP_TEST_BACKEND=postgresql $(PY) -m pytest
+
+test-sqlite: $(STAMP)
+	LSMAP_TEST_BACKEND=sqlite $(PY) -m pytest
+
+test-postgis: $(STAMP)
+	LSMAP_TEST_BACKEND=postgresql $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

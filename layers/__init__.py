@@ -1,0 +1,24 @@
+"""Map layers: one declarative file each. Adding a layer means adding a file here."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from lsmap.layerspec import LayerSpec
+
+
+def all_layers() -> list[LayerSpec]:
+    """Every layer defined in this package, in drawing order."""
+    specs = []
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        spec = getattr(module, "LAYER", None)
+        if isinstance(spec, LayerSpec):
+            specs.append(spec)
+    return sorted(specs, key=lambda spec: spec.order)
+
+
+def layers_for(role: str) -> list[LayerSpec]:
+    """The layers a role may have drawn at all."""
+    return [spec for spec in all_layers() if role in spec.roles]

@@ -1,0 +1,39 @@
+"""The declarative description of a map layer; one instance per file in ``layers/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lsmap.access import Actor
+
+#: A popup row: (Japanese label, function of the point giving the text or None to omit).
+PopupRow = tuple[str, Callable[[Any], object]]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What a map layer shows, to whom, and how it looks.
+
+    ``fetch`` must be a function of :mod:`lsmap.access` so that the actor's scope and field
+    projection apply; the map builder never queries the database itself.
+    """
+
+    key: str
+    title: str
+    order: int
+    roles: frozenset[str]
+    fetch: Callable[[Session, Actor, int | None], Sequence[Any]]
+    color: str
+    fill_color: str
+    radius: int
+    personal: bool
+    tooltip: Callable[[Any], object]
+    popup_rows: tuple[PopupRow, ...]
+    record_link: Callable[[Any], str | None] | None = None
+    #: Per-point style overrides (e.g. a thick red ring for households with no watcher).
+    point_style: Callable[[Any], dict[str, Any]] | None = None
+    legend_notes: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)

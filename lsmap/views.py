@@ -1,0 +1,134 @@
+"""What the access module hands out: plain, already-projected records (no ORM objects).
+
+A field the actor may not see is simply absent (``None`` or empty), never filled in later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class DistrictInfo:
+    """A district as a chooser and a map outline need it (public data)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """A resident with only the fields the actor may see."""
+
+    id: int
+    name: str | None = None
+    furigana: str | None = None
+    birth_year: int | None = None
+    phone: str | None = None
+    concern_tags: tuple[str, ...] = ()
+    concerns: str | None = None
+    consent_status: str | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdPoint:
+    """One household of concern on the map."""
+
+    id: int
+    number: int
+    lon: float
+    lat: float
+    approximate: bool
+    watcher_count: int
+    district_name: str
+    household_type: str | None = None
+    address: str | None = None
+    residents: tuple[ResidentView, ...] = ()
+    hidden_residents: int = 0
+
+
+@dataclass(frozen=True)
+class WatcherPoint:
+    """A watcher on the map, with the number of households they watch (their load)."""
+
+    id: int
+    lon: float
+    lat: float
+    name: str
+    role: str
+    load: int
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourcePoint:
+    """A resource on the map: facility with CSWs, salon, food bank, support centre ..."""
+
+    id: int
+    kind: str
+    lon: float
+    lat: float
+    name: str
+    address: str
+    phone: str
+    schedule: str
+    csw_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WatcherInvolvement:
+    """One line of the record's 見守り者 section: who, and how they are involved."""
+
+    watcher_id: int
+    name: str
+    role: str
+    involvements: tuple[tuple[str, str], ...]  # (involvement, frequency)
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """One contact-log entry."""
+
+    id: int
+    contacted_on: date
+    method: str
+    observation: str
+    signs: tuple[str, ...]
+    watcher_name: str | None
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class EmergencyContactView:
+    """One line of the 緊急連絡カード."""
+
+    id: int
+    name: str
+    relation: str
+    phone: str
+    note: str
+
+
+@dataclass(frozen=True)
+class WatchRecord:
+    """The 見守りネットワーク記録 of one household, projected for one actor."""
+
+    household_id: int
+    district_name: str
+    household_type: str | None
+    address: str | None
+    note: str | None
+    approximate: bool
+    closed_on: date | None
+    residents: tuple[ResidentView, ...]
+    hidden_residents: int
+    watchers: tuple[WatcherInvolvement, ...]
+    contacts: tuple[ContactView, ...]
+    emergency_contacts: tuple[EmergencyContactView, ...]
+    details_withheld: bool = False
+    extra: dict[str, str] = field(default_factory=dict)

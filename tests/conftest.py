@@ -1,0 +1,117 @@
+"""Fixtures that run every test against the backend chosen by ``LSMAP_TEST_BACKEND``.
+
+``LSMAP_TEST_BACKEND=sqlite`` (default) uses a temporary SQLite file per database;
+``LSMAP_TEST_BACKEND=postgresql`` creates a fresh PostGIS database per fixture on the
+server at ``LSMAP_TEST_POSTGRES_URL`` and fails (never skips) when it cannot connect.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from lsmap import db
+
+BACKEND = os.environ.get("LSMAP_TEST_BACKEND", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LSMAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+#: The sample town is generated relative to this day in tests, so counts are stable.
+SAMPLE_TODAY = date(2026, 11, 1)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"lsmap test backend: {BACKEND}"
+
+
+def _create_postgres_database() -> str:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"lsmap_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    db.get_engine(url).dispose()
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        )
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Returns a function that creates a new, empty database and gives its URL."""
+    created: list[str] = []
+
+    def create() -> str:
+        if BACKEND == "postgresql":
+            url = _create_postgres_database()
+        elif BACKEND == "sqlite":
+            path: Path = tmp_path_factory.mktemp("db") / "lsmap.sqlite"
+            url = f"sqlite:///{path}"
+        else:  # pragma: no cover - configuration error
+            raise pytest.UsageError(f"unknown LSMAP_TEST_BACKEND {BACKEND!r}")
+        created.append(url)
+        return url
+
+    yield create
+    for url in created:
+        if BACKEND == "postgresql":
+            _drop_postgres_database(url)
+        else:
+            db.get_engine(url).dispose()
+
+
+@pytest.fixture
+def empty_url(database_factory: Callable[[], str]) -> str:
+    """URL of a fresh database with no schema."""
+    return database_factory()
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Engine:
+    """A fresh database at the newest schema, with no data."""
+    engine = db.get_engine(empty_url)
+    db.upgrade(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def sample_url(database_factory: Callable[[], str]) -> str:
+    """URL of a database holding the sample town; shared by tests, which must not write."""
+    from lsmap.sample import load_sample
+
+    url = database_factory()
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    load_sample(engine, today=SAMPLE_TODAY)
+    return url
+
+
+@pytest.fixture
+def sample_engine(sample_url: str) -> Engine:
+    """Engine of the shared, read-only sample town."""
+    return db.get_engine(sample_url)
+
+
+@pytest.fixture
+def writable_sample_engine(database_factory: Callable[[], str]) -> Engine:
+    """A private copy of the sample town that the test may change."""
+    from lsmap.sample import load_sample
+
+    engine = db.get_engine(database_factory())
+    db.upgrade(engine)
+    load_sample(engine, today=SAMPLE_TODAY)
+    return engine
