@@ -115,7 +115,7 @@ def _marker_style(spec: LayerSpec, point: Any) -> dict[str, Any]:
         "weight": 1.5,
         "fillColor": spec.fill_color,
         "fillOpacity": 0.85,
-        "className": f"lsmap-{spec.key}",
+        "className": f"lsmap-{spec.key} lsmap-id-{point.id}",
     }
     if spec.point_style is not None:
         extra = spec.point_style(point)
@@ -138,8 +138,10 @@ def popup_html(spec: LayerSpec, point: Any) -> str:
     body = f'<table class="lsmap-popup">{"".join(rows)}</table>'
     if spec.record_link is not None and (href := spec.record_link(point)):
         body += (
-            f'<p><a class="lsmap-record-link" href="/{html_text(href)}" target="_top">'
-            "見守り記録を開く</a></p>"
+            # Streamlit sandboxes the map's iframe without top navigation but lets popups
+            # escape: the record opens in a new tab (signed in by the session cookie).
+            f'<p><a class="lsmap-record-link" href="/{html_text(href)}" target="_blank" '
+            'rel="noopener">見守り記録を開く（新しいタブ）</a></p>'
         )
     return f'<div class="lsmap-popup-{html_text(spec.key)}">{body}</div>'
 
@@ -243,7 +245,15 @@ def build_map(
     Every point comes from the layer's access-module query; rendering personal layers is
     audited with the ids shown.
     """
-    fmap = OfflineMap(location=[35.45, 139.4], zoom_start=14, tiles=None, height=height, control_scale=True)
+    fmap = OfflineMap(
+        location=[35.45, 139.4],
+        zoom_start=14,
+        tiles=None,
+        height=height,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     if basemap == "gsi":
         folium.TileLayer(GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18).add_to(fmap)
     folium.TileLayer(

@@ -14,10 +14,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from lsmap import db
+from lsmap.access import Actor, load_actor
+from lsmap.models import District, User
 
 BACKEND = os.environ.get("LSMAP_TEST_BACKEND", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -115,3 +118,39 @@ def writable_sample_engine(database_factory: Callable[[], str]) -> Engine:
     db.upgrade(engine)
     load_sample(engine, today=SAMPLE_TODAY)
     return engine
+
+
+@pytest.fixture
+def sample_session(sample_engine: Engine) -> Iterator[Session]:
+    """A session on the shared sample town whose writes (e.g. audit rows) are rolled back."""
+    with Session(sample_engine) as session:
+        yield session
+        session.rollback()
+
+
+def actor_for(session: Session, username: str) -> Actor:
+    """The actor of a demo user, read as the app reads it."""
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    assert user_id is not None, username
+    actor = load_actor(session, user_id)
+    assert actor is not None
+    return actor
+
+
+def district_id(session: Session, code: str) -> int:
+    """Id of the district with ``code``."""
+    found = session.scalar(select(District.id).where(District.code == code))
+    assert found is not None, code
+    return found
+
+
+@pytest.fixture(scope="module")
+def app_url(database_factory: Callable[[], str]) -> str:
+    """A sample town for tests that run the app (which writes sessions and audit rows)."""
+    from lsmap.sample import load_sample
+
+    url = database_factory()
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    load_sample(engine, today=SAMPLE_TODAY)
+    return url

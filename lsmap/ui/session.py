@@ -25,9 +25,15 @@ def _set_cookie(token: str, max_age: int) -> None:
     )
 
 
+def _cookie() -> str:
+    """The session cookie sent with this page load ("" when absent, e.g. in AppTest)."""
+    value = st.context.cookies.get(COOKIE, "")
+    return value if isinstance(value, str) else ""
+
+
 def current_actor() -> Actor | None:
     """The signed-in actor for this page load, or None (then only the login page is shown)."""
-    token = st.session_state.get("token") or st.context.cookies.get(COOKIE, "")
+    token = st.session_state.get("token") or _cookie()
     if not token:
         return None
     settings = get_settings()
@@ -36,12 +42,12 @@ def current_actor() -> Actor | None:
         actor = load_actor(session, user_id) if user_id is not None else None
     if actor is None:
         st.session_state.pop("token", None)
-        if st.context.cookies.get(COOKIE):
+        if _cookie():
             _set_cookie("", 0)
             st.session_state["expired"] = True
         return None
     st.session_state["token"] = token
-    if st.context.cookies.get(COOKIE) != token:
+    if _cookie() != token:
         _set_cookie(token, COOKIE_MAX_AGE)
     return actor
 
@@ -62,7 +68,7 @@ def sign_in(username: str, password: str) -> str | None:
 
 def sign_out(actor: Actor) -> None:
     """End the session on the server and in the browser."""
-    token = st.session_state.pop("token", "") or st.context.cookies.get(COOKIE, "")
+    token = st.session_state.pop("token", "") or _cookie()
     with db.transaction(db.get_engine()) as session:
         accounts.end_session(session, token)
         audit.log(session, actor, "logout", "user", [actor.user_id])

@@ -1,0 +1,1 @@
+"""A fictional sample town (さくら台市) for demonstrations and tests."""

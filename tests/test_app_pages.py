@@ -1,0 +1,78 @@
+"""Smoke tests of every page through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from lsmap import access, db
+from lsmap.accounts import DEMO_PASSWORD
+from conftest import actor_for
+
+
+@pytest.fixture
+def app(app_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("LSMAP_DATABASE_URL", app_url)
+    monkeypatch.setenv("LSMAP_BASEMAP", "none")
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    return at
+
+
+def _login(at: AppTest, username: str, password: str = DEMO_PASSWORD) -> AppTest:
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.subheader] + [e.value for e in at.title]
+    parts += [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_visitor_sees_only_the_login_page(app: AppTest) -> None:
+    assert not app.exception
+    assert "lsmap 支え合い福祉マップ" in _texts(app)
+    assert [t.label for t in app.text_input] == ["ユーザー名", "パスワード"]
+    assert "地図 —" not in _texts(app)
+
+
+def test_wrong_password_is_refused_in_japanese(app: AppTest) -> None:
+    _login(app, "staff_east", "wrong-password")
+    assert "ユーザー名またはパスワードが違います" in [e.value for e in app.error]
+    assert "地図 —" not in _texts(app)
+
+
+def test_staff_login_opens_the_map_of_their_district(app: AppTest) -> None:
+    _login(app, "staff_east")
+    assert not app.exception, app.exception
+    assert "地図 — 東地区" in _texts(app)
+    assert app.sidebar.selectbox[0].label == "表示する地区"
+    assert any("東地区" in str(o) for o in app.sidebar.selectbox[0].options)
+    assert not any("西地区" in str(o) for o in app.sidebar.selectbox[0].options)
+
+
+def test_planner_map_page_has_no_record_picker(app: AppTest) -> None:
+    _login(app, "planner")
+    assert not app.exception
+    assert "計画担当の方には個人の点は表示されません" in _texts(app)
+    assert all(s.label != "世帯の見守り記録を開く" for s in app.sidebar.selectbox)
+
+
+def test_record_page_shows_the_watch_record(app: AppTest, app_url: str) -> None:
+    with Session(db.get_engine(app_url)) as session:
+        staff = actor_for(session, "staff_east")
+        point = access.household_points(session, staff, None)[0]
+        session.rollback()
+    _login(app, "staff_east")
+    picker = next(s for s in app.sidebar.selectbox if s.label == "世帯の見守り記録を開く")
+    picker.select(point.id).run()
+    next(b for b in app.sidebar.button if b.label == "記録を開く").click().run()
+    assert not app.exception, app.exception
+    text = _texts(app)
+    assert f"見守りネットワーク記録 — 世帯番号 {point.id}" in text
+    residents = app.dataframe[0].value
+    assert list(residents["氏名"]) == [r.name for r in point.residents]

@@ -1,0 +1,119 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against the running app."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
+from conftest import actor_for
+from helpers import XSS
+from lsmap import access, db
+from lsmap.accounts import DEMO_PASSWORD
+from lsmap.models import Resident
+
+pytestmark = pytest.mark.browser
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+FIVE_LAYER_CLASSES = ["households", "watchers", "facility", "salon", "food_bank"]
+
+
+@pytest.fixture(scope="module")
+def base_url(app_url: str) -> Iterator[str]:
+    require_chromium()
+    with running_app(app_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, base_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def login(page, base_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base_url)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.get_by_text(re.compile("地図 — ")).wait_for()
+
+
+def test_map_shows_five_layers_and_popup_link_opens_record(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    login(page, base_url, "staff_east")
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.lsmap-households").first.wait_for()
+    for key in FIVE_LAYER_CLASSES:
+        assert frame.locator(f"path.lsmap-{key}").count() > 0, key
+    assert frame.get_by_text("凡例").count() == 1
+
+    marker = frame.locator("path.lsmap-households").first
+    household_id = int(re.search(r"lsmap-id-(\d+)", marker.get_attribute("class")).group(1))
+    marker.dispatch_event("click")
+    link = frame.locator("a.lsmap-record-link")
+    link.wait_for()
+    assert link.get_attribute("href") == f"/record?household={household_id}"
+    with page.context.expect_page() as opened:
+        link.click()
+    record = opened.value
+    record.wait_for_url(re.compile(rf"/record\?household={household_id}$"))
+    record.get_by_text(f"見守りネットワーク記録 — 世帯番号 {household_id}").wait_for()
+    record.get_by_text("見守り者と関わり方").wait_for()
+    assert record.get_by_label("ユーザー名").count() == 0  # signed in by the session cookie
+    assert page.get_by_text("地図 — 東地区").count() == 1  # and the map stays open
+
+
+def test_resident_name_with_html_renders_as_text(page, base_url: str, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.get_engine(app_url)) as session:
+        staff = actor_for(session, "staff_east")
+        household = access.household_points(session, staff, None)[0]
+        resident = session.scalars(select(Resident).where(Resident.household_id == household.id)).first()
+        resident.name = XSS
+        session.commit()
+    login(page, base_url, "staff_east")
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(f"path.lsmap-id-{household.id}.lsmap-households").dispatch_event("click")
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS in popup.inner_text()
+    assert popup.locator("img").count() == 0
+
+    page.goto(f"{base_url}/record?household={household.id}")
+    page.get_by_text("見守りネットワーク記録").first.wait_for()
+    page.get_by_text("気がかりな人").wait_for()
+    page.wait_for_timeout(1500)
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.dialogs == []
+
+
+def test_record_outside_the_district_is_refused(page, base_url: str, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.get_engine(app_url)) as session:
+        west = access.household_points(session, actor_for(session, "staff_west"), None)[0].id
+        session.rollback()
+    login(page, base_url, "staff_east")
+    page.goto(f"{base_url}/record?household={west}")
+    page.get_by_text("この記録は見つからないか、見る権限がありません").wait_for()
+
+
+def test_visitor_gets_only_the_login_page(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/record?household=1")
+    page.get_by_label("パスワード").wait_for()
+    assert page.get_by_text("見守りネットワーク記録").count() == 0
