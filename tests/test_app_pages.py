@@ -76,3 +76,18 @@ def test_record_page_shows_the_watch_record(app: AppTest, app_url: str) -> None:
     assert f"見守りネットワーク記録 — 世帯番号 {point.id}" in text
     residents = app.dataframe[0].value
     assert list(residents["氏名"]) == [r.name for r in point.residents]
+
+
+def test_meeting_record_has_no_watcher_phone_column(app: AppTest, app_url: str) -> None:
+    with Session(db.get_engine(app_url)) as session:
+        meeting = actor_for(session, "meeting_east")
+        point = next(p for p in access.household_points(session, meeting, None)
+                     if p.residents and p.watcher_count)
+        session.rollback()
+    _login(app, "meeting_east")
+    picker = next(s for s in app.sidebar.selectbox if s.label == "世帯の見守り記録を開く")
+    picker.select(point.id).run()
+    next(b for b in app.sidebar.button if b.label == "記録を開く").click().run()
+    assert not app.exception, app.exception
+    watchers = app.dataframe[1].value
+    assert list(watchers.columns) == ["氏名", "役割", "関わり方"]

@@ -66,7 +66,7 @@ def render() -> None:
         key=f"district-map-{district_id}",
     )
     if actor.role == "planner":
-        st.info("計画担当の方には個人の点は表示されません。地区ごとの集計は「カバー状況」で確認できます。")
+        st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
         with st.sidebar:
             st.divider()

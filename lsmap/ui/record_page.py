@@ -96,24 +96,22 @@ def show_record(record: WatchRecord) -> None:
 
     st.markdown("#### 見守り者と関わり方")
     if record.watchers:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "氏名": [w.name for w in record.watchers],
-                    "役割": [label(WATCHER_ROLES, w.role) for w in record.watchers],
-                    "関わり方": [
-                        "、".join(
-                            f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
-                            for inv, freq in w.involvements
-                        )
-                        for w in record.watchers
-                    ],
-                    "電話": [w.phone for w in record.watchers],
-                }
-            ),
-            hide_index=True,
-            use_container_width=True,
+        watchers = pd.DataFrame(
+            {
+                "氏名": [w.name for w in record.watchers],
+                "役割": [label(WATCHER_ROLES, w.role) for w in record.watchers],
+                "関わり方": [
+                    "、".join(
+                        f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
+                        for inv, freq in w.involvements
+                    )
+                    for w in record.watchers
+                ],
+            }
         )
+        if any(w.phone is not None for w in record.watchers):  # hidden from meeting viewers
+            watchers["電話"] = [w.phone or "" for w in record.watchers]
+        st.dataframe(watchers, hide_index=True, use_container_width=True)
     else:
         st.error("この世帯には見守り者がいません。")
 
