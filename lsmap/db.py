@@ -27,10 +27,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: from settings). Holds no personal data."""
-    url = url or get_settings().database_url
+    return _engine_for(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=16)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
