@@ -1,0 +1,97 @@
+"""Smoke tests of the coverage page and the gap list through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from conftest import actor_for
+from lsmap import access, db
+from lsmap.access import Actor
+
+
+def _script() -> None:
+    import streamlit as st
+
+    from lsmap.ui import context, coverage_page, gaps_page
+
+    actor = st.session_state["_test_actor"]
+    context.set_actor(actor)
+    if st.session_state["_test_page"] == "roles":
+        # Pages are built inside a script run (importing lsmap.ui.pages outside one breaks
+        # later AppTests), so the role check runs here too.
+        from lsmap.ui.pages import pages_for
+
+        st.text("|".join(page.url_path for page in pages_for(actor)))
+        return
+    {"coverage": coverage_page, "gaps": gaps_page}[st.session_state["_test_page"]].render()
+
+
+def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("LSMAP_DATABASE_URL", url)
+    monkeypatch.setenv("LSMAP_BASEMAP", "none")
+    at = AppTest.from_function(_script, default_timeout=120)
+    at.session_state["_test_actor"] = actor
+    at.session_state["_test_page"] = page
+    return at.run()
+
+
+def _actor(url: str, username: str) -> tuple[Actor, set[str]]:
+    """The actor and every resident name of the town (to prove none is shown)."""
+    with Session(db.get_engine(url)) as session:
+        actor = actor_for(session, username)
+        admin = actor_for(session, "admin")
+        names = {r.name for p in access.household_points(session, admin, None) for r in p.residents if r.name}
+        session.rollback()
+    return actor, names
+
+
+def _cells(at: AppTest) -> list[str]:
+    return [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
+
+
+def test_pages_by_role(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {}
+    for username in ("admin", "staff_east", "meeting_east", "planner"):
+        at = _open("roles", _actor(app_url, username)[0], app_url, monkeypatch)
+        pages[username] = at.text[0].value.split("|")
+    assert all("coverage" in p for p in pages.values())
+    assert "gaps" in pages["staff_east"] and "gaps" in pages["meeting_east"] and "gaps" not in pages["planner"]
+
+
+def test_planner_sees_aggregates_only_with_small_counts_hidden(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    planner, names = _actor(app_url, "planner")
+    at = _open("coverage", planner, app_url, monkeypatch)
+    assert not at.exception, at.exception
+    assert "カバー状況（地区別の集計）" in [s.value for s in at.subheader]
+    table = at.dataframe[-1].value
+    assert len(table) == 20 and "見守り者なし" in table.columns  # the 20 町内
+    cells = _cells(at)
+    assert "<5" in cells
+    assert not names & set(cells)
+    assert not any(name in md.value for md in at.markdown for name in names)
+    assert not any(str(v) in {"1", "2", "3", "4"} for v in table["見守り者なし"])
+
+
+def test_planner_can_change_the_level(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    planner, _ = _actor(app_url, "planner")
+    at = _open("coverage", planner, app_url, monkeypatch)
+    at.sidebar.selectbox[0].select("district").run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[-1].value["地区名"]) == ["東地区", "西地区", "北地区"]
+
+
+def test_gap_list_for_a_meeting_links_to_records(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    meeting, _ = _actor(app_url, "meeting_east")
+    at = _open("gaps", meeting, app_url, monkeypatch)
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert len(table) > 0
+    assert all(link.startswith("/record?household=") for link in table["記録"])
+    with Session(db.get_engine(app_url)) as session:
+        visible = {p.number: p for p in access.household_points(session, meeting, None)}
+        session.rollback()
+    for number, names in zip(table["No."], table["氏名"], strict=True):
+        projected = "・".join(r.name for r in visible[number].residents if r.name)
+        assert names == (projected or "（同意なし・非表示）")
