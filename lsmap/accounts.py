@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lsmap.models import District, LoginSession, User, utcnow
@@ -165,3 +165,37 @@ def resume_session(session: Session, token: str, timeout_minutes: int) -> int | 
 def end_session(session: Session, token: str) -> None:
     """Forget a login session (logout)."""
     session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling also ends its open sessions."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"ユーザー「{username}」は存在しません")
+    user.active = active
+    if not active:
+        session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return user
+
+
+def assign_districts(session: Session, username: str, district_codes: list[str]) -> User:
+    """Replace the account's assigned districts (effective on the user's next page load)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"ユーザー「{username}」は存在しません")
+    user.districts = _districts_by_code(session, district_codes)
+    return user
+
+
+def user_for_identity(session: Session, email: str | None) -> User:
+    """The active lsmap user for an identity verified by the OIDC provider.
+
+    The identity only says who the person is; the role and districts always come from
+    lsmap's own tables. The lsmap user name must equal the e-mail address (case-insensitive).
+    """
+    if not email:
+        raise AccountError("ログインしたアカウントにメールアドレスがありません")
+    user = session.scalar(select(User).where(func.lower(User.username) == email.strip().lower()))
+    if user is None or not user.active:
+        raise AccountError(f"{email} は lsmap に登録されていないか、無効になっています。管理者に連絡してください")
+    return user

@@ -35,3 +35,50 @@ def log(
             detail=detail,
         )
     )
+
+
+AUDIT_COLUMNS: tuple[str, ...] = ("id", "at", "username", "role", "action", "entity", "entity_ids", "detail")
+
+#: Japanese labels of the audited actions (the admin page shows these).
+ACTION_LABELS: dict[str, str] = {
+    "login": "ログイン",
+    "logout": "ログアウト",
+    "view_record": "記録の閲覧",
+    "map_render": "地図の表示",
+    "search": "検索",
+    "name_list": "名簿の表示",
+    "export": "エクスポート",
+    "print": "印刷",
+    "create": "作成",
+    "update": "更新",
+    "delete": "削除",
+    "restore": "復元",
+    "audit_export": "監査ログの出力",
+    "sample_load": "サンプル読込",
+}
+
+
+def entries_csv(entries: list[AuditEntry]) -> str:
+    """Audit entries as CSV text (cells that look like formulas are neutralised)."""
+    import csv
+    import io
+    import json
+
+    from lsmap.escape import spreadsheet_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for entry in entries:
+        row = [
+            entry.id,
+            entry.at.isoformat(),
+            entry.username,
+            entry.role,
+            entry.action,
+            entry.entity,
+            " ".join(str(i) for i in entry.entity_ids or []),
+            json.dumps(entry.detail or {}, ensure_ascii=False, sort_keys=True),
+        ]
+        writer.writerow([spreadsheet_cell(value) for value in row])
+    return buffer.getvalue()

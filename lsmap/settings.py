@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 #: Geometry is stored in geographic JGD2011-compatible WGS84 longitude/latitude.
 STORAGE_SRID = 4326
 #: Metric work (distances, areas) happens in a JGD2011 plane-rectangular zone.
 DEFAULT_METRIC_EPSG = 6677  # zone IX: Kanagawa, Tokyo
+#: Times are stored in UTC and shown (and typed) in Japan time.
+LOCAL_TZ = ZoneInfo("Asia/Tokyo")
+
+
+def local_time(moment: datetime) -> datetime:
+    """``moment`` (UTC, possibly naive as SQLite returns it) in Japan time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LOCAL_TZ)
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,7 @@ class Settings:
     sample_mode: bool
     session_minutes: int
     basemap: str  # "gsi" or "none"
+    auth: str  # "local" (lsmap passwords) or "oidc" (Streamlit's st.login)
 
 
 def default_sqlite_url() -> str:
@@ -38,4 +50,5 @@ def get_settings() -> Settings:
         sample_mode=os.environ.get("LSMAP_SAMPLE_MODE", "1") not in ("0", "false", "no"),
         session_minutes=int(os.environ.get("LSMAP_SESSION_MINUTES", "30")),
         basemap=os.environ.get("LSMAP_BASEMAP", "gsi"),
+        auth=os.environ.get("LSMAP_AUTH", "local"),
     )

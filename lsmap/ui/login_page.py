@@ -6,7 +6,7 @@ import streamlit as st
 
 from lsmap.accounts import DEMO_PASSWORD, DEMO_USERS
 from lsmap.settings import get_settings
-from lsmap.ui.session import sign_in
+from lsmap.ui.session import oidc_signed_in, sign_in, sign_in_with_identity
 from lsmap.vocab import ROLES
 
 
@@ -16,6 +16,9 @@ def render() -> None:
     st.caption("見守りネットワークの地図と記録。要配慮個人情報を扱います。担当者以外は閲覧できません。")
     if st.session_state.pop("expired", False):
         st.info("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。")
+    if get_settings().auth == "oidc":
+        _oidc_login()
+        return
     with st.form("login"):
         username = st.text_input("ユーザー名")
         password = st.text_input("パスワード", type="password")
@@ -37,3 +40,19 @@ def render() -> None:
                     "説明": [u.display_name for u in DEMO_USERS],
                 }
             )
+
+
+def _oidc_login() -> None:
+    """Sign in through the organisation's identity provider (Streamlit's st.login)."""
+    if oidc_signed_in():
+        if (error := sign_in_with_identity()) is None:
+            st.rerun()
+        st.error(error)
+        if st.button("別のアカウントでログイン"):
+            st.logout()
+        return
+    if st.button("組織のアカウントでログイン", type="primary"):
+        try:
+            st.login()
+        except Exception:  # noqa: BLE001 - Streamlit raises when [auth] is not configured
+            st.error("OIDC ログインが設定されていません（.streamlit/secrets.toml の [auth]）。管理者に連絡してください")

@@ -66,10 +66,37 @@ def sign_in(username: str, password: str) -> str | None:
     return failed
 
 
+def oidc_signed_in() -> bool:
+    """Whether Streamlit's OIDC login has a signed-in person (False when not configured)."""
+    return bool(st.user.get("is_logged_in", False))
+
+
+def sign_in_with_identity() -> str | None:
+    """Open an lsmap session for the person signed in through ``st.login`` (OIDC).
+
+    Returns a Japanese error, or None when signed in (or nobody is signed in yet).
+    """
+    if not oidc_signed_in():
+        return None
+    email = st.user.get("email")
+    with db.transaction(db.get_engine()) as session:
+        try:
+            user = accounts.user_for_identity(session, email if isinstance(email, str) else None)
+        except accounts.AccountError as error:
+            failed = str(error)
+        else:
+            st.session_state["token"] = accounts.start_session(session, user)
+            audit.log(session, load_actor(session, user.id), "login", "user", [user.id], method="oidc")
+            return None
+    return failed
+
+
 def sign_out(actor: Actor) -> None:
-    """End the session on the server and in the browser."""
+    """End the session on the server and in the browser (and at the OIDC provider)."""
     token = st.session_state.pop("token", "") or _cookie()
     with db.transaction(db.get_engine()) as session:
         accounts.end_session(session, token)
         audit.log(session, actor, "logout", "user", [actor.user_id])
     _set_cookie("", 0)
+    if get_settings().auth == "oidc" and oidc_signed_in():
+        st.logout()

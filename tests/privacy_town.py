@@ -1,0 +1,108 @@
+"""A tiny, fully known town for privacy tests: two districts, four households, five users.
+
+District A (code "A") and B ("B") each hold one household whose resident consented and
+one whose resident did not. The not-consented resident of A carries the CANARY string in
+every free-text field, so tests can prove where it may and may not appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy import Engine
+
+from lsmap import db
+from lsmap.accounts import create_user
+from lsmap.models import (
+    ContactLog,
+    District,
+    EmergencyContact,
+    Household,
+    Resident,
+    Resource,
+    Watcher,
+    WatchLink,
+)
+
+CANARY = "CANARY-7f3a9"
+PASSWORD = "privacy-test-pw"
+ROLES_UNDER_TEST = ("admin", "staff_a", "staff_b", "meeting_a", "planner", "anonymous")
+
+
+@dataclass(frozen=True)
+class PrivacyTown:
+    """Ids of the households by (district, consented)."""
+
+    households: dict[tuple[str, bool], int]
+    districts: dict[str, int]
+
+
+def _square(x: float, y: float, size: float = 0.01) -> MultiPolygon:
+    return MultiPolygon([box(x, y, x + size, y + size)])
+
+
+def build_privacy_town(engine: Engine) -> PrivacyTown:
+    """Fill an empty, migrated database with the privacy town."""
+    households: dict[tuple[str, bool], int] = {}
+    with db.transaction(engine) as session:
+        city = District(code="M", name="検証市", level="municipality", geom=_square(139.40, 35.40, 0.03))
+        session.add(city)
+        session.flush()
+        districts = {}
+        for index, code in enumerate(("A", "B")):
+            x = 139.40 + index * 0.015
+            area = District(code=code, name=f"{code}地区", level="district", parent_id=city.id,
+                            geom=_square(x, 35.40))
+            session.add(area)
+            session.flush()
+            block = District(code=f"{code}1", name=f"{code}一丁目", level="neighbourhood",
+                             parent_id=area.id, geom=_square(x, 35.40))
+            session.add(block)
+            session.flush()
+            districts[code] = area.id
+            watcher = Watcher(name=f"{code}見守り 一郎", role="commissioner", phone="046-200-0000",
+                              district_id=block.id, location=Point(x + 0.001, 35.401))
+            session.add(watcher)
+            session.add(Resource(kind="facility", name=f"{code}苑", district_id=block.id,
+                                 location=Point(x + 0.002, 35.402)))
+            session.flush()
+            for consented in (True, False):
+                secret = CANARY if (code, consented) == ("A", False) else ""
+                household = Household(
+                    household_type="elderly_alone",
+                    address=f"検証市{code}一丁目{1 if consented else 2}-1{secret}",
+                    note=f"メモ{secret}",
+                    district_id=block.id,
+                    location=Point(x + 0.003 + (0.002 if consented else 0.004), 35.405),
+                )
+                session.add(household)
+                session.flush()
+                session.add(Resident(
+                    household_id=household.id,
+                    name=f"{code}{'同意' if consented else '不同意'} 花子{secret}",
+                    furigana="けんしょう はなこ",
+                    birth_year=1940,
+                    phone="046-200-1111",
+                    concern_tags=[f"物忘れ{secret}"],
+                    concerns=f"一人で外出できない{secret}",
+                    consent_status="consented" if consented else "refused",
+                    consent_date=date(2026, 4, 1),
+                    consent_basis="同意書",
+                    consent_recorded_by="社協 担当者",
+                ))
+                session.add(WatchLink(watcher_id=watcher.id, household_id=household.id,
+                                      involvement="visit", frequency="weekly"))
+                session.add(ContactLog(household_id=household.id, watcher_id=watcher.id,
+                                       contacted_on=date(2026, 10, 1), method="visit",
+                                       observation=f"元気そう{secret}"))
+                session.add(EmergencyContact(household_id=household.id, name=f"長男{secret}",
+                                             relation="family", phone="090-0000-0000"))
+                households[(code, consented)] = household.id
+        create_user(session, "admin", "admin", PASSWORD)
+        create_user(session, "staff_a", "staff", PASSWORD, ["A"])
+        create_user(session, "staff_b", "staff", PASSWORD, ["B"])
+        create_user(session, "meeting_a", "meeting", PASSWORD, ["A"])
+        create_user(session, "planner", "planner", PASSWORD)
+    return PrivacyTown(households=households, districts=districts)

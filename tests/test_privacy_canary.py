@@ -1,0 +1,220 @@
+"""The canary: a sentinel in a non-consenting resident's data reaches only those allowed.
+
+It must appear for district staff (and the administrator) and never for staff of another
+district, the meeting viewer, the planner or a visitor, in any output: map HTML (normal and
+meeting mode), the meeting name list, records, rendered pages, the audit trail, caches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.runtime.caching import cache_data_api, cache_resource_api
+from streamlit.testing.v1 import AppTest
+
+from helpers import app_login
+from lsmap import access, audit, db
+from lsmap.mapview import build_map
+from lsmap.models import AuditEntry, User
+from lsmap.ui.map_page import name_list
+from privacy_town import CANARY, PASSWORD, ROLES_UNDER_TEST, PrivacyTown, build_privacy_town
+
+ALLOWED = {"admin", "staff_a"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def town(database_factory) -> Iterator[tuple[str, PrivacyTown]]:  # type: ignore[no-untyped-def]
+    url = database_factory()
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    yield url, build_privacy_town(engine)
+
+
+def _actor(session: Session, role: str) -> access.Actor | None:
+    if role == "anonymous":
+        return None
+    return access.load_actor(session, session.scalar(select(User.id).where(User.username == role)))
+
+
+def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
+    """Everything the library hands this role, as one text."""
+    parts: list[str] = []
+    with Session(engine) as session:
+        who = _actor(session, role)
+        if who is not None:
+            for meeting_mode in (False, True):
+                result = build_map(session, who, None, meeting_mode=meeting_mode)
+                parts.append(result.map.get_root().render())
+                parts.append(name_list(result.points.get("households", [])).to_csv())
+            for household in town.households.values():
+                try:
+                    parts.append(repr(access.watch_record(session, who, household)))
+                except access.AccessDenied as denied:
+                    parts.append(denied.message)
+            parts.extend(repr(p) for p in access.household_points(session, who, None))
+            parts.extend(repr(p) for p in access.watcher_points(session, who, None))
+            parts.append(_exports(session, who))
+            parts.append(_printouts(session, who, town))
+            parts.append(_coverage(session, who))
+        session.rollback()
+    return "\n".join(parts)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def _exports(session: Session, who: access.Actor) -> str:
+    """Every export layer in every format the actor may take, as text."""
+    import tempfile
+
+    from lsmap.export import export_layer
+
+    parts = []
+    for layer in access.EXPORT_LAYERS:
+        for fmt in ("csv", "xlsx", "geojson", "gpkg"):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"out.{fmt}"
+                try:
+                    export_layer(session, who, layer, fmt, path)
+                except access.AccessDenied:
+                    continue
+                data = path.read_bytes()
+                if fmt == "xlsx":
+                    from openpyxl import load_workbook
+
+                    book = load_workbook(path)
+                    data = repr([[c.value for c in row] for sheet in book for row in sheet.iter_rows()]).encode()
+                parts.append(data.decode("utf-8", errors="replace") if fmt != "gpkg" else
+                             data.decode("latin-1"))
+    return "\n".join(parts)
+
+
+def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
+    from lsmap.paper import PaperOptions, map_pdf
+    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+
+    parts = []
+    for household in town.households.values():
+        for printer in (watch_record_pdf, emergency_card_pdf):
+            try:
+                parts.append(_pdf_text(printer(session, who, household)))
+            except access.AccessDenied as denied:
+                parts.append(denied.message)
+    if access.can(who, "view"):
+        parts.append(_pdf_text(map_pdf(session, who, None, PaperOptions(with_list=True))))
+    return "\n".join(parts)
+
+
+def _coverage(session: Session, who: access.Actor) -> str:
+    from lsmap.coverage_report import coverage_for, district_table, gap_rows
+
+    view = coverage_for(session, who)
+    parts = [district_table(session, view).to_csv()]
+    if access.can(who, "view"):
+        parts.append(gap_rows(session, view, None).to_csv())
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_canary_in_library_outputs(town: tuple[str, PrivacyTown], role: str) -> None:
+    url, layout = town
+    text = library_outputs(db.get_engine(url), layout, role)
+    assert (CANARY in text) == (role in ALLOWED)
+
+
+def _page_text(at: AppTest) -> str:
+    chunks = []
+    for kind in ("markdown", "subheader", "title", "caption", "error", "info", "warning", "text"):
+        chunks.extend(str(e.value) for e in getattr(at, kind))
+    for frame in at.dataframe:
+        chunks.append(frame.value.to_csv())
+    for box in at.selectbox:
+        chunks.extend(str(option) for option in box.options)  # AppTest gives the shown labels
+    return "\n".join(chunks)
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES_UNDER_TEST if r != "anonymous"])
+def test_canary_in_rendered_pages_and_caches(
+    town: tuple[str, PrivacyTown], role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, layout = town
+    monkeypatch.setenv("LSMAP_DATABASE_URL", url)
+    monkeypatch.setenv("LSMAP_BASEMAP", "none")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    app_login(at, role, PASSWORD, to_map=False)
+    assert not at.exception, at.exception
+    seen = [_page_text(at)]  # the landing page (要対応 for staff) ...
+    if [b for b in at.button if b.label == "地図を開く"]:
+        next(b for b in at.button if b.label == "地図を開く").click().run()
+        seen.append(_page_text(at))  # ... and the map
+    for label in ("会議モード（番号で表示）", "名簿を表示"):  # meeting mode, then its name list
+        toggles = [t for t in at.sidebar.toggle if t.label == label]
+        if toggles:  # planners get neither
+            toggles[0].set_value(True).run()
+            seen.append(_page_text(at))
+    pickers = [s for s in at.sidebar.selectbox if s.label == "世帯の見守り記録を開く"]
+    for household in layout.households.values():
+        if pickers and household in pickers[0].options:
+            pickers[0].select(household).run()
+            next(b for b in at.sidebar.button if b.label == "記録を開く").click().run()
+            seen.append(_page_text(at))
+            break
+    text = "\n".join(seen)
+    if role == "staff_a":
+        assert CANARY in text  # proves the probe can see it where it belongs
+    elif role not in ALLOWED:
+        assert CANARY not in text
+    # Nothing personal is cached across sessions: the app caches nothing at all.
+    assert not cache_data_api.get_data_cache_stats_provider().get_stats()
+    assert not cache_resource_api.get_resource_cache_stats_provider().get_stats()
+
+
+def test_visitor_page_never_shows_the_canary(town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LSMAP_DATABASE_URL", town[0])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert CANARY not in _page_text(at)
+    assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
+
+
+def test_audit_trail_never_holds_the_canary(town: tuple[str, PrivacyTown]) -> None:
+    url, _ = town
+    engine = db.get_engine(url)
+    for role in ROLES_UNDER_TEST:  # produce audit rows of every kind the library writes
+        with Session(engine) as session:
+            who = _actor(session, role)
+            if who is not None:
+                build_map(session, who, None, meeting_mode=True)
+                for household in access.household_points(session, who, None):
+                    access.watch_record(session, who, household.id)
+            session.commit()
+    with Session(engine) as session:
+        admin = _actor(session, "admin")
+        entries = access.audit_entries(session, admin)
+        assert entries
+        assert CANARY not in audit.entries_csv(entries)
+        assert all(CANARY not in repr(e.detail) for e in session.scalars(select(AuditEntry)))
+
+
+def test_no_personal_function_is_cached() -> None:
+    """A static guard: st.cache_data / st.cache_resource are not used on lsmap's code."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("lsmap", "layers")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"cache_data|cache_resource", path.read_text(encoding="utf-8"))
+    ]
+    offenders += ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
+    assert offenders == []
