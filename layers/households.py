@@ -51,6 +51,8 @@ LAYER = LayerSpec(
     ),
     record_link=lambda p: f"record?household={p.id}",
     point_style=_style,
+    meeting_rows=("番号", "見守り者"),
+    meeting_label=lambda p: str(p.number),
     legend_notes=(
         ("見守り者のいない世帯", {"color": "#b10026", "weight": 4, "fill_color": "#f16913"}),
         ("おおよその位置", {"color": "#7f2704", "dash": True, "fill_color": "#f16913"}),

@@ -23,4 +23,5 @@ LAYER = LayerSpec(
         ("電話", lambda p: p.phone),
         ("見守っている世帯", lambda p: f"{p.load} 世帯"),
     ),
+    meeting_rows=("役割", "見守っている世帯"),
 )

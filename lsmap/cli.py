@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 
 from lsmap import db
-from lsmap.settings import get_settings
+from lsmap.settings import LOCAL_TZ, get_settings, local_time
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -67,10 +68,71 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
     with db.transaction(_engine(args)) as session:
         for user in session.scalars(select(User).order_by(User.username)):
-            codes = ",".join(d.code for d in user.districts) or "-"
+            codes = ",".join(sorted(d.code for d in user.districts)) or "-"
             state = "有効" if user.active else "無効"
             print(f"{user.username}\t{ROLES.get(user.role, user.role)}\t{codes}\t{state}")
     return 0
+
+
+def cmd_users_set_active(args: argparse.Namespace) -> int:
+    from lsmap.accounts import AccountError, set_active
+
+    active = args.users_command == "enable"
+    try:
+        with db.transaction(_engine(args)) as session:
+            set_active(session, args.name, active)
+    except AccountError as error:
+        print(f"エラー: {error}", file=sys.stderr)
+        return 1
+    print(f"ユーザー「{args.name}」を{'有効' if active else '無効'}にしました")
+    return 0
+
+
+def cmd_users_assign(args: argparse.Namespace) -> int:
+    from lsmap.accounts import AccountError, assign_districts
+
+    try:
+        with db.transaction(_engine(args)) as session:
+            assign_districts(session, args.name, args.district)
+    except AccountError as error:
+        print(f"エラー: {error}", file=sys.stderr)
+        return 1
+    print(f"ユーザー「{args.name}」の担当地区を {', '.join(args.district)} にしました（次の画面表示から有効）")
+    return 0
+
+
+def _parse_day(text: str) -> datetime:
+    """A date or date-time from the command line; without a zone it is Japan time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日付「{text}」は YYYY-MM-DD の形で指定してください") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from lsmap import access, audit
+
+    with db.transaction(_engine(args)) as session:
+        actor = _system_admin(session)
+        entries = access.audit_entries(
+            session, actor, since=args.since, until=args.until, username=args.user, action=args.action
+        )
+        audit.log(session, actor, "audit_export", "audit_log", (), count=len(entries))
+    if args.format == "csv":
+        sys.stdout.write(audit.entries_csv(entries))
+    else:
+        for entry in entries:
+            ids = " ".join(str(i) for i in entry.entity_ids or [])
+            print(f"{local_time(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}\t{entry.entity}\t{ids}")
+    return 0
+
+
+def _system_admin(session):  # type: ignore[no-untyped-def]
+    """The command line acts as an administrator (whoever can run it can read the DB file)."""
+    from lsmap.access import Actor
+
+    return Actor(user_id=0, username="cli", display_name="コマンドライン", role="admin", district_ids=frozenset())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +164,30 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_users_add)
     users_sub.add_parser("list", help="ユーザー一覧").set_defaults(func=cmd_users_list)
+    for verb, text in (("disable", "ユーザーを無効にする（ログイン中のセッションも終了）"), ("enable", "ユーザーを有効に戻す")):
+        toggle = users_sub.add_parser(verb, help=text)
+        toggle.add_argument("name")
+        toggle.set_defaults(func=cmd_users_set_active)
+    assign = users_sub.add_parser("assign", help="担当地区を置き換える")
+    assign.add_argument("name")
+    assign.add_argument("--district", action="append", required=True, help="担当地区コード（複数可）")
+    assign.set_defaults(func=cmd_users_assign)
+
+    audit_parser = sub.add_parser("audit", help="監査ログを出力する")
+    audit_parser.add_argument("--since", type=_parse_day, help="この日時以降（YYYY-MM-DD）")
+    audit_parser.add_argument("--until", type=_parse_day, help="この日時より前（YYYY-MM-DD）")
+    audit_parser.add_argument("--user", help="ユーザー名で絞り込む")
+    audit_parser.add_argument("--action", help="操作で絞り込む（view_record, export など）")
+    audit_parser.add_argument("--format", choices=["csv", "text"], default="text")
+    audit_parser.set_defaults(func=cmd_audit)
+
+    from lsmap.coverage_cli import add_coverage_commands  # coverage and bench (issue 5)
+
+    add_coverage_commands(sub)
+
+    from lsmap.cli_data import add_data_commands  # import, export, backup, restore (issue 6)
+
+    add_data_commands(sub)
     return parser
 
 

@@ -25,6 +25,8 @@ class LayerSpec:
     key: str
     title: str
     order: int
+    #: "point" (objects with lon/lat) or "line" (objects with coords: ((lon, lat), (lon, lat))).
+    geometry: str = field(default="point", kw_only=True)
     roles: frozenset[str]
     fetch: Callable[[Session, Actor, int | None], Sequence[Any]]
     color: str
@@ -37,3 +39,7 @@ class LayerSpec:
     #: Per-point style overrides (e.g. a thick red ring for households with no watcher).
     point_style: Callable[[Any], dict[str, Any]] | None = None
     legend_notes: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
+    #: Meeting mode (screens and paper): the popup rows still shown, by caption ...
+    meeting_rows: tuple[str, ...] = ()
+    #: ... and the number drawn on the marker instead of a plain circle (None: plain).
+    meeting_label: Callable[[Any], str] | None = None

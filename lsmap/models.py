@@ -279,3 +279,18 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     entity_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class ImportMapping(Base):
+    """A remembered column mapping of an import: file headers -> lsmap fields (issue 6)."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("kind", "headers_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: SHA-256 of the normalised header row, so that the same layout is recognised again.
+    headers_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+    updated_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -32,6 +32,9 @@ class ResidentView:
     concern_tags: tuple[str, ...] = ()
     concerns: str | None = None
     consent_status: str | None = None
+    consent_date: date | None = None
+    consent_basis: str | None = None
+    consent_recorded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,18 @@ class WatcherPoint:
     role: str
     load: int
     phone: str | None = None
+
+
+@dataclass(frozen=True)
+class WatchLinkLine:
+    """A watch link drawn as a line from the watcher to the household."""
+
+    id: int
+    household_id: int
+    watcher_id: int
+    involvement: str
+    frequency: str
+    coords: tuple[tuple[float, float], tuple[float, float]]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from helpers import app_login
 from lsmap import access, db
 from lsmap.accounts import DEMO_PASSWORD
 from conftest import actor_for
@@ -21,10 +22,7 @@ def app(app_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def _login(at: AppTest, username: str, password: str = DEMO_PASSWORD) -> AppTest:
-    at.text_input[0].input(username)
-    at.text_input[1].input(password)
-    at.button[0].click()
-    return at.run()
+    return app_login(at, username, password)
 
 
 def _texts(at: AppTest) -> str:
@@ -91,3 +89,12 @@ def test_meeting_record_has_no_watcher_phone_column(app: AppTest, app_url: str) 
     assert not app.exception, app.exception
     watchers = app.dataframe[1].value
     assert list(watchers.columns) == ["氏名", "役割", "関わり方"]
+
+
+def test_staff_land_on_their_work_list_and_meetings_on_the_map(app: AppTest) -> None:
+    app_login(app, "staff_east", DEMO_PASSWORD, to_map=False)
+    assert "要対応の世帯（担当地区）" in _texts(app)
+    fresh = AppTest.from_file("../app.py", default_timeout=60)
+    fresh.run()
+    app_login(fresh, "meeting_east", DEMO_PASSWORD, to_map=False)
+    assert "地図 — 東地区" in _texts(fresh)

@@ -54,6 +54,9 @@ def login(page, base_url: str, username: str) -> None:  # type: ignore[no-untype
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログアウト").wait_for()
+    if page.get_by_role("button", name="地図を開く").count():  # staff land on 要対応
+        page.get_by_role("button", name="地図を開く").click()
     page.get_by_text(re.compile("地図 — ")).wait_for()
 
 
@@ -117,3 +120,46 @@ def test_visitor_gets_only_the_login_page(page, base_url: str) -> None:  # type:
     page.goto(f"{base_url}/record?household=1")
     page.get_by_label("パスワード").wait_for()
     assert page.get_by_text("見守りネットワーク記録").count() == 0
+
+
+def test_lines_filter_and_numbered_markers(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    login(page, base_url, "staff_east")
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.lsmap-links").first.wait_for()
+    lines_before = frame.locator("path.lsmap-links").count()
+    households_before = frame.locator("path.lsmap-households").count()
+    assert lines_before > households_before / 2
+
+    page.get_by_text("見守り者が0〜1人の世帯だけ表示").click()
+    page.wait_for_function(
+        """([before]) => {
+            const frame = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+            const doc = frame && frame.contentDocument;
+            const n = doc ? doc.querySelectorAll('path.lsmap-households').length : 0;
+            return n > 0 && n < before;
+        }""",
+        arg=[households_before],
+    )
+    frame = page.frame_locator(MAP_FRAME)
+    assert frame.locator("path.lsmap-links").count() < lines_before
+
+    page.get_by_text("会議モード（番号で表示）").click()
+    page.wait_for_function(
+        """() => {
+            const frame = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+            return frame && frame.contentDocument &&
+                frame.contentDocument.querySelectorAll('.lsmap-number').length > 0;
+        }"""
+    )
+    frame = page.frame_locator(MAP_FRAME)
+    marker = frame.locator(".lsmap-number").first
+    number = marker.inner_text()
+    household_id = int(re.search(r"lsmap-id-(\d+)", marker.get_attribute("class")).group(1))
+    marker.dispatch_event("click")
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert f"No.{number}" in popup.inner_text() and "住所" not in popup.inner_text()
+    with page.context.expect_page() as opened:
+        frame.locator("a.lsmap-record-link").click()
+    record = opened.value
+    record.get_by_text(f"見守りネットワーク記録 — 世帯番号 {household_id}").wait_for()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from sqlalchemy import Engine, select
@@ -11,20 +10,15 @@ from sqlalchemy.orm import Session
 from conftest import actor_for, district_id
 from helpers import EAST, XSS
 from layers import all_layers, layers_for
-from lsmap.mapview import build_map, popup_html
+from lsmap.mapview import build_map, popup_html, sent_features
 from lsmap.models import AuditEntry, Household, Resident
 
 FIVE_LAYERS = {"households", "watchers", "facility", "salon", "food_bank"}
 
 
 def _features(html: str) -> list[dict]:
-    """Every GeoJSON feature the map sends to the browser."""
-    decoder = json.JSONDecoder()
-    features = []
-    for match in re.finditer(r"L\.geoJSON\(", html):
-        collection, _ = decoder.raw_decode(html, match.end())
-        features.extend(collection["features"])
-    return features
+    """Every feature the map sends to the browser, decoded as the browser builds it."""
+    return sent_features(html)
 
 
 def _readable(html: str) -> str:
@@ -50,7 +44,7 @@ def test_staff_map_shows_all_five_layers_with_legend_and_links(sample_session: S
     for spec in layers_for("staff"):
         assert spec.title in readable
     assert "凡例" in readable
-    popups = [f["properties"].get("popup", "") for f in _features(html)]
+    popups = [f["popup"] for f in _features(html)]
     linked = {int(m) for p in popups for m in re.findall(r'href="/record\?household=(\d+)"', p)}
     assert linked == set(result.household_ids)
 
@@ -86,8 +80,7 @@ def test_only_households_in_scope_reach_the_browser(sample_session: Session) -> 
     staff = actor_for(sample_session, "staff_west")
     town = district_id(sample_session, "149990")
     result = build_map(sample_session, staff, town)
-    sent = {f["properties"]["id"] for f in _features(result.map.get_root().render())
-            if "lsmap-households" in json.dumps(f["properties"]["style"])}
+    sent = {f["id"] for f in _features(result.map.get_root().render()) if f["layer"] == "households"}
     west = set(staff.district_ids)
     in_west = set(sample_session.scalars(select(Household.id).where(
         Household.district_id.in_(west), Household.location.is_not(None))))
@@ -105,8 +98,8 @@ def test_user_written_text_is_escaped_in_popups(writable_sample_engine: Engine) 
         result = build_map(session, staff, None)
         html = result.map.get_root().render()
         assert XSS not in _readable(html)
-        popup = next(f["properties"]["popup"] for f in _features(html) if f["properties"].get("id") == household
-                     and "lsmap-households" in f["properties"]["style"]["className"])
+        popup = next(f["popup"] for f in _features(html) if f["id"] == household
+                     and f["layer"] == "households")
         assert "&lt;img src=x onerror=alert(1)&gt;" in popup
         assert "<img" not in popup
 
@@ -118,7 +111,7 @@ def test_map_render_of_personal_layers_is_audited(sample_session: Session) -> No
     entry = sample_session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.action == "map_render" and entry.username == "staff_east"
     assert entry.entity_ids == sorted(result.household_ids)
-    assert set(entry.detail["layers"]) == {"households", "watchers"}
+    assert set(entry.detail["layers"]) == {"households", "watchers", "links"}
 
 
 def test_popup_omits_fields_the_actor_cannot_see(sample_session: Session) -> None:
@@ -129,3 +122,20 @@ def test_popup_omits_fields_the_actor_cannot_see(sample_session: Session) -> Non
     assert withheld
     html = popup_html(spec, withheld[0])
     assert "住所" not in html and "世帯の状況" not in html and f"No.{withheld[0].number}" in html
+
+
+def test_large_areas_are_shaded_by_district_instead_of_points(sample_session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import lsmap.overview
+
+    monkeypatch.setattr(lsmap.overview, "DETAIL_LIMIT", 50)  # the sample town stands in for a prefecture
+    admin = actor_for(sample_session, "admin")
+    town = district_id(sample_session, "149990")
+    result = build_map(sample_session, admin, town)
+    html = result.map.get_root().render()
+    assert result.points == {} and "lsmap-overview" in html
+    assert not [f for f in sent_features(html) if f["layer"] == "households"]
+    names = sample_session.scalars(select(Resident.name)).all()
+    assert not [n for n in names if n in _readable(html)]
+    assert "気がかりな世帯 " in html and "東地区" in html
+    small = build_map(sample_session, admin, district_id(sample_session, "149990-01-01"))
+    assert small.points["households"]  # a small enough district shows its households again

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lsmap import access, db
+from lsmap import access, audit, db
+from lsmap.access import PERSONAL_ROLES
 from lsmap.mapview import build_map
 from lsmap.settings import get_settings
 from lsmap.ui.context import chosen_district, require_actor
-from lsmap.views import DistrictInfo
+from lsmap.views import DistrictInfo, HouseholdPoint
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
 
 
@@ -50,7 +52,26 @@ def render() -> None:
             format_func=lambda i: _label(by_id[i]),
         )
         st.session_state["district_choice"] = district_id
-        result = build_map(session, actor, district_id, basemap=settings.basemap)
+        meeting_mode = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+            "会議モード（番号で表示）",
+            value=actor.role == "meeting",
+            help="スクリーンや紙で共有するときに。地図には番号だけを表示し、名簿は別に表示します。",
+        )
+        few_only = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+            "見守り者が0〜1人の世帯だけ表示",
+            help="見守りの手が薄い世帯を探すときに。線（見守りのつながり）もその世帯の分だけになります。",
+        )
+        result = build_map(
+            session,
+            actor,
+            district_id,
+            basemap=settings.basemap,
+            meeting_mode=meeting_mode,
+            few_watchers_only=few_only,
+        )
+        show_names = meeting_mode and st.sidebar.toggle("名簿を表示", value=False)
+        if show_names:
+            audit.log(session, actor, "name_list", "household", result.household_ids)
     households = result.points.get("households", [])
 
     st.subheader(f"地図 — {by_id[district_id].name}")
@@ -58,13 +79,21 @@ def render() -> None:
         "レイヤーの表示・非表示は地図右上で切り替えます。点をクリックすると詳細が開き、"
         "世帯は「見守り記録を開く」から記録へ進めます。背景地図が読み込めないときも境界と点は表示されます。"
     )
-    st_folium(
-        result.map,
-        height=640,
-        use_container_width=True,
-        returned_objects=[],
-        key=f"district-map-{district_id}",
-    )
+    map_column, list_column = st.columns([3, 1]) if show_names else (st.container(), None)
+    with map_column:
+        st_folium(
+            result.map,
+            height=640,
+            use_container_width=True,
+            returned_objects=[],
+            key=f"district-map-{district_id}-{int(meeting_mode)}-{int(few_only)}",
+        )
+    if list_column is not None:
+        with list_column:
+            st.markdown("**名簿**（会議の参加者に見せてよいか確認してから表示してください）")
+            st.dataframe(name_list(households), hide_index=True, use_container_width=True, height=600)
+    if actor.role in PERSONAL_ROLES:
+        _paper_download(actor, district_id, by_id[district_id].name, few_only)
     if actor.role == "planner":
         st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
@@ -73,7 +102,7 @@ def render() -> None:
             choice = st.selectbox(
                 "世帯の見守り記録を開く",
                 [p.id for p in households],
-                format_func=lambda hid: _household_label(households, hid),
+                format_func=lambda hid: _household_label(households, hid, with_names=not meeting_mode),
                 index=None,
                 placeholder="番号で選ぶ",
             )
@@ -81,7 +110,42 @@ def render() -> None:
                 st.switch_page(RECORD, query_params={"household": str(choice)})
 
 
-def _household_label(points: list, household_id: int) -> str:  # type: ignore[type-arg]
+def name_list(points: list[HouseholdPoint]) -> pd.DataFrame:
+    """The meeting's numbered name list: only names the viewer may see."""
+    return pd.DataFrame(
+        {
+            "番号": [p.number for p in points],
+            "氏名": [
+                "・".join(r.name for r in p.residents if r.name)
+                + ("（同意のない方あり）" if p.hidden_residents else "")
+                for p in points
+            ],
+            "見守り者": [p.watcher_count for p in points],
+        }
+    )
+
+
+def _household_label(points: list[HouseholdPoint], household_id: int, *, with_names: bool) -> str:
     point = next(p for p in points if p.id == household_id)
-    names = "・".join(r.name for r in point.residents if r.name)
+    names = "・".join(r.name for r in point.residents if r.name) if with_names else ""
     return f"No.{point.number} {names}" if names else f"No.{point.number}"
+
+
+def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: bool) -> None:
+    """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page."""
+    from lsmap.paper import PaperOptions, map_pdf
+
+    with st.expander("印刷用PDF（会議の配布・掲示用）"):
+        left, middle, right = st.columns(3)
+        paper = left.radio("用紙", ["A4", "A3"], horizontal=True)
+        landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
+        with_list = right.checkbox("番号一覧（名簿）のページを付ける", value=False,
+                                   help="名簿は別ページです。配布しないときは外してください。")
+        if st.button("PDFを作成"):
+            options = PaperOptions(paper=paper, landscape=landscape, with_list=with_list,
+                                   few_watchers_only=few_only)
+            with db.transaction(db.get_engine()) as session:
+                st.session_state["paper_pdf"] = map_pdf(session, actor, district_id, options)
+        if pdf := st.session_state.get("paper_pdf"):
+            st.download_button("PDFをダウンロード", pdf, file_name=f"{name}_支え合い福祉マップ.pdf",
+                               mime="application/pdf", on_click=st.session_state.pop, args=("paper_pdf",))

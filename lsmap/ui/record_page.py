@@ -8,7 +8,7 @@ import streamlit as st
 from lsmap import access, db
 from lsmap.escape import markdown_text
 from lsmap.ui.context import require_actor
-from lsmap.views import WatchRecord
+from lsmap.views import ResidentView, WatchRecord
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -50,8 +50,28 @@ def render() -> None:
         st.error(denied.message)
         return
     show_record(record)
+    from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
+
+    print_buttons(actor, household_id)
+    if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
+        from lsmap.ui.pages import EDIT
+
+        st.switch_page(EDIT, query_params={"household": str(household_id)})
     if st.button("地図へ戻る"):
         st.switch_page(MAP)
+
+
+def _consent(resident: ResidentView) -> str:
+    """同意の状況: status, and for staff also when, on what basis and who recorded it."""
+    if resident.consent_status is None:
+        return ""
+    details = [
+        f"{resident.consent_date:%Y-%m-%d}" if resident.consent_date else "",
+        resident.consent_basis or "",
+        f"記録: {resident.consent_recorded_by}" if resident.consent_recorded_by else "",
+    ]
+    extra = "、".join(d for d in details if d)
+    return label(CONSENT_STATUSES, resident.consent_status) + (f"（{extra}）" if extra else "")
 
 
 def show_record(record: WatchRecord) -> None:
@@ -85,7 +105,7 @@ def show_record(record: WatchRecord) -> None:
                         "、".join(r.concern_tags) + (f"（{r.concerns}）" if r.concerns else "")
                         for r in record.residents
                     ],
-                    "同意": [label(CONSENT_STATUSES, r.consent_status) for r in record.residents],
+                    "同意": [_consent(r) for r in record.residents],
                 }
             ),
             hide_index=True,
