@@ -11,6 +11,7 @@ Drawn in metres in the JGD2011 plane-rectangular zone of the settings; no basema
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +46,8 @@ class PaperOptions:
     landscape: bool = True
     with_list: bool = True
     few_watchers_only: bool = False
+    #: "gsi": 地理院タイル (淡色) under the map when they can be fetched; "none": outlines only.
+    basemap: str = "none"
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
@@ -68,9 +71,15 @@ class _Frame:
     def __call__(self, mx: float, my: float) -> tuple[float, float]:
         return self.ox + mx * self.scale, self.oy - my * self.scale
 
+    def visible_metres(self) -> tuple[float, float, float, float]:
+        """The metric bounds of everything the frame shows."""
+        x, y, w, h = self.box
+        return ((x - self.ox) / self.scale, (self.oy - y - h) / self.scale,
+                (x + w - self.ox) / self.scale, (self.oy - y) / self.scale)
+
 
 def map_pdf(session: Session, actor: Actor, district_id: int | None, options: PaperOptions | None = None,
-            *, today: date | None = None) -> bytes:
+            *, today: date | None = None, tile_fetcher: Callable[[int, int, int], bytes] | None = None) -> bytes:
     """The paper map of ``district_id`` as PDF bytes, audited as a print."""
     options = options or PaperOptions()
     result = build_map(session, actor, district_id, basemap="none", meeting_mode=True,
@@ -95,7 +104,15 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
         bounds = shapely.box(139.0, 35.0, 139.01, 35.01)
     projected = shapely.transform(bounds, lambda xy: _project(to_metres, xy))
     frame = _Frame(projected.bounds, box)
+    basemap_note = "背景地図なし（地区の境界のみ）"
+    if options.basemap == "gsi":
+        tiles = gsi_tiles(frame.visible_metres(), frame, to_metres, fetch=tile_fetcher or fetch_tile)
+        basemap_note = (GSI_CREDIT if tiles else "背景地図（地理院タイル）を取得できなかったため、地区の境界のみ")
+    else:
+        tiles = []
     with pdf.rect_clip(*box):
+        for image, (x, y, w, h) in tiles:
+            pdf.image(image, x=x, y=y, w=w, h=h)
         _draw_outlines(pdf, frame, outlines, to_metres)
         _draw_layers(pdf, frame, result.points, to_metres)
     pdf.set_draw_color(60, 60, 60)
@@ -107,7 +124,7 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
     _legend(pdf, result.counts, box, width)
     pdf.set_font(FONT_FAMILY, size=7)
     pdf.set_text_color(90, 90, 90)
-    pdf.text(MARGIN, height - MARGIN + 2, "背景地図なし（地区の境界のみ）。番号は名簿（別紙）と対応します。")
+    pdf.text(MARGIN, height - MARGIN + 2, f"{basemap_note}。番号は名簿（別紙）と対応します。")
 
     households = result.points.get("households", [])
     if options.with_list:
@@ -115,6 +132,69 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
     audit.log(session, actor, "print", "household", [p.id for p in households], kind="map_pdf",
               paper=options.paper, landscape=options.landscape, with_list=options.with_list)
     return bytes(pdf.output())
+
+
+GSI_CREDIT = "背景地図：地理院タイル（淡色地図）国土地理院"
+TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
+MAX_TILES = 64
+
+
+def fetch_tile(z: int, x: int, y: int) -> bytes:
+    """One 地理院タイル (PNG); raises OSError when offline."""
+    import urllib.request
+
+    request = urllib.request.Request(TILE_URL.format(z=z, x=x, y=y), headers={"User-Agent": "lsmap"})
+    with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310 - fixed https URL
+        return bytes(response.read())
+
+
+def gsi_tiles(bounds: tuple[float, float, float, float], frame: _Frame, to_metres: Transformer,
+              fetch: Callable[[int, int, int], bytes]) -> list[tuple[Any, tuple[float, float, float, float]]]:
+    """Web-Mercator tiles covering ``bounds`` (metres), each placed by its projected corners.
+
+    Returns [] when any tile cannot be fetched (the map is then printed without a basemap).
+    Each tile is placed on its own corners, so the small rotation between Web Mercator and
+    the plane-rectangular zone stays within a few metres per tile.
+    """
+    import io
+
+    back = Transformer.from_crs(to_metres.target_crs, STORAGE_SRID, always_xy=True)
+    (west, east), (south, north) = back.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    width_mm = frame.box[2]
+    zoom = 18
+    while zoom > 10:  # about one tile pixel per 0.25 mm of paper
+        x0, y0 = _tile_xy(west, north, zoom)
+        x1, y1 = _tile_xy(east, south, zoom)
+        if (x1 - x0 + 1) * 256 <= width_mm * 4 and (x1 - x0 + 1) * (y1 - y0 + 1) <= MAX_TILES:
+            break
+        zoom -= 1
+    placed = []
+    try:
+        for tx in range(x0, x1 + 1):
+            for ty in range(y0, y1 + 1):
+                lon0, lat0 = _tile_lonlat(tx, ty, zoom)
+                lon1, lat1 = _tile_lonlat(tx + 1, ty + 1, zoom)
+                (mx0, mx1), (my0, my1) = to_metres.transform([lon0, lon1], [lat0, lat1])
+                left, top = frame(mx0, my0)
+                right, bottom = frame(mx1, my1)
+                placed.append((io.BytesIO(fetch(zoom, tx, ty)), (left, top, right - left, bottom - top)))
+    except OSError:
+        return []
+    return placed
+
+
+def _tile_xy(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    n = 2 ** zoom
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y
+
+
+def _tile_lonlat(x: int, y: int, zoom: int) -> tuple[float, float]:
+    n = 2 ** zoom
+    lon = x / n * 360.0 - 180.0
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return lon, lat
 
 
 def _project(transformer: Transformer, xy: Any) -> Any:

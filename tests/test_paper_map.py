@@ -72,3 +72,41 @@ def test_printing_the_map_is_audited(sample_session: Session) -> None:
                                    .order_by(AuditEntry.id.desc())).first()
     assert entry.detail["kind"] == "map_pdf" and entry.detail["with_list"] is True
     assert len(entry.entity_ids) > 100
+
+
+def _png(shade: int) -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    buffer = _io.BytesIO()
+    Image.new("RGB", (256, 256), (236, 240, shade % 256)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_paper_map_draws_gsi_tiles_with_attribution_when_they_load(sample_session: Session) -> None:
+    staff = actor_for(sample_session, "staff_east")
+    fetched: list[tuple[int, int, int]] = []
+
+    def fake(z: int, x: int, y: int) -> bytes:
+        fetched.append((z, x, y))
+        return _png(len(fetched))  # distinct tiles (identical images are stored once)
+
+    pdf = map_pdf(sample_session, staff, district_id(sample_session, EAST),
+                  PaperOptions(with_list=False, basemap="gsi"), tile_fetcher=fake)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert len(page.images) == len(fetched) > 0
+    assert "地理院タイル" in page.extract_text() and "国土地理院" in page.extract_text()
+
+
+def test_paper_map_falls_back_to_outlines_when_offline(sample_session: Session) -> None:
+    staff = actor_for(sample_session, "staff_east")
+
+    def offline(z: int, x: int, y: int) -> bytes:
+        raise OSError("no network")
+
+    pdf = map_pdf(sample_session, staff, district_id(sample_session, EAST),
+                  PaperOptions(with_list=False, basemap="gsi"), tile_fetcher=offline)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert len(page.images) == 0
+    assert "取得できなかった" in page.extract_text()

@@ -135,3 +135,21 @@ def test_audit_csv_neutralises_cells(engine: Engine) -> None:
         session.commit()
         rows = list(csv.reader(io.StringIO(audit.entries_csv(list(session.scalars(select(AuditEntry)))))))
     assert rows[1][2] == "'=HYPERLINK(\"x\")"
+
+
+def test_printouts_show_payloads_as_literal_text(writable_sample_engine: Engine) -> None:
+    from pypdf import PdfReader
+
+    from lsmap.paper import PaperOptions, map_pdf
+    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+
+    with Session(writable_sample_engine) as session:
+        household = session.scalars(select(Household).where(Household.location.is_not(None))).first()
+        _poison(session, XSS)
+        session.flush()
+        staff = actor_for(session, "admin")
+        for pdf in (watch_record_pdf(session, staff, household.id), emergency_card_pdf(session, staff, household.id),
+                    map_pdf(session, staff, household.district_id, PaperOptions(with_list=True))):
+            text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+            assert re.sub(r"\s", "", XSS) in text  # printed as the characters typed, nothing else
+        session.rollback()

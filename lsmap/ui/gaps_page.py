@@ -121,7 +121,9 @@ def render() -> None:
                 "見守り者数": rows["watchers"],
                 "空白": rows["gaps"],
                 "遠い資源": rows["far_from"],
-                "最後の連絡から（日）": rows["days_since_contact"],
+                "最後の連絡": [
+                    "連絡の記録なし" if pd.isna(days) else f"{int(days)} 日前" for days in rows["days_since_contact"]
+                ],
                 "記録": rows["record"],
             }),
             column_config={"記録": st.column_config.LinkColumn("記録", display_text="記録を開く")},

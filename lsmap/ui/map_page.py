@@ -143,7 +143,7 @@ def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: 
                                    help="名簿は別ページです。配布しないときは外してください。")
         if st.button("PDFを作成"):
             options = PaperOptions(paper=paper, landscape=landscape, with_list=with_list,
-                                   few_watchers_only=few_only)
+                                   few_watchers_only=few_only, basemap=get_settings().basemap)
             with db.transaction(db.get_engine()) as session:
                 st.session_state["paper_pdf"] = map_pdf(session, actor, district_id, options)
         if pdf := st.session_state.get("paper_pdf"):
