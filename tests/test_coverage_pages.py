@@ -7,34 +7,13 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from conftest import actor_for
+from helpers import open_page
 from lsmap import access, db
 from lsmap.access import Actor
 
 
-def _script() -> None:
-    import streamlit as st
-
-    from lsmap.ui import context, coverage_page, gaps_page
-
-    actor = st.session_state["_test_actor"]
-    context.set_actor(actor)
-    if st.session_state["_test_page"] == "roles":
-        # Pages are built inside a script run (importing lsmap.ui.pages outside one breaks
-        # later AppTests), so the role check runs here too.
-        from lsmap.ui.pages import pages_for
-
-        st.text("|".join(page.url_path for page in pages_for(actor)))
-        return
-    {"coverage": coverage_page, "gaps": gaps_page}[st.session_state["_test_page"]].render()
-
-
 def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("LSMAP_DATABASE_URL", url)
-    monkeypatch.setenv("LSMAP_BASEMAP", "none")
-    at = AppTest.from_function(_script, default_timeout=120)
-    at.session_state["_test_actor"] = actor
-    at.session_state["_test_page"] = page
-    return at.run()
+    return open_page(page, actor, url, monkeypatch)
 
 
 def _actor(url: str, username: str) -> tuple[Actor, set[str]]:

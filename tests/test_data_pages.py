@@ -7,7 +7,7 @@ import io
 
 import pytest
 from conftest import actor_for
-from helpers import EAST
+from helpers import EAST, open_page
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -19,28 +19,8 @@ from lsmap.importing.upload import overrides_from_choices
 from lsmap.models import AuditEntry, District, Household, Resident, Resource
 
 
-def _script() -> None:
-    import streamlit as st
-
-    from lsmap.ui import context, export_page, import_page
-
-    actor = st.session_state["_test_actor"]
-    context.set_actor(actor)
-    if st.session_state["_test_page"] == "roles":
-        from lsmap.ui.pages import pages_for
-
-        st.text("|".join(page.title for page in pages_for(actor)))
-        return
-    {"import": import_page, "export": export_page}[st.session_state["_test_page"]].render()
-
-
 def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("LSMAP_DATABASE_URL", url)
-    monkeypatch.setenv("LSMAP_BASEMAP", "none")
-    at = AppTest.from_function(_script, default_timeout=120)
-    at.session_state["_test_actor"] = actor
-    at.session_state["_test_page"] = page
-    return at.run()
+    return open_page(page, actor, url, monkeypatch, roles_by="title")
 
 
 def _url(engine: Engine) -> str:
