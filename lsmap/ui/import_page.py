@@ -7,7 +7,8 @@ all-or-nothing writing, remembered mappings and audit happen in the library.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -39,6 +40,7 @@ from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 _UNUSED = "（使わない）"
 _FROM_FILE = "__file__"
 _NOTHING_CHANGED = "データベースは変わっていません。"
+T = TypeVar("T")
 
 
 def render() -> None:
@@ -137,18 +139,10 @@ def _list(actor: Any, kind: str, data: bytes, filename: str, fingerprint: str) -
         def progress(done: int, total: int) -> None:
             bar.progress(min(done / max(total, 1), 1.0) * 0.9, text=f"確認しています {done}/{total} 行")
 
-        try:
-            result = import_list_upload(db.get_engine(), actor, kind, data, filename, chosen,
-                                        default_kind=default_kind, dry_run=False, progress=progress)
-        except ImportRejected as error:
-            bar.empty()
-            st.session_state.pop("imp_check", None)
-            st.error(markdown_text(error.message) + ("" if _NOTHING_CHANGED in error.message else _NOTHING_CHANGED))
-            _problem_table(error.problems)
-            return
-        except SQLAlchemyError:
-            bar.empty()
-            st.error("書き込み中に問題が起きたため取り込みませんでした。" + _NOTHING_CHANGED)
+        result = _run_import(bar, lambda: import_list_upload(
+            db.get_engine(), actor, kind, data, filename, chosen,
+            default_kind=default_kind, dry_run=False, progress=progress))
+        if result is None:
             return
         bar.progress(1.0, text="完了")
         st.session_state.pop("imp_check", None)
@@ -240,17 +234,8 @@ def _boundaries(actor: Any, data: bytes, filename: str, fingerprint: str) -> Non
     ready = check is not None and check["ok"]
     if st.button("取り込む", type="primary", disabled=not ready, key="imp_run_button", icon=":material/upload:"):
         bar = st.progress(0.1, text="取り込んでいます…")
-        try:
-            result = run(False)
-        except ImportRejected as error:
-            bar.empty()
-            st.session_state.pop("imp_check", None)
-            st.error(markdown_text(error.message) + _NOTHING_CHANGED)
-            _problem_table(error.problems)
-            return
-        except SQLAlchemyError:
-            bar.empty()
-            st.error("書き込み中に問題が起きたため取り込みませんでした。" + _NOTHING_CHANGED)
+        result = _run_import(bar, lambda: run(False))
+        if result is None:
             return
         bar.progress(1.0, text="完了")
         st.session_state.pop("imp_check", None)
@@ -298,3 +283,18 @@ def _problem_table(problems: list[Problem]) -> None:
     frame = pd.DataFrame(problem_rows(ranked), columns=["種類", "行", "列", "内容"])
     frame["行"] = frame["行"].map(lambda v: "ファイル全体" if v == "" else str(v))
     st.dataframe(frame, hide_index=True, use_container_width=True)
+
+
+def _run_import(bar: Any, write: Callable[[], T]) -> T | None:
+    """Run the all-or-nothing write; on failure say so (nothing changed) and return None."""
+    try:
+        return write()
+    except ImportRejected as error:
+        bar.empty()
+        st.session_state.pop("imp_check", None)
+        st.error(markdown_text(error.message) + ("" if _NOTHING_CHANGED in error.message else _NOTHING_CHANGED))
+        _problem_table(error.problems)
+    except SQLAlchemyError:
+        bar.empty()
+        st.error("書き込み中に問題が起きたため取り込みませんでした。" + _NOTHING_CHANGED)
+    return None
