@@ -298,6 +298,16 @@ def render_map(
     return fmap
 
 
+def fetch_layers(
+    session: Session, actor: Actor, district_id: int | None, *, few_watchers_only: bool = False
+) -> dict[str, list[Any]]:
+    """Each of the actor's layers' items, from its access-module query (no rendering)."""
+    points = {spec.key: list(spec.fetch(session, actor, district_id)) for spec in layers_for(actor.role)}
+    if few_watchers_only:
+        _keep_few_watchers(points)
+    return points
+
+
 def build_map(
     session: Session,
     actor: Actor,
@@ -319,9 +329,7 @@ def build_map(
     overview = _overview_if_too_many(session, actor, district_id, basemap=basemap, height=height)
     if overview is not None:
         return overview
-    points = {spec.key: list(spec.fetch(session, actor, district_id)) for spec in specs}
-    if few_watchers_only:
-        _keep_few_watchers(points)
+    points = fetch_layers(session, actor, district_id, few_watchers_only=few_watchers_only)
     outlines, bounds = _outline_features(session, district_id)
     fmap = render_map(specs, points, outlines, bounds, basemap=basemap, height=height,
                       meeting_mode=meeting_mode)

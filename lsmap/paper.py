@@ -4,7 +4,7 @@ Page 1 is the map in meeting form: district outlines (the chosen one bold, the a
 dashed, neighbours faded), the watch-link lines, resources, watchers, and every household
 as a number, with title, date, legend, north arrow and scale bar. Page 2, which can be
 withheld, is the numbered list with only the names the reader may see. Everything comes
-from :func:`lsmap.mapview.build_map` and so from the access module; printing is audited.
+from :func:`lsmap.mapview.fetch_layers` and so from the access module; printing is audited.
 Drawn in metres in the JGD2011 plane-rectangular zone of the settings; no basemap needed.
 """
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from layers import all_layers
 from lsmap import audit
 from lsmap.access import Actor
-from lsmap.mapview import _outline_features, build_map
+from lsmap.mapview import _outline_features, fetch_layers
 from lsmap.printing import FONT_FAMILY, japanese_font_path
 from lsmap.settings import STORAGE_SRID, get_settings
 from lsmap.vocab import HOUSEHOLD_TYPES, label
@@ -82,8 +82,7 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
             *, today: date | None = None, tile_fetcher: Callable[[int, int, int], bytes] | None = None) -> bytes:
     """The paper map of ``district_id`` as PDF bytes, audited as a print."""
     options = options or PaperOptions()
-    result = build_map(session, actor, district_id, basemap="none", meeting_mode=True,
-                       few_watchers_only=options.few_watchers_only)
+    points = fetch_layers(session, actor, district_id, few_watchers_only=options.few_watchers_only)
     outlines, bounds = _outline_features(session, district_id)
     to_metres = Transformer.from_crs(STORAGE_SRID, get_settings().metric_epsg, always_xy=True)
 
@@ -114,19 +113,19 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
         for image, (x, y, w, h) in tiles:
             pdf.image(image, x=x, y=y, w=w, h=h)
         _draw_outlines(pdf, frame, outlines, to_metres)
-        _draw_layers(pdf, frame, result.points, to_metres)
+        _draw_layers(pdf, frame, points, to_metres)
     pdf.set_draw_color(60, 60, 60)
     pdf.set_line_width(0.3)
     pdf.set_dash_pattern()
     pdf.rect(*box)
     _north_arrow(pdf, box)
     _scale_bar(pdf, frame, box)
-    _legend(pdf, result.counts, box, width)
+    _legend(pdf, {key: len(items) for key, items in points.items()}, box, width)
     pdf.set_font(FONT_FAMILY, size=7)
     pdf.set_text_color(90, 90, 90)
     pdf.text(MARGIN, height - MARGIN + 2, f"{basemap_note}。番号は名簿（別紙）と対応します。")
 
-    households = result.points.get("households", [])
+    households = points.get("households", [])
     if options.with_list:
         _name_list(pdf, width, name, day, households)
     audit.log(session, actor, "print", "household", [p.id for p in households], kind="map_pdf",
