@@ -308,3 +308,21 @@ def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: s
     home = "B" if role == "staff_b" else "A"
     counts = table.loc[table["district_code"] == home, "households"].iloc[0]
     assert counts == ("<5" if role == "planner" else sum(code == home for code, _ in town_engine[1].households))
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_aggregate_policy(session: Session, role: str) -> None:
+    """Who gets exact coverage numbers; aggregate-only roles get them suppressed and coarse."""
+    who = actor(session, role)
+    if who is None:
+        with pytest.raises(access.AccessDenied):
+            access.aggregate_policy(who, 100.0)
+        return
+    policy = access.aggregate_policy(who, 100.0)
+    if role == "planner":
+        assert policy.suppress and policy.radius_m == 500.0 and policy.radius_raised
+        assert policy.site_grid_m is not None and policy.site_grid_m > policy.radius_m
+        assert policy.min_site_gain == policy.small_count == 5
+    else:
+        assert not policy.suppress and policy.radius_m == 100.0 and policy.site_grid_m is None
+        assert policy.min_site_gain == 1

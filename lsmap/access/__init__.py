@@ -586,3 +586,4 @@ from lsmap.access.coverage_inputs import *  # noqa: E402,F403
 from lsmap.access.exports import *  # noqa: E402,F403
 from lsmap.access.record_work import *  # noqa: E402,F403
 from lsmap.access.record_work import _edit_snapshot  # noqa: E402,F401 - used by lsmap.records
+from lsmap.access.aggregates import PLANNER_MIN_RADIUS_M, AggregatePolicy, aggregate_policy  # noqa: E402,F401
