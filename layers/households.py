@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsmap import access
 from lsmap.layerspec import LayerSpec
-from lsmap.views import HouseholdPoint
+from lsmap.views import NO_CONSENTED_RESIDENT, HouseholdPoint
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 
 
@@ -12,6 +12,8 @@ def _names(point: HouseholdPoint) -> str | None:
     names = [r.name for r in point.residents if r.name]
     if point.hidden_residents:
         names.append(f"（同意のない方 {point.hidden_residents} 名）")
+    elif point.details_withheld and not names:
+        names.append(NO_CONSENTED_RESIDENT)
     return "、".join(names) or None
 
 

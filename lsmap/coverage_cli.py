@@ -2,7 +2,8 @@
 
 Without ``--as`` the command acts as an administrator (whoever can run it can read the
 database anyway); with ``--as USER`` it sees exactly what that user sees in the app, so
-``--as planner`` prints counts 1–4 as "<5". Every run is audited.
+``--as planner`` prints counts 1–4 as "<5" (and counts that would give one away through a
+parent total as "X"), with a radius of at least 500 m. Every run is audited.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     except LookupError as error:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
+    if view.policy.radius_raised:
+        print(f"注意: 計画担当の距離の基準は {view.policy.min_radius_m:g} m 以上です。"
+              f"{view.policy.radius_m:g} m で計算しました。", file=sys.stderr)
     table = table.drop(columns=[c for c in table.columns if c.startswith("share_")] if args.no_shares else [])
     if args.format == "csv":
         sys.stdout.write(csv_bytes(table, bom=False).decode("utf-8"))

@@ -1,6 +1,9 @@
 """Coverage as one user may see it: the engine on the data the access module gives them.
 
-Planners get per-district aggregates only, with counts 1–4 shown as "<5"; staff, meeting
+Planners get per-district aggregates only, as :func:`lsmap.access.aggregate_policy` says:
+counts 1–4 shown as "<5" and, where a parent total would give one of them away, more
+counts hidden as "X" (:mod:`lsmap.suppression`); a radius of at least 500 m; siting
+suggestions that reach at least 5 households, rounded to a coarse grid. Staff, meeting
 viewers and admins also get the gap list of the households they may see. Each view is
 audited (district or household ids, never values).
 """
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lsmap import access, audit
 from lsmap.escape import spreadsheet_cell
-from lsmap.access import AccessDenied, Actor
+from lsmap.access import AccessDenied, Actor, AggregatePolicy
 from lsmap.coverage import COUNTED, CoverageInputs, CoverageResult, compute_coverage, district_rows
 from lsmap.coverage_settings import (
     DEFAULT_COVERAGE_SETTINGS,
@@ -27,6 +30,7 @@ from lsmap.coverage_settings import (
     CoverageSettings,
 )
 from lsmap.siting import SiteCandidate, site_candidates
+from lsmap.suppression import PRIMARY, SECONDARY, complementary_suppression
 
 #: Household counts per district that are suppressed for planners when small.
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -37,6 +41,8 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "watchers",
     "overloaded_watchers",
 )
+#: How a count hidden to protect a "<5" elsewhere (complementary suppression) is shown.
+HIDDEN = "X"
 #: The columns of ``lsmap coverage`` and of the coverage page's export, in order.
 REPORT_COLUMNS: tuple[str, ...] = (
     "district_code",
@@ -83,21 +89,38 @@ def suppressed(count: int, small: int = 5) -> int | str:
     return f"<{small}" if 0 < count < small else int(count)
 
 
+def _parent_positions(table: pd.DataFrame) -> np.ndarray | None:
+    """Each row's parent row in ``table`` (-1: none), or None without the nesting columns."""
+    if "district_id" not in table or "parent_id" not in table:
+        return None
+    position = {int(d): i for i, d in enumerate(table["district_id"].tolist())}
+    return np.array([position.get(int(p), -1) for p in table["parent_id"].tolist()], dtype=np.int64)
+
+
 def suppress_small_counts(table: pd.DataFrame, small: int = 5) -> pd.DataFrame:
-    """``table`` with household counts 1–4 as "<5", and the shares that would reveal them
-    (the share of a suppressed count, and every share of a row with "<5" households) blanked."""
+    """``table`` with counts 1–4 as "<5", and the shares that would reveal them (the share
+    of a hidden count, and every share of a row whose households are hidden) blanked.
+
+    When the table has ``district_id`` and ``parent_id`` (every level of the nesting), more
+    counts are hidden as "X" so that no "<5" can be derived from a parent total and the
+    visible siblings (:func:`lsmap.suppression.complementary_suppression`).
+    """
     out = table.copy()
-    households = table["households"].to_numpy()
-    tiny_row = (households > 0) & (households < small)
+    parents = _parent_positions(table)
+    status: dict[str, np.ndarray] = {}
     for column in COUNT_COLUMNS:
-        if column not in table:
-            continue
-        values = table[column].to_numpy()
-        out[column] = pd.Series([suppressed(int(v), small) for v in values], index=table.index, dtype=object)
+        if column in table:
+            values = table[column].to_numpy(np.int64)
+            primary = np.where((values > 0) & (values < small), PRIMARY, 0)
+            status[column] = primary if parents is None else complementary_suppression(values, parents, small)
+    hidden_row = status["households"] != 0 if "households" in status else np.zeros(len(table), bool)
+    marks = {PRIMARY: f"<{small}", SECONDARY: HIDDEN}
+    for column, state in status.items():
+        out[column] = pd.Series([marks.get(int(s), int(v)) for s, v in zip(state, table[column], strict=True)],
+                                index=table.index, dtype=object)
         share = f"share_{column}"
         if share in table:
-            hide = ((values > 0) & (values < small)) | tiny_row
-            out[share] = table[share].astype(object).where(~hide, None)
+            out[share] = table[share].astype(object).where(~((state != 0) | hidden_row), None)
     return out
 
 
@@ -108,6 +131,8 @@ class CoverageView:
     actor: Actor
     inputs: CoverageInputs
     result: CoverageResult
+    #: How the numbers are released to the actor (suppression, radius, siting).
+    policy: AggregatePolicy
 
 
 def coverage_for(
@@ -118,16 +143,27 @@ def coverage_for(
     settings: CoverageSettings = DEFAULT_COVERAGE_SETTINGS,
     epsg: int | None = None,
 ) -> CoverageView:
-    """Run the engine on what ``actor`` may use (see :func:`lsmap.access.coverage_inputs`)."""
+    """Run the engine on what ``actor`` may use (see :func:`lsmap.access.coverage_inputs`),
+    with the radius raised to the actor's minimum (:func:`lsmap.access.aggregate_policy`)."""
+    policy = access.aggregate_policy(actor, settings.radius_m, settings.small_count)
+    settings = settings.with_overrides(radius_m=policy.radius_m)
     inputs = access.coverage_inputs(session, actor, today or date.today())
-    return CoverageView(actor, inputs, compute_coverage(inputs, settings, epsg=epsg))
+    return CoverageView(actor, inputs, compute_coverage(inputs, settings, epsg=epsg), policy)
 
 
 def district_table(
     session: Session, view: CoverageView, level: str | None = None
 ) -> pd.DataFrame:
-    """Per-district aggregates in :data:`REPORT_COLUMNS`, suppressed for planners; audited."""
-    table = district_rows(view.result, level)
+    """Per-district aggregates in :data:`REPORT_COLUMNS`, suppressed for planners; audited.
+
+    Suppression is decided on every level at once (a reader can ask for each level), then
+    the rows of ``level`` are kept.
+    """
+    table = district_rows(view.result)
+    if view.policy.suppress:
+        table = suppress_small_counts(table, view.policy.small_count)
+    if level is not None:
+        table = table[table["level"] == level]
     audit.log(
         session,
         view.actor,
@@ -137,21 +173,22 @@ def district_table(
         level=level,
         radius_m=view.result.settings.radius_m,
     )
-    table = table[list(REPORT_COLUMNS)]
-    if view.actor.role == "planner":
-        table = suppress_small_counts(table, view.result.settings.small_count)
-    return table.reset_index(drop=True)
+    return table[list(REPORT_COLUMNS)].reset_index(drop=True)
 
 
 def siting(
     view: CoverageView, kind: str, district_id: int, *, epsg: int | None = None, top: int = 3
 ) -> list[SiteCandidate]:
-    """Top places for a new ``kind`` in ``district_id`` (gains suppressed by the caller)."""
+    """Top places for a new ``kind`` in ``district_id``, as the actor's policy allows: for
+    planners only places that reach at least ``small_count`` households, rounded to the
+    policy's grid."""
     if epsg is None:
         from lsmap.settings import get_settings
 
         epsg = get_settings().metric_epsg
-    return site_candidates(view.inputs, view.result, kind, district_id, top=top, epsg=epsg)
+    policy = view.policy
+    return site_candidates(view.inputs, view.result, kind, district_id, top=top, epsg=epsg,
+                           min_gain=policy.min_site_gain, round_to_m=policy.site_grid_m)
 
 
 def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> pd.DataFrame:

@@ -79,7 +79,9 @@ def _coverage(session: Session, actor: access.Actor, fmt: str, path: Path, level
 
     view = coverage_for(session, actor)
     table = district_table(session, view, level)
-    notes = ["1〜4 の件数は「<5」と表示しています"] if actor.role == "planner" else []
+    small = view.policy.small_count
+    notes = [f"1〜{small - 1} の件数は「<{small}」と、上位の地区の合計からそれが割り出せてしまう件数は"
+             "「X」と表示しています"] if view.policy.suppress else []
     ids = view.result.districts.set_index("district_code").loc[table["district_code"], "district_id"].tolist()
     labelled = table.rename(columns={c: COLUMN_LABELS.get(c, c) for c in table.columns})
     if fmt in ("geojson", "gpkg"):

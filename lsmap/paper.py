@@ -29,6 +29,7 @@ from lsmap.access import Actor
 from lsmap.mapview import _outline_features, fetch_layers
 from lsmap.printing import FONT_FAMILY, japanese_font_path
 from lsmap.settings import STORAGE_SRID, get_settings
+from lsmap.views import NO_CONSENTED_RESIDENT
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 
 #: Paper sizes in millimetres, portrait (width, height).
@@ -401,5 +402,7 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
             names = "・".join(r.name for r in point.residents if r.name)
             if point.hidden_residents:
                 names += "（同意のない方あり）" if names else "（同意なし：氏名非表示）"
+            elif point.details_withheld and not names:
+                names = NO_CONSENTED_RESIDENT
             table.row([str(point.number), names, point.district_name,
                        label(HOUSEHOLD_TYPES, point.household_type), str(point.watcher_count)])

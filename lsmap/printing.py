@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lsmap import access, audit
 from lsmap.access import Actor
-from lsmap.views import WatchRecord
+from lsmap.views import WatchRecord, withheld_reason
 from lsmap.vocab import (
     CONSENT_STATUSES,
     EMERGENCY_RELATIONS,
@@ -177,7 +177,8 @@ def emergency_card_pdf(session: Session, actor: Actor, household_id: int) -> byt
     )
     pdf.heading("緊急連絡先")
     if record.details_withheld:
-        pdf.cell(0, 6, "同意が得られていない方がいるため、連絡先は記載しません。", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, f"{withheld_reason(record.hidden_residents)}、連絡先は記載しません。",
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:
         pdf.grid(
             ("氏名・機関", "関係", "電話", "備考"),

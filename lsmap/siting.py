@@ -66,24 +66,11 @@ def grid_points(shape_m: shapely.Geometry, spacing_m: float | None = None) -> np
     return np.column_stack([gx[inside], gy[inside]])[:MAX_GRID_POINTS]
 
 
-def site_candidates(
-    inputs: CoverageInputs,
-    result: CoverageResult,
-    kind: str,
-    district_id: int,
-    *,
-    top: int = 3,
-    epsg: int = 6677,
-    grid_spacing_m: float | None = None,
-) -> list[SiteCandidate]:
-    """The ``top`` places for a new ``kind`` in ``district_id``, greedy, with households gained."""
-    radius = result.settings.radius_m
-    parents = inputs.districts["parent_id"].fillna(-1).to_numpy(np.int64)
-    members = descendants(inputs.districts["id"].to_numpy(np.int64), parents, district_id)
-    hh = result.households
-    uncovered = hh[hh["district_id"].isin(members) & hh[f"beyond_{kind}"]]
-    points = uncovered[["x", "y"]].to_numpy(float)
-
+def _candidate_places(
+    inputs: CoverageInputs, result: CoverageResult, kind: str, members: set[int], epsg: int,
+    grid_spacing_m: float | None,
+) -> tuple[np.ndarray, list[tuple[str, int | None, str | None]]]:
+    """Candidate places (metres): resources of other kinds in the district, then a grid."""
     res = result.resources
     rkind = res["distance_kind"].to_numpy(object)
     rx, ry = res["x"].to_numpy(float), res["y"].to_numpy(float)
@@ -100,7 +87,34 @@ def site_candidates(
         grid = grid_points(shape_m, grid_spacing_m)
         cand_xy.append(grid)
         cand_info += [("grid", None, None)] * len(grid)
-    candidates = np.concatenate(cand_xy) if cand_xy else np.empty((0, 2))
+    return np.concatenate(cand_xy), cand_info
+
+
+def site_candidates(
+    inputs: CoverageInputs,
+    result: CoverageResult,
+    kind: str,
+    district_id: int,
+    *,
+    top: int = 3,
+    epsg: int = 6677,
+    grid_spacing_m: float | None = None,
+    min_gain: int = 1,
+    round_to_m: float | None = None,
+) -> list[SiteCandidate]:
+    """The ``top`` places for a new ``kind`` in ``district_id``, greedy, with households gained.
+
+    Places that would add fewer than ``min_gain`` households are not suggested. With
+    ``round_to_m``, each place is shown at the nearest point of a square grid of that size
+    (metres, in ``epsg``), and a place that rounds onto an earlier one is not repeated.
+    """
+    radius = result.settings.radius_m
+    parents = inputs.districts["parent_id"].fillna(-1).to_numpy(np.int64)
+    members = descendants(inputs.districts["id"].to_numpy(np.int64), parents, district_id)
+    hh = result.households
+    uncovered = hh[hh["district_id"].isin(members) & hh[f"beyond_{kind}"]]
+    points = uncovered[["x", "y"]].to_numpy(float)
+    candidates, cand_info = _candidate_places(inputs, result, kind, members, epsg, grid_spacing_m)
     if len(points) == 0 or len(candidates) == 0:
         return []
 
@@ -108,15 +122,21 @@ def site_candidates(
     covered = np.zeros(len(points), dtype=bool)
     to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
     chosen: list[SiteCandidate] = []
-    for rank in range(1, top + 1):
+    shown: set[tuple[float, float]] = set()
+    for _ in range(top):
         gains = np.array([np.count_nonzero(~covered[r]) if len(r) else 0 for r in reach])
         best = int(np.argmax(gains))  # first maximum: resources first, then grid order
-        if gains[best] == 0:
+        if gains[best] == 0 or gains[best] < min_gain:
             break
         covered[reach[best]] = True
+        x, y = candidates[best]
+        if round_to_m:
+            x, y = round(x / round_to_m) * round_to_m, round(y / round_to_m) * round_to_m
+            if (x, y) in shown:
+                continue
+            shown.add((x, y))
         source, resource_id, resource_kind = cand_info[best]
-        lon, lat = to_lonlat.transform(candidates[best, 0], candidates[best, 1])
-        chosen.append(
-            SiteCandidate(rank, source, resource_id, resource_kind, float(lon), float(lat), int(gains[best]))
-        )
+        lon, lat = to_lonlat.transform(x, y)
+        chosen.append(SiteCandidate(len(chosen) + 1, source, resource_id, resource_kind,
+                                    float(lon), float(lat), int(gains[best])))
     return chosen

@@ -8,6 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+#: Shown instead of names for a household with no live resident who consented.
+NO_CONSENTED_RESIDENT = "（同意を得た方の登録なし）"
+
+
+def withheld_reason(hidden_residents: int) -> str:
+    """Why a household is shown as a number only (Japanese, for pages and printouts)."""
+    if hidden_residents:
+        return "同意が得られていない方がいるため"
+    return "同意を得た方が登録されていないため"
+
 
 @dataclass(frozen=True)
 class DistrictInfo:
@@ -52,6 +62,8 @@ class HouseholdPoint:
     address: str | None = None
     residents: tuple[ResidentView, ...] = ()
     hidden_residents: int = 0
+    #: True when the viewer sees the household as a number only (see access.details_shareable).
+    details_withheld: bool = False
 
 
 @dataclass(frozen=True)

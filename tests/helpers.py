@@ -51,3 +51,57 @@ def open_page(page: str, actor, url: str, monkeypatch, *, roles_by: str = "url_p
     at = AppTest.from_function(_page_script, default_timeout=120, args=(page, roles_by))
     at.session_state["_test_actor"] = actor
     return at.run()
+
+
+def derivable_cells(values, parents, published, small: int = 5) -> list[int]:  # type: ignore[no-untyped-def]
+    """Rows of one published count column whose hidden value a reader can work out exactly.
+
+    ``values`` are the true counts, ``parents`` each row's parent row (-1: none) and
+    ``published`` what was shown: an int, f"<{small}" (1 .. small-1) or "X" (hidden, any
+    count >= 0). A parent is the sum of its children plus the households recorded on the
+    parent itself; that remainder is known when it is 0, otherwise only that it is >= 0.
+    Each hidden cell is minimised and maximised by linear programming (exact here: the
+    nesting makes the constraint matrix totally unimodular); equal bounds mean derivable.
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+
+    hidden = [row for row, shown in enumerate(published) if isinstance(shown, str)]
+    column = {row: k for k, row in enumerate(hidden)}
+    bounds = [(1, small - 1) if published[row] == f"<{small}" else (0, None) for row in hidden]
+    children: dict[int, list[int]] = {}
+    for row, parent in enumerate(parents):
+        if parent >= 0:
+            children.setdefault(int(parent), []).append(row)
+    equations = []
+    for parent, kids in children.items():
+        terms = [(parent, 1)] + [(kid, -1) for kid in kids]
+        coefficients, constant = {}, 0.0
+        for row, sign in terms:
+            if row in column:
+                coefficients[column[row]] = coefficients.get(column[row], 0) + sign
+            else:
+                constant += sign * float(published[row])
+        if values[parent] != sum(values[k] for k in kids):  # an unknown remainder >= 0
+            coefficients[len(bounds)] = -1
+            bounds.append((0, None))
+        equations.append((coefficients, -constant))
+    if not hidden:
+        return []
+    if not equations:
+        return []  # no sums: nothing to derive a hidden cell from
+    a_eq = np.zeros((len(equations), len(bounds)))
+    for i, (coefficients, _) in enumerate(equations):
+        for j, c in coefficients.items():
+            a_eq[i, j] = c
+    b_eq = np.array([rhs for _, rhs in equations])
+    found = []
+    for row in hidden:
+        objective = np.zeros(len(bounds))
+        objective[column[row]] = 1
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        assert low.status == 0, low.message  # the true values are always a solution
+        if high.status == 0 and -high.fun - low.fun < 0.5:
+            found.append(row)
+    return found

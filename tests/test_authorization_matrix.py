@@ -1,5 +1,6 @@
-"""Who may do what to whom: role × action × own/other district × consent, with the exact
-set of fields each allowed cell returns (the datasette-style permission matrix)."""
+"""Who may do what to whom: role × action × own/other district × who lives in the household
+(a resident who consented, one who did not, only deleted residents, no resident yet), with
+the exact set of fields each allowed cell returns (the datasette-style permission matrix)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,17 @@ from lsmap import access
 from lsmap.access import Actor
 from lsmap.mapview import build_map, sent_features
 from lsmap.models import User
-from privacy_town import ROLES_UNDER_TEST, PrivacyTown, build_privacy_town
+from privacy_town import (
+    CONSENTED,
+    EMPTY_STATES,
+    NO_RESIDENTS,
+    NOT_CONSENTED,
+    RESIDENTS_DELETED,
+    ROLES_UNDER_TEST,
+    STATES,
+    PrivacyTown,
+    build_privacy_town,
+)
 
 # ------------------------------------------------------------------ the expected fields
 
@@ -29,7 +40,7 @@ RESIDENT_MEETING = RESIDENT_FULL - {"resident.consent_status", "resident.consent
 POINT_BASE = {"id", "number", "lon", "lat", "watcher_count", "district_name"}
 POINT_FULL = POINT_BASE | {"household_type", "address"} | RESIDENT_FULL
 POINT_MEETING_CONSENTED = POINT_BASE | {"household_type", "address"} | RESIDENT_MEETING
-POINT_NUMBER_ONLY = POINT_BASE | {"hidden_residents"}
+POINT_NUMBER_ONLY = POINT_BASE | {"hidden_residents", "details_withheld"}
 
 WATCHER_FULL = {"watcher.watcher_id", "watcher.name", "watcher.role", "watcher.involvements",
                 "watcher.phone"}
@@ -48,16 +59,21 @@ POPUP_NUMBER_ONLY = {"番号", "氏名", "見守り者"}  # 氏名 says only "(�
 
 REFUSED = None
 
-#: (role, district of the household relative to the role, consented) -> expected fields.
+#: (role, district of the household relative to the role, who lives there) -> expected fields.
 OWN, OTHER = "own", "other"
+_REFUSED_ELSEWHERE = {(OTHER, state): REFUSED for state in STATES}
 CELLS = {
-    "admin": {(OWN, True): "full", (OWN, False): "full", (OTHER, True): "full", (OTHER, False): "full"},
-    "staff_a": {(OWN, True): "full", (OWN, False): "full", (OTHER, True): REFUSED, (OTHER, False): REFUSED},
-    "staff_b": {(OWN, True): "full", (OWN, False): "full", (OTHER, True): REFUSED, (OTHER, False): REFUSED},
-    "meeting_a": {(OWN, True): "meeting", (OWN, False): "number", (OTHER, True): REFUSED,
-                  (OTHER, False): REFUSED},
-    "planner": {key: REFUSED for key in [(OWN, True), (OWN, False), (OTHER, True), (OTHER, False)]},
-    "anonymous": {key: REFUSED for key in [(OWN, True), (OWN, False), (OTHER, True), (OTHER, False)]},
+    "admin": {(where, state): "full" for where in (OWN, OTHER) for state in STATES},
+    "staff_a": {**{(OWN, state): "full" for state in STATES}, **_REFUSED_ELSEWHERE},
+    "staff_b": {**{(OWN, state): "full" for state in STATES}, **_REFUSED_ELSEWHERE},
+    # A meeting sees a household's details only when a live resident consented and none
+    # is withheld: a household whose residents were all deleted, or are not entered yet,
+    # is a number only.
+    "meeting_a": {(OWN, CONSENTED): "meeting", (OWN, NOT_CONSENTED): "number",
+                  (OWN, RESIDENTS_DELETED): "number", (OWN, NO_RESIDENTS): "number",
+                  **_REFUSED_ELSEWHERE},
+    "planner": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
+    "anonymous": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
 }
 HOME = {"admin": "A", "staff_a": "A", "staff_b": "B", "meeting_a": "A", "planner": "A", "anonymous": "A"}
 EXPECTED = {
@@ -65,6 +81,21 @@ EXPECTED = {
     "view": {"full": RECORD_FULL, "meeting": RECORD_MEETING_CONSENTED, "number": RECORD_NUMBER_ONLY},
     "map": {"full": POPUP_FULL, "meeting": POPUP_FULL, "number": POPUP_NUMBER_ONLY},
 }
+#: The same for a household with no live resident: no resident fields for anybody.
+EXPECTED_EMPTY = {
+    "list": {"full": POINT_BASE | {"household_type", "address"}, "number": POINT_BASE | {"details_withheld"}},
+    "view": {"full": RECORD_BASE | {"household_type", "address", "note"} | WATCHER_FULL | CONTACT | EMERGENCY,
+             "number": RECORD_BASE | {"details_withheld"} | WATCHER_MEETING},
+    # 氏名 of a number-only household says only "(同意を得た方の登録なし)".
+    "map": {"full": {"番号", "世帯の状況", "住所", "見守り者"}, "number": {"番号", "氏名", "見守り者"}},
+}
+
+
+def expected_fields(kind: str, level: str, state: str) -> set[str]:
+    """The fields ``kind`` of a household in ``state`` carries at ``level``."""
+    return (EXPECTED_EMPTY if state in EMPTY_STATES else EXPECTED)[kind][level]
+
+
 CAN_EDIT = {"admin": {OWN, OTHER}, "staff_a": {OWN}, "staff_b": {OWN}, "meeting_a": set(),
             "planner": set(), "anonymous": set()}
 
@@ -117,54 +148,53 @@ def actor(session: Session, role: str) -> Actor | None:
     return access.load_actor(session, user_id)
 
 
-def target(town: PrivacyTown, role: str, where: str, consented: bool) -> int:
+def target(town: PrivacyTown, role: str, where: str, state: str) -> int:
     home = HOME[role]
     code = home if where == OWN else ("B" if home == "A" else "A")
-    return town.households[(code, consented)]
+    return town.households[(code, state)]
 
 
-PARAMS = [(role, where, consented) for role in ROLES_UNDER_TEST for where in (OWN, OTHER)
-          for consented in (True, False)]
+PARAMS = [(role, where, state) for role in ROLES_UNDER_TEST for where in (OWN, OTHER) for state in STATES]
 
 
-def _id(param: tuple[str, str, bool]) -> str:
-    role, where, consented = param
-    return f"{role}-{where}-{'consented' if consented else 'not_consented'}"
+def _id(param: tuple[str, str, str]) -> str:
+    role, where, state = param
+    return f"{role}-{where}-{state}"
 
 
 # ------------------------------------------------------------------ the matrix
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_list(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
-    household = target(town_engine[1], role, where, consented)
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_list(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    household = target(town_engine[1], role, where, state)
     who = actor(session, role)
     points = {p.id: p for p in access.household_points(session, who, None)} if who else {}
-    expected = CELLS[role][(where, consented)]
+    expected = CELLS[role][(where, state)]
     if expected is REFUSED:
         assert household not in points
     else:
-        assert fields_of(points[household]) == EXPECTED["list"][expected]
+        assert fields_of(points[household]) == expected_fields("list", expected, state)
 
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_view_record(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
-    household = target(town_engine[1], role, where, consented)
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_view_record(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    household = target(town_engine[1], role, where, state)
     who = actor(session, role)
-    expected = CELLS[role][(where, consented)]
+    expected = CELLS[role][(where, state)]
     if expected is REFUSED:
         with pytest.raises(access.AccessDenied):
             if who is None:
                 raise access.AccessDenied()
             access.watch_record(session, who, household)
     else:
-        assert fields_of(access.watch_record(session, who, household)) == EXPECTED["view"][expected]
+        assert fields_of(access.watch_record(session, who, household)) == expected_fields("view", expected, state)
 
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_map_layer(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
-    household = target(town_engine[1], role, where, consented)
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_map_layer(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    household = target(town_engine[1], role, where, state)
     who = actor(session, role)
-    expected = CELLS[role][(where, consented)]
+    expected = CELLS[role][(where, state)]
     if who is None:
         assert expected is REFUSED
         return
@@ -174,11 +204,11 @@ def test_map_layer(session: Session, town_engine, role: str, where: str, consent
         assert household not in popups
     else:
         captions = set(re.findall(r"<th>([^<]+)</th>", popups[household]))
-        assert captions == EXPECTED["map"][expected]
+        assert captions == expected_fields("map", expected, state)
 
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_edit_permission(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_edit_permission(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
     town = town_engine[1]
     home = HOME[role]
     code = home if where == OWN else ("B" if home == "A" else "A")
@@ -199,16 +229,21 @@ EXPORT_MEETING = EXPORT_BASE | {"氏名", "ふりがな", "生年", "電話", "�
                                 "気になるところ"}
 EXPORT_FULL = EXPORT_MEETING | {"同意"}
 EXPECTED["export"] = {"full": EXPORT_FULL, "meeting": EXPORT_MEETING, "number": EXPORT_BASE}
-#: Which of the resident's values a printed 記録用紙 shows (searched in the PDF's text).
-EXPECTED["print"] = {"full": {"name", "phone", "concerns"}, "meeting": {"name", "phone", "concerns"},
-                     "number": set()}
+EXPECTED_EMPTY["export"] = {"full": EXPORT_BASE | {"世帯の状況", "住所"}, "number": EXPORT_BASE}
+#: Which of the resident's values a printed 記録用紙 shows, and whether the household's note
+#: (記録用紙) and emergency contact (緊急連絡カード) are printed (searched in the PDFs' text).
+PRINTED_DETAILS = {"note", "emergency"}
+EXPECTED["print"] = {"full": {"name", "phone", "concerns"} | PRINTED_DETAILS,
+                     "meeting": {"name", "phone", "concerns"} | PRINTED_DETAILS, "number": set()}
+#: A deleted resident is printed for nobody.
+EXPECTED_EMPTY["print"] = {"full": PRINTED_DETAILS, "number": set()}
 
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_export(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
-    household = target(town_engine[1], role, where, consented)
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_export(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    household = target(town_engine[1], role, where, state)
     who = actor(session, role)
-    expected = CELLS[role][(where, consented)]
+    expected = CELLS[role][(where, state)]
     if who is None or role == "planner":
         with pytest.raises(access.AccessDenied):
             if who is None:
@@ -220,34 +255,39 @@ def test_export(session: Session, town_engine, role: str, where: str, consented:
     if expected is REFUSED:
         assert rows == []
     else:
-        assert rows and {key for key, value in rows[0].items() if value not in (None, "")} == EXPECTED["export"][expected]
+        shown = {key for key, value in rows[0].items() if value not in (None, "")} if rows else None
+        assert shown == expected_fields("export", expected, state)
 
 
-@pytest.mark.parametrize("role, where, consented", PARAMS, ids=[_id(p) for p in PARAMS])
-def test_print(session: Session, town_engine, role: str, where: str, consented: bool) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_print(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
     import io
 
     from pypdf import PdfReader
 
-    from lsmap.models import Resident
-    from lsmap.printing import watch_record_pdf
+    from lsmap.models import EmergencyContact, Household, Resident
+    from lsmap.printing import emergency_card_pdf, watch_record_pdf
 
-    household = target(town_engine[1], role, where, consented)
+    household = target(town_engine[1], role, where, state)
     who = actor(session, role)
-    expected = CELLS[role][(where, consented)]
+    expected = CELLS[role][(where, state)]
     if expected is REFUSED:
         with pytest.raises(access.AccessDenied):
             if who is None:
                 raise access.AccessDenied()
             watch_record_pdf(session, who, household)
         return
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(watch_record_pdf(session, who, household))).pages)
+    pdfs = (watch_record_pdf(session, who, household), emergency_card_pdf(session, who, household))
+    text = "".join(p.extract_text() for pdf in pdfs for p in PdfReader(io.BytesIO(pdf)).pages)
     text = re.sub(r"\s", "", text)  # the sheet wraps long cells
-    resident = session.scalars(select(Resident).where(Resident.household_id == household)).one()
-    shown = {field for field, value in (("name", resident.name), ("phone", resident.phone),
-                                        ("concerns", resident.concerns))
-             if re.sub(r"\s", "", value) in text}
-    assert shown == EXPECTED["print"][expected]
+    resident = session.scalars(select(Resident).where(Resident.household_id == household)).one_or_none()
+    values = [("note", session.get(Household, household).note),
+              ("emergency", session.scalars(select(EmergencyContact.name).where(
+                  EmergencyContact.household_id == household)).one())]
+    if resident is not None:  # also the deleted one
+        values += [("name", resident.name), ("phone", resident.phone), ("concerns", resident.concerns)]
+    shown = {field for field, value in values if re.sub(r"\s", "", value) in text}
+    assert shown == expected_fields("print", expected, state)
 
 
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)
@@ -265,5 +305,24 @@ def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: s
     expected = {"staff_a": {"A", "A1"}, "meeting_a": {"A", "A1"}, "staff_b": {"B", "B1"}}.get(
         role, {"M", "A", "A1", "B", "B1"})
     assert codes == expected
-    counts = table.loc[table["district_code"] == ("B" if role == "staff_b" else "A"), "households"].iloc[0]
-    assert counts == ("<5" if role == "planner" else 2)
+    home = "B" if role == "staff_b" else "A"
+    counts = table.loc[table["district_code"] == home, "households"].iloc[0]
+    assert counts == ("<5" if role == "planner" else sum(code == home for code, _ in town_engine[1].households))
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_aggregate_policy(session: Session, role: str) -> None:
+    """Who gets exact coverage numbers; aggregate-only roles get them suppressed and coarse."""
+    who = actor(session, role)
+    if who is None:
+        with pytest.raises(access.AccessDenied):
+            access.aggregate_policy(who, 100.0)
+        return
+    policy = access.aggregate_policy(who, 100.0)
+    if role == "planner":
+        assert policy.suppress and policy.radius_m == 500.0 and policy.radius_raised
+        assert policy.site_grid_m is not None and policy.site_grid_m > policy.radius_m
+        assert policy.min_site_gain == policy.small_count == 5
+    else:
+        assert not policy.suppress and policy.radius_m == 100.0 and policy.site_grid_m is None
+        assert policy.min_site_gain == 1

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conftest import SAMPLE_TODAY, actor_for, district_id
-from helpers import EAST, WEST
+from helpers import EAST, WEST, derivable_cells
 from lsmap import access
 from lsmap.access import AccessDenied
 from lsmap.coverage import CoverageInputs, compute_coverage, district_rows
@@ -161,3 +161,55 @@ def test_siting_in_the_sample_town(sample_session: Session) -> None:
     total = int((uncovered["district_id"].isin(members) & uncovered["beyond_food_bank"]).sum())
     assert sum(p.gained for p in picks) <= total
     assert [p.gained for p in picks] == sorted((p.gained for p in picks), reverse=True)
+
+
+def test_no_suppressed_count_of_the_sample_town_can_be_derived(sample_session: Session) -> None:
+    """Planners get every level; for every count column no "<5" or "X" can be worked out
+    from a parent total and the visible siblings (LP over the whole nesting)."""
+    from lsmap.coverage_report import COUNT_COLUMNS
+
+    view = coverage_for(sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY)
+    published = district_table(sample_session, view).set_index("district_code")
+    truth = district_rows(view.result)
+    rows = {code: i for i, code in enumerate(truth["district_code"])}
+    codes = dict(zip(truth["district_id"], truth["district_code"], strict=True))
+    parents = [rows[codes[p]] if p in codes else -1 for p in truth["parent_id"]]
+    hidden = 0
+    for column in (c for c in COUNT_COLUMNS if c in REPORT_COLUMNS):
+        shown = published.loc[truth["district_code"], column].tolist()
+        hidden += sum(isinstance(v, str) for v in shown)
+        assert derivable_cells(truth[column].tolist(), parents, shown) == [], column
+    assert hidden > 40  # the sample town has many small counts to protect
+    # Each level's table is cut from the same decision (a reader can ask for every level).
+    for level in ("municipality", "district", "neighbourhood"):
+        part = district_table(sample_session, view, level).set_index("district_code")
+        pd.testing.assert_frame_equal(part, published.loc[part.index])
+
+
+def test_planner_siting_is_coarse_and_never_small(sample_session: Session) -> None:
+    """Asking for 100 m, a planner gets 500 m; suggestions reach at least 5 households and
+    sit on a grid coarser than the radius; district staff keep what they asked for."""
+    from pyproj import Transformer
+
+    from lsmap.coverage_settings import DEFAULT_COVERAGE_SETTINGS
+    from lsmap.settings import get_settings
+
+    asked = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=100.0)
+    view = coverage_for(sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY, settings=asked)
+    assert view.result.settings.radius_m == 500.0 and view.policy.radius_raised
+    grid = view.policy.site_grid_m
+    assert grid is not None and grid > view.result.settings.radius_m
+    to_m = Transformer.from_crs(4326, get_settings().metric_epsg, always_xy=True)
+    picks = [p for d in view.result.districts["district_id"] for kind in ("food_bank", "salon", "facility")
+             for p in siting(view, kind, int(d))]
+    assert picks  # the sample town has places worth suggesting at 500 m
+    for pick in picks:
+        assert pick.gained >= 5
+        x, y = to_m.transform(pick.lon, pick.lat)
+        assert abs(x / grid - round(x / grid)) < 1e-6 and abs(y / grid - round(y / grid)) < 1e-6
+    staff = coverage_for(sample_session, actor_for(sample_session, "staff_east"), today=SAMPLE_TODAY, settings=asked)
+    assert staff.result.settings.radius_m == 100.0 and not staff.policy.suppress
+    east = [d for d in staff.result.districts["district_id"] if d != district_id(sample_session, EAST)]
+    staff_picks = [p for d in east for p in siting(staff, "salon", int(d))]
+    assert any(p.gained < 5 for p in staff_picks)  # what the planner no longer gets
+    assert any(abs(to_m.transform(p.lon, p.lat)[0] / grid % 1) > 1e-3 for p in staff_picks)

@@ -57,6 +57,20 @@ def test_coverage_csv_as_planner_suppresses_small_counts(app_url: str) -> None:
     assert "<5" in values and not any(v in {"1", "2", "3", "4"} for v in values)
 
 
+def test_planner_asking_for_a_small_radius_gets_500_m_and_is_told(app_url: str) -> None:
+    def town(*who: str) -> subprocess.CompletedProcess[str]:
+        return lsmap(app_url, "coverage", *who, "--level", "municipality", "--radius-m", "100",
+                     "--format", "json", "--today", SAMPLE_TODAY.isoformat())
+
+    planner, admin = town("--as", "planner"), town()
+    assert planner.returncode == 0 and "500 m" in planner.stderr
+    beyond_500 = json.loads(lsmap(app_url, "coverage", "--level", "municipality", "--radius-m", "500",
+                                  "--format", "json", "--today", SAMPLE_TODAY.isoformat()).stdout)
+    assert json.loads(planner.stdout)[0]["beyond_salon"] == beyond_500[0]["beyond_salon"]
+    assert json.loads(admin.stdout)[0]["beyond_salon"] > beyond_500[0]["beyond_salon"]
+    assert "500 m" not in admin.stderr
+
+
 def test_coverage_as_staff_is_scoped_and_unknown_user_fails(app_url: str) -> None:
     done = lsmap(app_url, "coverage", "--as", "staff_east", "--format", "json", "--today", SAMPLE_TODAY.isoformat())
     assert done.returncode == 0, done.stderr

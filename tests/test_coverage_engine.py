@@ -15,6 +15,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely.geometry import Point, box
 
+from helpers import derivable_cells
 from lsmap.coverage import CoverageInputs, Lookup, compute_coverage, locate_points
 from lsmap.coverage_report import suppress_small_counts, suppressed
 from lsmap.coverage_settings import DISTANCE_KINDS, CoverageSettings
@@ -279,6 +280,68 @@ def test_small_counts_are_suppressed_for_planners() -> None:
     assert out["no_watcher"].tolist() == ["<5", 0]
     assert out["share_no_watcher"].tolist() == [None, None]  # suppressed count; tiny row
     assert out["stale"].tolist() == [9, "<5"]
+
+
+def _nested_table(columns: dict[str, list[int]], parents: list[int]) -> pd.DataFrame:
+    """A district table (ids 1..n) whose counts roll up: each given value is the district's
+    own households; the table holds the rolled-up sums, as the engine reports them."""
+    n = len(parents)
+    table = pd.DataFrame({"district_id": range(1, n + 1), "parent_id": parents})
+    for name, own in columns.items():
+        total = list(own)
+        for row in range(n - 1, -1, -1):  # children come after their parents
+            if parents[row] > 0:
+                total[parents[row] - 1] += total[row]
+        table[name] = total
+    return table
+
+
+def _parent_rows(table: pd.DataFrame) -> list[int]:
+    return [p - 1 if p > 0 else -1 for p in table["parent_id"]]
+
+
+def test_a_small_count_given_away_by_its_parent_is_protected() -> None:
+    # 市 (1) → 地区 2 (町丁目 4: 3 households, 5: 7) and 地区 3 (町丁目 6: 8).
+    table = _nested_table({"households": [0, 0, 0, 3, 7, 8], "stale": [0, 0, 0, 4, 4, 6]},
+                          [-1, 1, 1, 2, 2, 3])
+    table["share_households"] = 1.0
+    out = suppress_small_counts(table)
+    # Without more suppression 地区 2's 10 minus the visible 7 gives the "<5" away as 3.
+    assert out["households"].tolist() == [18, 10, 8, "<5", "X", 8]
+    # Both 町丁目 of 地区 2 are "<5" and add up to 8, so both would be 4. Hiding 地区 2 or
+    # the 市 does not help (14 minus 地区 3's 6 gives 8 back): one of them is shown as "X"
+    # (any count), after which the other may be anything from 1 to 4.
+    assert out["stale"].tolist() == [14, 8, 6, "X", "<5", 6]
+    assert out["share_households"].tolist() == [1.0, 1.0, 1.0, None, None, 1.0]
+    for column in ("households", "stale"):
+        assert derivable_cells(table[column].tolist(), _parent_rows(table), out[column].tolist()) == []
+
+
+@st.composite
+def nested_counts(draw):  # type: ignore[no-untyped-def]
+    """市 → 地区 → 町丁目 with small, skewed counts; some households only on a 地区."""
+    parents, own = [-1], [0]
+    for _ in range(draw(st.integers(1, 4))):
+        district = len(parents) + 1
+        parents.append(1)
+        own.append(draw(st.sampled_from([0, 0, 0, 0, 1, 3, 6])))
+        for _ in range(draw(st.integers(1, 5))):
+            parents.append(district)
+            own.append(draw(st.sampled_from([0, 0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 9, 12, 30])))
+    return parents, own
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nested_counts())
+def test_no_suppressed_count_can_be_derived_from_parent_and_siblings(case) -> None:  # type: ignore[no-untyped-def]
+    parents, own = case
+    table = _nested_table({"households": own}, parents)
+    out = suppress_small_counts(table)
+    values, shown = table["households"].tolist(), out["households"].tolist()
+    for value, mark in zip(values, shown, strict=True):
+        assert mark in ("<5", "X") if 0 < value < 5 else mark in ("X", value)
+        assert mark != "<5" or 0 < value < 5  # "<5" always means 1 to 4
+    assert derivable_cells(values, _parent_rows(table), shown) == []
 
 
 def test_siting_picks_the_place_that_reaches_most_uncovered_households() -> None:

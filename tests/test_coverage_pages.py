@@ -61,6 +61,22 @@ def test_planner_can_change_the_level(app_url: str, monkeypatch: pytest.MonkeyPa
     assert list(at.dataframe[-1].value["地区名"]) == ["東地区", "西地区", "北地区"]
 
 
+def test_planner_radius_below_500_m_is_raised_and_said_so(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for username, told in (("planner", True), ("staff_east", False)):
+        at = _open("coverage", _actor(app_url, username)[0], app_url, monkeypatch)
+        at.sidebar.number_input[0].set_value(100).run()
+        assert not at.exception, at.exception
+        notes = [i.value for i in at.info] + [c.value for c in at.caption]
+        assert any("500 m で計算しています" in n for n in notes) == told, username
+        assert any(("100 m を基準" if not told else "500 m を基準") in n for n in notes)
+        if told:  # siting help for the whole town: only places that reach 5+ households
+            at.sidebar.selectbox[0].select("municipality").run()
+            next(b for b in at.selectbox if b.label == "資源の種類").select("food_bank").run()
+            sites = next(f.value for f in at.dataframe if "増える世帯" in f.value.columns)
+            assert len(sites) > 0 and all(int(v) >= 5 for v in sites["増える世帯"])
+            assert any("1000 m 四方の格子点に丸めた位置" in c.value for c in at.caption)
+
+
 def test_gap_list_for_a_meeting_links_to_records(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     meeting, _ = _actor(app_url, "meeting_east")
     at = _open("gaps", meeting, app_url, monkeypatch)

@@ -3,6 +3,8 @@
 It must appear for district staff (and the administrator) and never for staff of another
 district, the meeting viewer, the planner or a visitor, in any output: map HTML (normal and
 meeting mode), the meeting name list, records, rendered pages, the audit trail, caches.
+The sentinel is also in the address, note, contact log and emergency card of households
+with no live resident (all deleted, or none entered yet): a meeting must not see those.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from lsmap import access, audit, db
 from lsmap.mapview import build_map
 from lsmap.models import AuditEntry, User
 from lsmap.ui.map_page import name_list
-from privacy_town import CANARY, PASSWORD, ROLES_UNDER_TEST, PrivacyTown, build_privacy_town
+from privacy_town import (
+    CANARY,
+    EMPTY_STATES,
+    PASSWORD,
+    ROLES_UNDER_TEST,
+    PrivacyTown,
+    build_privacy_town,
+)
 
 ALLOWED = {"admin", "staff_a"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +140,27 @@ def test_canary_in_library_outputs(town: tuple[str, PrivacyTown], role: str) -> 
     url, layout = town
     text = library_outputs(db.get_engine(url), layout, role)
     assert (CANARY in text) == (role in ALLOWED)
+
+
+@pytest.mark.parametrize("state", sorted(EMPTY_STATES))
+def test_household_without_a_live_resident_is_a_number_for_the_meeting(
+    town: tuple[str, PrivacyTown], state: str
+) -> None:
+    """Its address, note and emergency contact reach district staff, never the meeting:
+    not on the map, popups, name lists, records, exports, printouts or the paper map."""
+    from lsmap.models import EmergencyContact, Household
+
+    url, layout = town
+    engine = db.get_engine(url)
+    household_id = layout.households[("A", state)]
+    with Session(engine) as session:
+        household = session.get(Household, household_id)
+        assert household is not None
+        details = {household.address, household.note, session.scalars(
+            select(EmergencyContact.name).where(EmergencyContact.household_id == household_id)).one()}
+    for role, allowed in (("staff_a", True), ("meeting_a", False)):
+        text = library_outputs(engine, layout, role)
+        assert {d for d in details if d in text} == (details if allowed else set()), role
 
 
 def _page_text(at: AppTest) -> str:

@@ -10,8 +10,11 @@ Roles (see ``lsmap.vocab.ROLES``):
 - ``admin``: everything.
 - ``staff``: records of the assigned districts and the areas nested in them.
 - ``meeting``: like staff but read-only; residents whose consent is not 同意 are shown only
-  as numbered points, without name, phone or concerns.
-- ``planner``: aggregate numbers only; no personal rows at all.
+  as numbered points, without name, phone or concerns. A household's own details (address,
+  type, note, contact log, emergency card) only when at least one live resident consented
+  and none is withheld (:func:`details_shareable`); otherwise it is a number only.
+- ``planner``: aggregate numbers only; no personal rows at all; small counts suppressed
+  (:mod:`lsmap.access.aggregates`).
 
 This package is that one module: the core (actors, scope, the map's and records' reads)
 is here, and the reads for record work, exports, coverage and the audit log live in
@@ -207,24 +210,58 @@ def resident_fields(actor: Actor, consent_status: str) -> tuple[str, ...]:
     return ()
 
 
+def consent_counts(session: Session, household_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(live residents with 同意, live residents without) per household, counted in SQL.
+
+    Households with no live resident are absent (read them as ``(0, 0)``).
+    """
+    if not household_ids:
+        return {}
+    consented = Resident.consent_status == "consented"
+    query = (
+        select(
+            Resident.household_id,
+            func.sum(case((consented, 1), else_=0)),
+            func.sum(case((consented, 0), else_=1)),
+        )
+        .where(Resident.household_id.in_(household_ids), Resident.deleted_at.is_(None))
+        .group_by(Resident.household_id)
+    )
+    return {hid: (int(yes or 0), int(no or 0)) for hid, yes, no in session.execute(query)}
+
+
+def details_shareable(actor: Actor, consented: int, withheld: int) -> bool:
+    """Whether household-level details (address, type, note, contact log, emergency card)
+    may be shown to ``actor``, given the household's live residents with and without 同意.
+
+    The one rule, used by the map, records, exports and printouts: roles that edit see
+    them; any other role that sees people (the meeting, and any future read-only role)
+    only when at least one live resident consented and none is withheld. A household with
+    no live resident (not yet entered, or all deleted) is a number only.
+    """
+    if actor.role in EDIT_ROLES:
+        return True
+    return actor.role in PERSONAL_ROLES and consented > 0 and withheld == 0
+
+
 def _resident_views(
     session: Session, actor: Actor, household_ids: list[int]
-) -> tuple[dict[int, list[ResidentView]], dict[int, int]]:
-    """Visible residents per household and the number withheld, projected in SQL."""
+) -> tuple[dict[int, list[ResidentView]], dict[int, int], dict[int, bool]]:
+    """Visible residents per household, the number withheld, and whether the household's
+    details may be shown (:func:`details_shareable`); projected and counted in SQL."""
     visible: dict[int, list[ResidentView]] = defaultdict(list)
     hidden: dict[int, int] = defaultdict(int)
+    # Roles that edit see every household's details; the counts matter for the others.
+    counts = {} if actor.role in EDIT_ROLES else consent_counts(session, household_ids)
+    shared = {hid: details_shareable(actor, *counts.get(hid, (0, 0))) for hid in household_ids}
     if not household_ids:
-        return visible, hidden
+        return visible, hidden, shared
     live = (Resident.household_id.in_(household_ids), Resident.deleted_at.is_(None))
     if actor.role in EDIT_ROLES:
         fields, condition = RESIDENT_FIELDS, None
     else:
         fields, condition = MEETING_RESIDENT_FIELDS, Resident.consent_status == "consented"
-        withheld = select(Resident.household_id, func.count()).where(
-            *live, Resident.consent_status != "consented"
-        )
-        for household_id, count in session.execute(withheld.group_by(Resident.household_id)):
-            hidden[household_id] = count
+        hidden.update({hid: withheld for hid, (_, withheld) in counts.items() if withheld})
     columns = [getattr(Resident, name) for name in fields]
     query = select(Resident.id, Resident.household_id, *columns).where(*live)
     if condition is not None:
@@ -234,12 +271,7 @@ def _resident_views(
         if "concern_tags" in values:
             values["concern_tags"] = tuple(values["concern_tags"] or ())
         visible[row.household_id].append(ResidentView(id=row.id, **values))
-    return visible, hidden
-
-
-def _shareable(actor: Actor, hidden_count: int) -> bool:
-    """Whether household-level details (address, type, log) may be shown."""
-    return actor.role in EDIT_ROLES or (actor.role == "meeting" and hidden_count == 0)
+    return visible, hidden, shared
 
 
 def household_points(session: Session, actor: Actor, district_id: int | None) -> list[HouseholdPoint]:
@@ -269,10 +301,10 @@ def household_points(session: Session, actor: Actor, district_id: int | None) ->
     )
     query = _scoped(query, Household.district_id, actor, _area(session, district_id))
     rows = session.execute(query).all()
-    residents, hidden = _resident_views(session, actor, [row[0] for row in rows])
+    residents, hidden, shared = _resident_views(session, actor, [row[0] for row in rows])
     points = []
     for number, (hid, location, approximate, htype, address, dname, n) in enumerate(rows, 1):
-        share = _shareable(actor, hidden.get(hid, 0))
+        share = shared[hid]
         points.append(
             HouseholdPoint(
                 id=hid,
@@ -286,6 +318,7 @@ def household_points(session: Session, actor: Actor, district_id: int | None) ->
                 address=address if share else None,
                 residents=tuple(residents.get(hid, ())),
                 hidden_residents=hidden.get(hid, 0),
+                details_withheld=not share,
             )
         )
     return points
@@ -467,8 +500,8 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     row = session.execute(_scoped(query, Household.district_id, actor, None)).first()
     if row is None:
         raise AccessDenied("この記録は見つからないか、見る権限がありません")
-    residents, hidden = _resident_views(session, actor, [household_id])
-    share = _shareable(actor, hidden.get(household_id, 0))
+    residents, hidden, shared = _resident_views(session, actor, [household_id])
+    share = shared[household_id]
     record = WatchRecord(
         household_id=household_id,
         district_name=row.name,
@@ -553,3 +586,4 @@ from lsmap.access.coverage_inputs import *  # noqa: E402,F403
 from lsmap.access.exports import *  # noqa: E402,F403
 from lsmap.access.record_work import *  # noqa: E402,F403
 from lsmap.access.record_work import _edit_snapshot  # noqa: E402,F401 - used by lsmap.records
+from lsmap.access.aggregates import PLANNER_MIN_RADIUS_M, AggregatePolicy, aggregate_policy  # noqa: E402,F401

@@ -67,7 +67,7 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
         if actor.role not in EDIT_ROLES:
             columns.remove("同意")
         table = ExportTable(layer, "household", columns, [])
-        hidden = 0
+        hidden = unconsented = 0
         for point in points:
             shared = {
                 "番号": refs.get(point.id) or f"H{point.id}",
@@ -93,8 +93,11 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
                 table.geometry.append((point.lon, point.lat))
             table.ids.append(point.id)
             hidden += point.hidden_residents
+            unconsented += point.details_withheld and not point.hidden_residents
         if hidden:
             table.notes.append(f"同意のない方 {hidden} 名の氏名・連絡先・気になるところと、その世帯の住所・状況は出力していません")
+        if unconsented:
+            table.notes.append(f"同意を得た方が登録されていない世帯 {unconsented} 件の住所・状況は出力していません")
         if actor.role not in EDIT_ROLES:
             table.notes.append("同意状況の列は出力していません")
         return table

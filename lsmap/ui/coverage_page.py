@@ -1,7 +1,8 @@
 """カバー状況: per-district coverage for planners (choropleth, table, export, siting help).
 
-Aggregates only: planners see counts 1–4 as "<5"; staff and meeting viewers see their own
-districts. No household appears on this page.
+Aggregates only: planners see counts 1–4 as "<5" (and counts that would give one away as
+"X"), a radius of at least 500 m and rounded siting suggestions; staff and meeting viewers
+see their own districts. No household appears on this page.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def choropleth(view: CoverageView, table: pd.DataFrame, metric: str, basemap: st
         '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:6px;font-size:12px">'
         f"<b>{html_text(COLUMN_LABELS[metric])}の割合</b>{steps}"
         '<div><span style="display:inline-block;width:14px;height:10px;background:#d9d9d9;margin-right:6px">'
-        "</span>非表示（5未満）・世帯なし</div></div>"
+        "</span>非表示（「&lt;5」「X」）・世帯なし</div></div>"
     ).add_to(fmap)
     if bounds is not None:
         minx, miny, maxx, maxy = bounds.bounds
@@ -127,10 +128,7 @@ def render() -> None:
     if table.empty:
         st.warning("表示できる地区がありません。")
         return
-    st.caption(
-        f"資源までの距離は直線距離で {radius:g} m を基準にしています。"
-        + ("計画担当の方には 1〜4 の件数は「<5」と表示します。" if actor.role == "planner" else "")
-    )
+    _policy_notes(view)
 
     sites = _siting_section(view, table)
     st_folium(choropleth(view, table, metric, get_settings().basemap, sites), height=520,
@@ -148,6 +146,22 @@ def render() -> None:
     )
 
 
+def _policy_notes(view: CoverageView) -> None:
+    """What the actor's release policy changed, in Japanese (radius, hidden counts)."""
+    policy = view.policy
+    if policy.radius_raised:
+        st.info(
+            f"計画担当の方は、世帯の位置が推測されないよう、距離の基準を {policy.min_radius_m:g} m 未満に"
+            f"できません。{policy.asked_radius_m:g} m の指定に代えて {policy.radius_m:g} m で計算しています。"
+        )
+    text = f"資源までの距離は直線距離で {view.result.settings.radius_m:g} m を基準にしています。"
+    if policy.suppress:
+        small = policy.small_count
+        text += (f"計画担当の方には 1〜{small - 1} の件数は「<{small}」と表示し、上位の地区の合計から"
+                 f"「<{small}」の値が割り出せてしまう件数も「X」として伏せています。")
+    st.caption(text)
+
+
 def _siting_section(view: CoverageView, table: pd.DataFrame) -> list[Any]:
     """Siting help: the top 3 places for a new resource of a kind in a district."""
     with st.expander("新しい拠点の候補（到達できる世帯が最も増える場所）"):
@@ -159,10 +173,14 @@ def _siting_section(view: CoverageView, table: pd.DataFrame) -> list[Any]:
         code = col2.selectbox("地区", codes, format_func=lambda c: names[c])
         district = view.result.districts.set_index("district_code").loc[code, "district_id"]
         picks = siting(view, kind, int(district))
+        policy = view.policy
         if not picks:
-            st.info("この地区では、基準の距離より遠い世帯はありません（または候補地がありません）。")
+            if policy.suppress:
+                st.info(f"この地区では、到達できる世帯が {policy.small_count} 世帯以上増える候補地はありません。")
+            else:
+                st.info("この地区では、基準の距離より遠い世帯はありません（または候補地がありません）。")
             return []
-        planner = view.actor.role == "planner"
+        planner = policy.suppress
         source = {"resource": "既存の資源", "grid": "格子点"}
         st.dataframe(
             pd.DataFrame({
@@ -175,5 +193,9 @@ def _siting_section(view: CoverageView, table: pd.DataFrame) -> list[Any]:
             }),
             hide_index=True,
         )
-        st.caption("候補は地図に青い丸で示します。増える世帯は順に選んだときの上乗せ分です。")
+        note = "候補は地図に青い丸で示します。増える世帯は順に選んだときの上乗せ分です。"
+        if policy.site_grid_m:
+            note += (f"計画担当の方には、世帯の位置が分からないよう、増える世帯が {policy.min_site_gain} 世帯以上の"
+                     f"候補だけを、{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。")
+        st.caption(note)
         return picks

@@ -11,7 +11,7 @@ from lsmap.access import PERSONAL_ROLES
 from lsmap.mapview import build_map
 from lsmap.settings import get_settings
 from lsmap.ui.context import chosen_district, require_actor
-from lsmap.views import DistrictInfo, HouseholdPoint
+from lsmap.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
 
 
@@ -115,14 +115,17 @@ def name_list(points: list[HouseholdPoint]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "番号": [p.number for p in points],
-            "氏名": [
-                "・".join(r.name for r in p.residents if r.name)
-                + ("（同意のない方あり）" if p.hidden_residents else "")
-                for p in points
-            ],
+            "氏名": [_list_names(p) for p in points],
             "見守り者": [p.watcher_count for p in points],
         }
     )
+
+
+def _list_names(point: HouseholdPoint) -> str:
+    names = "・".join(r.name for r in point.residents if r.name)
+    if point.hidden_residents:
+        return names + "（同意のない方あり）"
+    return NO_CONSENTED_RESIDENT if point.details_withheld and not names else names
 
 
 def _household_label(points: list[HouseholdPoint], household_id: int, *, with_names: bool) -> str:

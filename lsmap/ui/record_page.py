@@ -8,7 +8,7 @@ import streamlit as st
 from lsmap import access, db
 from lsmap.escape import markdown_text
 from lsmap.ui.context import require_actor
-from lsmap.views import ResidentView, WatchRecord
+from lsmap.views import ResidentView, WatchRecord, withheld_reason
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -90,7 +90,7 @@ def show_record(record: WatchRecord) -> None:
     if record.note:
         st.text(record.note)
     if record.details_withheld:
-        st.warning("同意が得られていない方がいるため、この世帯の詳細は表示されません（番号のみ）。")
+        st.warning(f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。")
 
     st.markdown("#### 気がかりな人")
     if record.residents:
