@@ -107,8 +107,10 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def refuse_other_encodings(data: bytes) -> None:
     """Raise ImportRejected for UTF-16/32 (BOM or NUL pattern) and ISO-2022-JP (escapes)."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise _other_encoding("UTF-32")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _other_encoding("UTF-32" if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) else "UTF-16")
+        raise _other_encoding("UTF-16")
     sample = data[:65536]
     nuls = sample.count(b"\x00")
     if nuls and nuls * 20 >= len(sample):
