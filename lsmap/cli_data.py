@@ -103,7 +103,8 @@ def _import_districts(args: argparse.Namespace) -> int:
 
 def _import_list(args: argparse.Namespace) -> int:
     from lsmap.importing.apply import import_list_table
-    from lsmap.importing.readers import read_bytes, read_table
+    from lsmap.importing.readers import read_bytes
+    from lsmap.importing.sandbox import parse_table
 
     overrides: dict[str, str] = {}
     for item in args.column or []:
@@ -112,7 +113,7 @@ def _import_list(args: argparse.Namespace) -> int:
             return _fail(f"--column は 列名=項目 の形で指定してください（{item}）", 2)
         overrides[header] = field
     path = Path(args.file)
-    table = read_table(read_bytes(path), path.name)
+    table = parse_table(read_bytes(path), path.name)
     engine = _engine(args)
     db.upgrade(engine)
     with db.transaction(engine) as session:

@@ -52,3 +52,28 @@ def get_settings() -> Settings:
         basemap=os.environ.get("LSMAP_BASEMAP", "gsi"),
         auth=os.environ.get("LSMAP_AUTH", "local"),
     )
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one imported file may hold and cost, so that one upload cannot exhaust the server."""
+
+    max_mb: float  # size of a list file (CSV / .xlsx); boundary files have their own 200 MB
+    max_rows: int  # rows of a list below its header (blank rows count too)
+    max_features: int  # features of a boundary file
+    max_uncompressed_mb: float  # all members of a zip or .xlsx together, as declared
+    memory_mb: int  # address space the parse may add to its child process
+    timeout_s: float  # wall-clock (and CPU) seconds of one parse
+
+
+def import_limits() -> ImportLimits:
+    """The import limits from ``LSMAP_IMPORT_*`` (read each time, like :func:`get_settings`)."""
+    env = os.environ.get
+    return ImportLimits(
+        max_mb=float(env("LSMAP_IMPORT_MAX_MB", "20")),
+        max_rows=int(env("LSMAP_IMPORT_MAX_ROWS", "200000")),
+        max_features=int(env("LSMAP_IMPORT_MAX_FEATURES", "20000")),
+        max_uncompressed_mb=float(env("LSMAP_IMPORT_MAX_UNCOMPRESSED_MB", "500")),
+        memory_mb=int(env("LSMAP_IMPORT_MEMORY_MB", "1024")),
+        timeout_s=float(env("LSMAP_IMPORT_TIMEOUT_S", "120")),
+    )

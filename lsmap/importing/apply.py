@@ -11,7 +11,8 @@ from lsmap import access, audit, db
 from lsmap.importing import columns as cols
 from lsmap.importing.lists import ListPlan, Progress, plan_list
 from lsmap.importing.problems import ImportRejected, Problem
-from lsmap.importing.readers import RawTable, read_bytes, read_table
+from lsmap.importing.readers import RawTable, read_bytes
+from lsmap.importing.sandbox import parse_table
 from lsmap.models import Csw, Household, Resident, Resource, Watcher
 
 
@@ -37,8 +38,9 @@ def import_list_file(
     remember: bool = True,
     progress: Progress | None = None,
 ) -> ListImportResult:
-    """Read, check and (unless ``dry_run`` or there are errors) write one list file."""
-    table = read_table(read_bytes(path), path.name)
+    """Read (in a limited child process), check and (unless ``dry_run`` or there are
+    errors) write one list file."""
+    table = parse_table(read_bytes(path), path.name)
     return import_list_table(
         engine, actor, kind, table, overrides=overrides, default_kind=default_kind,
         dry_run=dry_run, remember=remember, progress=progress,

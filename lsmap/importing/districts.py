@@ -7,7 +7,6 @@ shallower level that contains its representative point.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Boundary files may be larger than lists.
 MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
+#: What a boundary file may be called (a .shp only from the command line, with its sidecars).
+BOUNDARY_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 #: Longitude/latitude box that holds all of Japan.
 JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
 _LEVEL_WORDS = {
@@ -86,7 +87,13 @@ def parse_level(value: str) -> str:
 
 
 def read_boundaries(path: Path, source_crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a boundary file; ``source_crs`` is used only when the file names no CRS."""
+    """Read a boundary file; ``source_crs`` is used only when the file names no CRS.
+
+    The file is opened in a limited child process with only the GDAL driver its name and
+    content agree on (see :mod:`lsmap.importing.boundary_files`).
+    """
+    from lsmap.importing.sandbox import parse_boundaries
+
     if not path.is_file():
         raise ImportRejected(f"ファイルが見つかりません: {path.name}")
     size = path.stat().st_size
@@ -95,49 +102,30 @@ def read_boundaries(path: Path, source_crs: str | None = None) -> gpd.GeoDataFra
     if size > MAX_BOUNDARY_BYTES:
         raise ImportRejected(f"ファイルが大きすぎます（{size / 1048576:.0f} MB、上限 200 MB）")
     suffix = path.suffix.lower()
-    target = str(path)
-    if suffix == ".zip":
-        target = _zip_member(path)
-    elif suffix not in (".shp", ".geojson", ".json", ".gpkg"):
+    if suffix not in BOUNDARY_FILE_SUFFIXES:
         raise ImportRejected(
             f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、GeoPackage を使ってください"
         )
-    try:
-        frame = gpd.read_file(target)
-    except Exception as error:  # pyogrio raises several types for damaged input
-        raise ImportRejected(
-            f"境界ファイルを読めません。壊れているか途中で切れている可能性があります（{type(error).__name__}）"
-        ) from error
+    return with_crs(parse_boundaries(path), source_crs)
+
+
+def with_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoDataFrame:
+    """``frame`` with a CRS: its own, else ``source_crs``, else JGD2011 when the coordinates
+    are longitude/latitude within Japan (marked ``crs_assumed``); ImportRejected otherwise."""
     if frame.empty:
         raise ImportRejected("境界ファイルに地物（区域）がありません")
-    if frame.crs is None:
-        if source_crs:
-            frame = frame.set_crs(source_crs)
-        elif _looks_like_japan_lonlat(frame):
-            frame = frame.set_crs("EPSG:6668")
-            frame.attrs["crs_assumed"] = True
-        else:
-            raise ImportRejected(
-                "座標参照系（CRS）が分かりません。シェープファイルなら .prj ファイルも一緒に"
-                "（zip にまとめて）指定するか、--crs EPSG:6676 のように指定してください"
-            )
-    return frame
-
-
-def _zip_member(path: Path) -> str:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except zipfile.BadZipFile as error:
-        raise ImportRejected("zip ファイルが壊れているか、途中で切れています") from error
-    layers = [n for n in names if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json"))]
-    if not layers:
-        raise ImportRejected("zip の中にシェープファイル（.shp）や GeoJSON がありません")
-    if len(layers) > 1:
-        raise ImportRejected(
-            "zip の中に境界ファイルが複数あります（" + "、".join(layers) + "）。1つずつ zip にしてください"
-        )
-    return f"/vsizip/{path}/{layers[0]}"
+    if frame.crs is not None:
+        return frame
+    if source_crs:
+        return frame.set_crs(source_crs)
+    if _looks_like_japan_lonlat(frame):
+        frame = frame.set_crs("EPSG:6668")
+        frame.attrs["crs_assumed"] = True
+        return frame
+    raise ImportRejected(
+        "座標参照系（CRS）が分かりません。シェープファイルなら .prj ファイルも一緒に"
+        "（zip にまとめて）指定するか、--crs EPSG:6676 のように指定してください"
+    )
 
 
 def _looks_like_japan_lonlat(frame: gpd.GeoDataFrame) -> bool:
@@ -308,9 +296,29 @@ def import_districts(
     """Import one boundary file in one transaction; nothing is written when it has errors."""
     level = parse_level(level) if level else None
     frame = read_boundaries(path, source_crs)
+    return import_district_frame(
+        engine, frame, level, name_field=name_field, code_field=code_field,
+        code_prefix=code_prefix, source_name=path.stem, actor=actor, dry_run=dry_run,
+    )
+
+
+def import_district_frame(
+    engine: Engine,
+    frame: gpd.GeoDataFrame,
+    level: str | None,
+    *,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    code_prefix: str | None = None,
+    source_name: str = "",
+    actor: Actor | None = None,
+    dry_run: bool = False,
+) -> DistrictImportResult:
+    """Import boundaries already read (with a CRS) in one transaction; see :func:`import_districts`."""
+    level = parse_level(level) if level else None
     plan = plan_districts(
         frame, level, name_field=name_field, code_field=code_field,
-        code_prefix=code_prefix, source_name=path.stem,
+        code_prefix=code_prefix, source_name=source_name,
     )
     with db.transaction(engine) as session:
         existing = {d.code: d for d in session.scalars(select(District).where(District.code.in_([p.code for p in plan.districts])))}

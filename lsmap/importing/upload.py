@@ -1,8 +1,10 @@
 """Imports of uploaded bytes (the admin page's path): lists and boundaries, checked or written.
 
-The page hands over what the browser sent (bytes and the file name) and the choices made
-on screen; these functions turn them into calls of the same library functions the command
-line uses, so checks, all-or-nothing writing, remembered mappings and audit are shared.
+The page parses what the browser sent (bytes and the file name) once per upload, in a
+limited child process (:func:`read_list_upload`, :func:`read_boundary_upload`), and hands
+the parsed table or boundaries with the choices made on screen to these functions; they
+call the same library functions the command line uses, so checks, all-or-nothing writing,
+remembered mappings and audit are shared.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from lsmap import access
 from lsmap.importing import columns as cols
 from lsmap.importing.apply import ListImportResult, import_list_table
 from lsmap.importing.districts import (
+    MAX_BOUNDARY_BYTES,
     DistrictImportResult,
     guess_fields,
-    import_districts,
-    read_boundaries,
+    import_district_frame,
+    with_crs,
 )
 from lsmap.importing.lists import ListPlan, Progress
 from lsmap.importing.problems import ImportRejected
-from lsmap.importing.readers import RawTable, read_table
+from lsmap.importing.readers import RawTable
+from lsmap.importing.sandbox import parse_boundaries, parse_table
 
 #: What the page offers to import, in order, with Japanese labels.
 IMPORT_KINDS: dict[str, str] = {
@@ -55,8 +59,8 @@ def _safe_name(filename: str) -> str:
 
 
 def read_list_upload(data: bytes, filename: str) -> RawTable:
-    """Parse an uploaded CSV / XLSX (size limit, encodings and damage checks as the library)."""
-    return read_table(data, _safe_name(filename))
+    """Parse an uploaded CSV / XLSX in a limited child (size, rows, encodings, damage checks)."""
+    return parse_table(data, _safe_name(filename))
 
 
 def initial_choices(session: Session | None, kind: str, headers: list[str]) -> tuple[dict[str, str | None], str]:
@@ -88,21 +92,20 @@ def import_list_upload(
     engine: Engine,
     actor: access.Actor,
     kind: str,
-    data: bytes,
-    filename: str,
+    table: RawTable,
     choices: dict[str, str | None],
     *,
     default_kind: str | None = None,
     dry_run: bool = True,
     progress: Progress | None = None,
 ) -> ListImportResult:
-    """Check (``dry_run``) or import an uploaded list with the on-screen column choices.
+    """Check (``dry_run``) or import an uploaded list, parsed by :func:`read_list_upload`,
+    with the on-screen column choices.
 
     Raises ImportRejected (with every problem) when anything blocks the import; then
     nothing was written. A real import remembers the mapping for files with these headers.
     """
     require_admin(actor)
-    table = read_list_upload(data, filename)
     overrides = overrides_from_choices(table.headers, choices)
     return import_list_table(
         engine, actor, kind, table, overrides=overrides, default_kind=default_kind,
@@ -151,39 +154,41 @@ class BoundaryPreview:
     features: int
 
 
-def _with_file(data: bytes, filename: str, work):  # type: ignore[no-untyped-def]
-    """Run ``work(path)`` on the upload written under its own name in a private temp dir."""
-    from lsmap.importing.districts import MAX_BOUNDARY_BYTES
-
+def read_boundary_upload(data: bytes, filename: str) -> gpd.GeoDataFrame:
+    """Read an uploaded boundary file in a limited child (formats, content, zip and feature
+    checks of :mod:`lsmap.importing.boundary_files`); the CRS is settled later."""
+    suffix = PurePath(_safe_name(filename)).suffix.lower()
+    if suffix.lstrip(".") not in BOUNDARY_SUFFIXES:
+        raise ImportRejected(
+            f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、GeoPackage を使ってください"
+        )
     if len(data) > MAX_BOUNDARY_BYTES:
         raise ImportRejected(f"ファイルが大きすぎます（{len(data) / 1048576:.0f} MB、上限 200 MB）")
+    if not data:
+        raise ImportRejected("ファイルが空です")
     with tempfile.TemporaryDirectory(prefix="lsmap-upload-") as folder:
-        path = Path(folder) / _safe_name(filename)
+        path = Path(folder) / f"upload{suffix}"  # never the uploaded name
         path.write_bytes(data)
-        return work(path)
+        return parse_boundaries(path)
 
 
-def preview_boundaries(data: bytes, filename: str, source_crs: str | None = None) -> BoundaryPreview:
-    """Read an uploaded boundary file for the choice of name, code and level columns."""
-
-    def work(path: Path) -> BoundaryPreview:
-        frame: gpd.GeoDataFrame = read_boundaries(path, source_crs or None)
-        columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-        name_guess, code_guess = guess_fields(frame)
-        return BoundaryPreview(
-            columns=columns, name_guess=str(name_guess), code_guess=str(code_guess) if code_guess else None,
-            has_level_column=any(c in columns for c in ("level", "階層")),
-            crs=frame.crs.to_string() if frame.crs is not None else "",
-            crs_assumed=bool(frame.attrs.get("crs_assumed")), features=len(frame),
-        )
-
-    return _with_file(data, filename, work)
+def preview_boundaries(frame: gpd.GeoDataFrame, source_crs: str | None = None) -> BoundaryPreview:
+    """The choice of name, code and level columns for boundaries read by :func:`read_boundary_upload`."""
+    frame = with_crs(frame, source_crs or None)
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+    name_guess, code_guess = guess_fields(frame)
+    return BoundaryPreview(
+        columns=columns, name_guess=str(name_guess), code_guess=str(code_guess) if code_guess else None,
+        has_level_column=any(c in columns for c in ("level", "階層")),
+        crs=frame.crs.to_string() if frame.crs is not None else "",
+        crs_assumed=bool(frame.attrs.get("crs_assumed")), features=len(frame),
+    )
 
 
 def import_boundary_upload(
     engine: Engine,
     actor: access.Actor,
-    data: bytes,
+    frame: gpd.GeoDataFrame,
     filename: str,
     level: str | None,
     *,
@@ -192,9 +197,11 @@ def import_boundary_upload(
     source_crs: str | None = None,
     dry_run: bool = True,
 ) -> DistrictImportResult:
-    """Check (``dry_run``) or import an uploaded boundary file in one transaction."""
+    """Check (``dry_run``) or import boundaries read by :func:`read_boundary_upload` in one
+    transaction; ``filename`` (the upload's name) gives the default code prefix."""
     require_admin(actor)
-    return _with_file(data, filename, lambda path: import_districts(
-        engine, path, level, name_field=name_field or None, code_field=code_field or None,
-        source_crs=source_crs or None, actor=actor, dry_run=dry_run,
-    ))
+    return import_district_frame(
+        engine, with_crs(frame, source_crs or None), level,
+        name_field=name_field or None, code_field=code_field or None,
+        source_name=PurePath(_safe_name(filename)).stem, actor=actor, dry_run=dry_run,
+    )

@@ -1,7 +1,9 @@
 """データの取り込み (admin): upload → column mapping → dry run with every problem → import.
 
-The page only parses what was chosen and calls :mod:`lsmap.importing.upload`; checking,
-all-or-nothing writing, remembered mappings and audit happen in the library.
+The page parses each upload once, in a limited child process, and keeps the result in this
+user's session keyed by the upload's SHA-256 (never in a cache shared between users); the
+mapping, the dry run and the import reuse it. It calls :mod:`lsmap.importing.upload`;
+checking, all-or-nothing writing, remembered mappings and audit happen in the library.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +23,7 @@ from lsmap.importing import columns as cols
 from lsmap.importing.apply import problem_rows
 from lsmap.importing.districts import MAX_BOUNDARY_BYTES
 from lsmap.importing.problems import ImportRejected, Problem
-from lsmap.importing.readers import max_bytes
+from lsmap.importing.readers import RawTable, max_bytes
 from lsmap.importing.upload import (
     BOUNDARY_SUFFIXES,
     IMPORT_KINDS,
@@ -31,15 +34,18 @@ from lsmap.importing.upload import (
     initial_choices,
     planned_counts,
     preview_boundaries,
+    read_boundary_upload,
     read_list_upload,
     template_csv,
 )
+from lsmap.settings import import_limits
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 
 _UNUSED = "（使わない）"
 _FROM_FILE = "__file__"
 _NOTHING_CHANGED = "データベースは変わっていません。"
+_PARSED = "imp_parsed"
 T = TypeVar("T")
 
 
@@ -55,14 +61,16 @@ def render() -> None:
         return
     kind = st.radio("取り込むもの", list(IMPORT_KINDS), format_func=IMPORT_KINDS.get,
                     horizontal=True, key="imp_kind")
+    limits = import_limits()
     if kind == "districts":
         st.caption("GeoJSON、zip にまとめたシェープファイル（.shp・.shx・.dbf・.prj）、GeoPackage を"
-                   "取り込めます。どの座標参照系でも経緯度（EPSG:4326）に変換します。")
+                   "取り込めます。どの座標参照系でも経緯度（EPSG:4326）に変換します。"
+                   f"図形は {limits.max_features:,} 件までです。")
         limit_mb = MAX_BOUNDARY_BYTES // 1048576
         suffixes: tuple[str, ...] = BOUNDARY_SUFFIXES
     else:
         st.caption("CSV（UTF-8・BOM付きUTF-8・Shift_JIS）または Excel（.xlsx）を取り込めます。"
-                   "ひな形の見出しのままなら列の対応づけは不要です。")
+                   f"{limits.max_rows:,} 行までです。ひな形の見出しのままなら列の対応づけは不要です。")
         st.download_button(
             f"{IMPORT_KINDS[kind]}のひな形（CSV）", template_csv(kind), file_name=f"lsmap_{kind}_template.csv",
             mime="text/csv", on_click="ignore", icon=":material/download:", key=f"imp_template_{kind}",
@@ -75,25 +83,43 @@ def render() -> None:
     if done and done["kind"] == kind:
         st.success(done["text"])
     if uploaded is None:
+        st.session_state.pop(_PARSED, None)  # no file on screen: forget what the last one held
         st.info(f"ファイルを選んでください（{limit_mb} MB まで）。")
         return
     data = uploaded.getvalue()
-    fingerprint = hashlib.sha256(data).hexdigest()[:16] + ":" + uploaded.name
+    digest = hashlib.sha256(data).hexdigest()
+    fingerprint = digest[:16] + ":" + uploaded.name
+    parsed = _parsed(kind, digest, uploaded.name, data)
+    if parsed["error"] is not None:
+        st.error(markdown_text(parsed["error"]) + _NOTHING_CHANGED)
+        return
     if kind == "districts":
-        _boundaries(actor, data, uploaded.name, fingerprint)
+        _boundaries(actor, parsed["value"], uploaded.name, fingerprint)
     else:
-        _list(actor, kind, data, uploaded.name, fingerprint)
+        _list(actor, kind, parsed["value"], uploaded.name, fingerprint)
+
+
+def _parsed(kind: str, digest: str, filename: str, data: bytes) -> dict[str, Any]:
+    """The upload parsed once: kept in this session under its SHA-256 until another file
+    comes or the file is removed (at most one parsed upload per session)."""
+    key = (kind, digest, filename)
+    stored = st.session_state.get(_PARSED)
+    if stored is None or stored["key"] != key:
+        st.session_state.pop(_PARSED, None)
+        try:
+            with st.spinner("ファイルを読んでいます…"):
+                value = read_boundary_upload(data, filename) if kind == "districts" else read_list_upload(data, filename)
+            stored = {"key": key, "value": value, "error": None}
+        except ImportRejected as error:
+            stored = {"key": key, "value": None, "error": error.message}
+        st.session_state[_PARSED] = stored
+    return stored
 
 
 # ---------------------------------------------------------------- lists
 
 
-def _list(actor: Any, kind: str, data: bytes, filename: str, fingerprint: str) -> None:
-    try:
-        table = read_list_upload(data, filename)
-    except ImportRejected as error:
-        st.error(markdown_text(error.message))
-        return
+def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: str) -> None:
     encodings = {"utf-8-sig": "UTF-8（BOM付き）", "utf-8": "UTF-8", "cp932": "Shift_JIS", "xlsx": "Excel"}
     st.caption(f"{markdown_text(filename)}: {len(table.rows)} 行、文字コード {encodings.get(table.encoding, table.encoding)}")
 
@@ -126,7 +152,7 @@ def _list(actor: Any, kind: str, data: bytes, filename: str, fingerprint: str) -
 
     st.markdown("##### 2. 試行（確認だけ。データベースは変えません）")
     if st.button("試行する", key="imp_check_button", icon=":material/fact_check:"):
-        st.session_state["imp_check"] = _check_list(actor, kind, data, filename, chosen, default_kind, request)
+        st.session_state["imp_check"] = _check_list(actor, kind, table, chosen, default_kind, request)
     check = _current("imp_check", request)
     if check is not None:
         _show_check(check)
@@ -140,7 +166,7 @@ def _list(actor: Any, kind: str, data: bytes, filename: str, fingerprint: str) -
             bar.progress(min(done / max(total, 1), 1.0) * 0.9, text=f"確認しています {done}/{total} 行")
 
         result = _run_import(bar, lambda: import_list_upload(
-            db.get_engine(), actor, kind, data, filename, chosen,
+            db.get_engine(), actor, kind, table, chosen,
             default_kind=default_kind, dry_run=False, progress=progress))
         if result is None:
             return
@@ -153,11 +179,11 @@ def _list(actor: Any, kind: str, data: bytes, filename: str, fingerprint: str) -
         st.caption("試行して問題（エラー）がなければ取り込めます。")
 
 
-def _check_list(actor: Any, kind: str, data: bytes, filename: str, chosen: dict[str, str | None],
+def _check_list(actor: Any, kind: str, table: RawTable, chosen: dict[str, str | None],
                 default_kind: str | None, request: tuple[Any, ...]) -> dict[str, Any]:
     st.session_state.pop("imp_done", None)
     try:
-        result = import_list_upload(db.get_engine(), actor, kind, data, filename, chosen,
+        result = import_list_upload(db.get_engine(), actor, kind, table, chosen,
                                     default_kind=default_kind, dry_run=True)
     except ImportRejected as error:
         return {"request": request, "ok": False, "message": error.message, "problems": error.problems, "counts": {}}
@@ -172,10 +198,10 @@ def _check_list(actor: Any, kind: str, data: bytes, filename: str, chosen: dict[
 # ---------------------------------------------------------------- boundaries
 
 
-def _boundaries(actor: Any, data: bytes, filename: str, fingerprint: str) -> None:
+def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint: str) -> None:
     crs = st.text_input("座標参照系（ファイルに指定がないときだけ。例: EPSG:6676）", key="imp_crs").strip()
     try:
-        preview = preview_boundaries(data, filename, crs or None)
+        preview = preview_boundaries(frame, crs or None)
     except ImportRejected as error:
         st.error(markdown_text(error.message))
         return
@@ -202,7 +228,7 @@ def _boundaries(actor: Any, data: bytes, filename: str, fingerprint: str) -> Non
     request = (fingerprint, "districts", name_field, code_field, level, crs)
 
     def run(dry_run: bool) -> Any:
-        return import_boundary_upload(db.get_engine(), actor, data, filename, level, name_field=name_field,
+        return import_boundary_upload(db.get_engine(), actor, frame, filename, level, name_field=name_field,
                                       code_field=code_field, source_crs=crs or None, dry_run=dry_run)
 
     st.markdown("##### 2. 試行（確認だけ。データベースは変えません）")
