@@ -220,7 +220,7 @@ def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
     engine = db.get_engine(url)
     db.upgrade(engine)
     load_sample(engine, today=SAMPLE_TODAY)
-    with Session(engine) as session:
+    with Session(engine) as session, session.no_autoflush:
         _poison(session, MARKDOWN_XSS)  # every text field (phones get a shorter payload)
         for row in session.scalars(select(Resident)):
             row.phone, row.consent_basis, row.consent_recorded_by = MD_IMAGE, MARKDOWN_XSS, MARKDOWN_XSS
@@ -229,6 +229,7 @@ def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
                 row.phone = MD_IMAGE
         for user in session.scalars(select(User)):
             user.display_name = MARKDOWN_XSS
+        session.flush()
         household = session.scalars(
             select(Household).join(EmergencyContact).join(Resident).where(Household.location.is_not(None))
         ).first()
