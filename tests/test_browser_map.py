@@ -207,7 +207,8 @@ def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown
         """The page's text as shown (word joiners dropped), after checking it has no markup."""
         page.wait_for_timeout(1500)
         # (a heading's own anchor, href="#…", may carry the words of the heading)
-        markup = page.locator('a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, [data-testid="stMain"] span[role="img"]')
+        markup = page.locator('a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, '
+                              '[data-testid="stMain"] span[role="img"]')
         assert markup.evaluate_all("found => found.map(e => e.outerHTML)") == []
         return page.locator("body").inner_text().replace(WORD_JOINER, "")
 

@@ -240,7 +240,8 @@ def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
         return url, household.id
 
 
-MARKDOWN_PAGES = ["start", "map", "record", "record_edit", "watchers", "deleted", "coverage", "gaps", "export", "audit", "import"]
+MARKDOWN_PAGES = ["start", "map", "record", "record_edit", "watchers", "deleted", "coverage", "gaps", "export",
+                  "audit", "import"]
 
 
 @pytest.mark.parametrize("page", MARKDOWN_PAGES)
