@@ -7,7 +7,9 @@ encrypted with AES-256-GCM under a key derived from the passphrase with scrypt.
 
 File layout: ``LSMAPBAK`` | format version (1 byte) | scrypt log2(N), r, p (1 byte each) |
 salt (16 bytes) | nonce (12 bytes) | ciphertext with GCM tag. The header is authenticated
-too, so any changed byte makes the file unreadable rather than wrong.
+too, so any changed byte makes the file unreadable rather than wrong. The scrypt cost is
+read before the key can be checked, so a file asking for more than this writer's own cost
+(memory 128·N·r bytes, time N·r·p) is refused as damaged before deriving anything.
 
 Restore decrypts and checks the whole file before it touches the database, and then only
 writes into an **empty** database (the append-only audit log cannot be cleared, and a
@@ -42,7 +44,8 @@ MAGIC = b"LSMAPBAK"
 FORMAT_VERSION = 1
 SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
 _HEADER = struct.Struct(">8sBBBB16s12s")
-MIN_PASSPHRASE = 8
+#: A passphrase guessed offline only costs the attacker scrypt per try: ask for length.
+MIN_PASSPHRASE = 12
 PASSPHRASE_ENV = "LSMAP_BACKUP_PASSPHRASE"
 
 
@@ -157,10 +160,15 @@ def _key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
 
+def check_passphrase(passphrase: str) -> None:
+    """Refuse a passphrase too short to write a backup with (reading any length is fine)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise BackupError(f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください（いまは {len(passphrase)} 文字）")
+
+
 def encrypt(data: dict[str, Any], passphrase: str) -> bytes:
     """The dump, gzipped and encrypted with the passphrase."""
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise BackupError(f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください")
+    check_passphrase(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
     header = _HEADER.pack(MAGIC, FORMAT_VERSION, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P, salt, nonce)
     plain = gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -175,8 +183,8 @@ def decrypt(blob: bytes, passphrase: str) -> dict[str, Any]:
     magic, version, log2_n, r, p, salt, nonce = _HEADER.unpack_from(blob)
     if version != FORMAT_VERSION:
         raise BackupError(f"このバックアップの形式（版 {version}）には対応していません")
-    if not (10 <= log2_n <= 22 and 1 <= r <= 32 and 1 <= p <= 16):
-        raise BackupError("バックアップファイルの見出しが壊れています")
+    if not (10 <= log2_n <= SCRYPT_LOG2_N and 1 <= r <= SCRYPT_R and 1 <= p <= SCRYPT_P):
+        raise BackupError("バックアップファイルの見出しが壊れています")  # never more work than we ask
     header = blob[: _HEADER.size]
     try:
         plain = AESGCM(_key(passphrase, salt, log2_n, r, p)).decrypt(nonce, blob[_HEADER.size:], header)
@@ -198,6 +206,7 @@ def decrypt(blob: bytes, passphrase: str) -> dict[str, Any]:
 
 def backup(engine: Engine, path: Path, passphrase: str) -> BackupSummary:
     """Write an encrypted backup of the whole database to ``path`` (atomically)."""
+    check_passphrase(passphrase)
     data = dump(engine)
     blob = encrypt(data, passphrase)
     temp = path.with_name(path.name + ".part")

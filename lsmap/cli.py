@@ -30,6 +30,21 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_grant_app(args: argparse.Namespace) -> int:
+    from lsmap.dbroles import RoleError, grant_app
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        statements = grant_app(_engine(args), args.role, create=args.create, password=password)
+    except RoleError as error:
+        print(f"エラー: {error.message}", file=sys.stderr)
+        return 1
+    print(f"ロール「{args.role}」にアプリの権限だけを与えました（{len(statements)} 文）。"
+          "監査ログは読み取りと追加のみ、TRUNCATE・表の変更・削除はできません。")
+    print("スキーマを更新（lsmap db upgrade）したら、もう一度実行してください。")
+    return 0
+
+
 def cmd_sample_load(args: argparse.Namespace) -> int:
     from lsmap.sample import load_sample
 
@@ -147,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db_parser.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="スキーマを最新にする").set_defaults(func=cmd_db_upgrade)
     db_sub.add_parser("current", help="現在のリビジョンを表示").set_defaults(func=cmd_db_current)
+    grant = db_sub.add_parser("grant-app", help="PostgreSQL: アプリ用ロールに必要な権限だけを与える（所有者が実行）")
+    grant.add_argument("role", help="アプリが接続に使うロール名")
+    grant.add_argument("--create", action="store_true", help="ロールがなければ LOGIN ロールとして作る")
+    grant.add_argument("--password-stdin", action="store_true", help="--create のパスワードを標準入力から読む")
+    grant.set_defaults(func=cmd_db_grant_app)
 
     sample = sub.add_parser("sample", help="サンプルデータ")
     sample_sub = sample.add_subparsers(dest="sample_command", required=True)

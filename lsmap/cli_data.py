@@ -161,16 +161,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _passphrase(confirm: bool) -> str:
-    from lsmap.backup import PASSPHRASE_ENV
+    """The passphrase from the environment or the terminal; a new one (``confirm``) is
+    checked for length before it is asked again."""
+    from lsmap.backup import MIN_PASSPHRASE, PASSPHRASE_ENV, check_passphrase
 
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
+        if confirm:
+            check_passphrase(value)
         return value
     if not sys.stdin.isatty():
         raise LookupError(f"パスフレーズを環境変数 {PASSPHRASE_ENV} で渡すか、端末で入力してください")
-    value = getpass.getpass("パスフレーズ: ")
-    if confirm and getpass.getpass("もう一度: ") != value:
-        raise LookupError("パスフレーズが一致しません")
+    value = getpass.getpass(f"パスフレーズ（{MIN_PASSPHRASE} 文字以上）: " if confirm else "パスフレーズ: ")
+    if confirm:
+        check_passphrase(value)
+        if getpass.getpass("もう一度: ") != value:
+            raise LookupError("パスフレーズが一致しません")
     return value
 
 

@@ -6,6 +6,18 @@ EAST = "149990-01"
 WEST = "149990-02"
 NORTH = "149990-03"
 XSS = "<img src=x onerror=alert(1)>"
+#: Markdown that Streamlit would render as a link, a remote image (a beacon the browser
+#: fetches), coloured text and an autolink; each fits a 32-character phone column.
+MD_LINK = "[クリック](https://evil.example/x)"
+MD_IMAGE = "![b](https://evil.example/b.png)"
+MD_COLOR = ":red[偽]"
+MD_AUTOLINK = "<https://evil.example>"
+MARKDOWN_PAYLOADS = (MD_LINK, MD_IMAGE, MD_COLOR, MD_AUTOLINK)
+#: All of them in one name (fits the 100-character name columns), with LaTeX and an icon.
+MARKDOWN_XSS = "[ク](https://evil.example/x)![b](https://evil.example/b.png):red[偽]<https://evil.example>$x$"
+#: Rendered-Markdown contexts (AppTest element types whose body Streamlit renders as Markdown).
+_MARKDOWN_BODIES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info",
+                    "success", "toast", "exception"}
 
 
 def app_login(at, username: str, password: str, *, to_map: bool = True):  # type: ignore[no-untyped-def]
@@ -41,15 +53,19 @@ def _page_script(page: str, roles_by: str) -> None:
     importlib.import_module(f"lsmap.ui.{page}_page").render()
 
 
-def open_page(page: str, actor, url: str, monkeypatch, *, roles_by: str = "url_path"):  # type: ignore[no-untyped-def]
-    """An AppTest of one page (``coverage``, ``gaps``, ``import``, ``export`` ...) as ``actor``;
-    ``roles`` lists the actor's pages by ``roles_by`` (url_path or title)."""
+def open_page(page: str, actor, url: str, monkeypatch, *, roles_by: str = "url_path",  # type: ignore[no-untyped-def]
+              query: dict[str, str] | None = None):
+    """An AppTest of one page (``coverage``, ``gaps``, ``import``, ``export`` ...) as ``actor``,
+    with the URL's ``query`` parameters; ``roles`` lists the actor's pages by ``roles_by``
+    (url_path or title)."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("LSMAP_DATABASE_URL", url)
     monkeypatch.setenv("LSMAP_BASEMAP", "none")
     at = AppTest.from_function(_page_script, default_timeout=120, args=(page, roles_by))
     at.session_state["_test_actor"] = actor
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
     return at.run()
 
 
@@ -105,3 +121,40 @@ def derivable_cells(values, parents, published, small: int = 5) -> list[int]:  #
         if high.status == 0 and -high.fun - low.fun < 0.5:
             found.append(row)
     return found
+
+
+def markdown_sources(at) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every string of an AppTest run that Streamlit renders as Markdown: bodies of markdown,
+    captions, headings and alerts; labels and help of every widget, expander and tab; radio
+    options; st.table cells. (Selectbox/multiselect options and dataframes are plain text.)"""
+    found: list[str] = []
+
+    def visit(node) -> None:  # type: ignore[no-untyped-def]
+        kind = getattr(node, "type", "")
+        if kind in _MARKDOWN_BODIES:
+            found.append(str(node.value))
+        for name in ("label", "help"):
+            value = getattr(node, name, None)
+            if isinstance(value, str):
+                found.append(value)
+        if kind == "radio":
+            found.extend(str(o) for o in node.options)
+        if kind == "table":
+            found.extend(str(v) for v in node.value.to_numpy().ravel().tolist())
+        for child in getattr(node, "children", {}).values():
+            visit(child)
+
+    visit(at._tree)
+    return found
+
+
+def live_markdown(source: str) -> list[str]:
+    """What Streamlit would render from the Markdown payloads in ``source``: link, image,
+    colour, autolink or formula syntax, and the links and icons it finds in the parsed text
+    (after backslash escapes and entities are resolved)."""
+    import html
+    import re
+
+    found = [s for s in ("](", "![", ":red[偽", "<https", "$x$") if s in source]
+    text = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source))
+    return found + re.findall(r"https?://evil|www\.evil|@evil|:material[/_]\w+:", text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_wrong_passphrase_damage_and_non_empty_target_change_nothing(sample_engi
     with pytest.raises(backup.BackupError, match="空ではありません"):
         backup.restore(engine, path, PASSPHRASE)
     assert _row_counts(engine) == filled
-    with pytest.raises(backup.BackupError, match="8 文字以上"):
+    with pytest.raises(backup.BackupError, match="12 文字以上"):
         backup.backup(sample_engine, tmp_path / "weak.bak", "short")
 
 
@@ -111,3 +112,51 @@ def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_p
     with Session(restored) as session:
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == ["restore"]  # the source's own "backup" entry came after its snapshot
+
+
+#: Offsets of scrypt's log2(N), r and p in the header (after the magic and the version).
+SCRYPT_OFFSETS = {"log2_n": 9, "r": 10, "p": 11}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("log2_n", backup.SCRYPT_LOG2_N + 1), ("log2_n", 22), ("r", backup.SCRYPT_R + 1), ("r", 32),
+    ("p", backup.SCRYPT_P + 1), ("p", 16),
+])
+def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
+    field: str, value: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blob = backup.encrypt({"format": backup.FORMAT_VERSION, "tables": {}}, PASSPHRASE)
+    offset = SCRYPT_OFFSETS[field]
+    tampered = blob[:offset] + bytes([value]) + blob[offset + 1:]
+
+    def derive(*args: object) -> bytes:  # a tampered cost could ask for gigabytes and hours
+        raise AssertionError(f"scrypt ran with {args[2:]}")
+
+    monkeypatch.setattr(backup, "_key", derive)
+    started = time.monotonic()
+    with pytest.raises(backup.BackupError, match="壊れています"):
+        backup.decrypt(tampered, PASSPHRASE)
+    assert time.monotonic() - started < 1
+
+
+def test_a_passphrase_under_twelve_characters_is_refused(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lsmap import cli
+
+    eleven = "abcdefghijk"
+    with pytest.raises(backup.BackupError, match="12 文字以上"):
+        backup.backup(engine, tmp_path / "a.bak", eleven)
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv(backup.PASSPHRASE_ENV, eleven)
+    assert cli.main(["--database-url", url, "backup", str(tmp_path / "b.bak")]) == 1
+    monkeypatch.delenv(backup.PASSPHRASE_ENV)
+    asked: list[str] = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or eleven)
+    assert cli.main(["--database-url", url, "backup", str(tmp_path / "c.bak")]) == 1
+    assert len(asked) == 1 and "12 文字以上" in asked[0]  # refused before asking again
+    assert capsys.readouterr().err.count("12 文字以上") == 2
+    assert not list(tmp_path.iterdir())
+    backup.backup(engine, tmp_path / "ok.bak", eleven + "l")  # twelve is enough
+    assert backup.read_backup(tmp_path / "ok.bak", eleven + "l")["revision"] == db.head_revision()

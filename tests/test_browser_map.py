@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
-from conftest import actor_for
-from helpers import XSS
+from conftest import SAMPLE_TODAY, actor_for
+from helpers import EAST, MARKDOWN_XSS, MD_AUTOLINK, MD_COLOR, MD_IMAGE, MD_LINK, XSS
 from lsmap import access, db
 from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import Resident
+from lsmap.escape import WORD_JOINER
+from lsmap.models import District, EmergencyContact, Household, Resident, User
 
 pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -163,3 +164,73 @@ def test_lines_filter_and_numbered_markers(page, base_url: str) -> None:  # type
         frame.locator("a.lsmap-record-link").click()
     record = opened.value
     record.get_by_text(f"見守りネットワーク記録 — 世帯番号 {household_id}").wait_for()
+
+
+@pytest.fixture(scope="module")
+def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The sample town served with Markdown payloads in a household's resident and
+    emergency-contact names, the imported names of 東地区 and of the household's town, and
+    staff_east's display name."""
+    from lsmap.sample import load_sample
+
+    require_chromium()
+    url = database_factory()
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    load_sample(engine, today=SAMPLE_TODAY)
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+        visible = {p.id for p in access.household_points(session, staff, None)}
+        card = session.scalars(select(EmergencyContact).where(EmergencyContact.household_id.in_(visible))).first()
+        for resident in session.scalars(select(Resident).where(Resident.household_id == card.household_id)):
+            resident.name = MD_LINK
+        card.name = MD_IMAGE
+        town = session.get(Household, card.household_id).district_id
+        for district in session.scalars(select(District).where((District.code == EAST) | (District.id == town))):
+            district.name = MARKDOWN_XSS  # as if imported so
+        session.scalars(select(User).where(User.username == "staff_east")).one().display_name = MD_COLOR + MD_AUTOLINK
+        session.commit()
+        household_id = card.household_id
+    with running_app(url) as base:
+        yield base, household_id
+
+
+def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown_app) -> None:  # type: ignore[no-untyped-def]
+    base, household_id = markdown_app
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    def no_markup() -> str:
+        """The page's text as shown (word joiners dropped), after checking it has no markup."""
+        page.wait_for_timeout(1500)
+        # (a heading's own anchor, href="#…", may carry the words of the heading)
+        markup = page.locator('a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, '
+                              '[data-testid="stMain"] span[role="img"]')
+        assert markup.evaluate_all("found => found.map(e => e.outerHTML)") == []
+        return page.locator("body").inner_text().replace(WORD_JOINER, "")
+
+    login(page, base, "staff_east")
+    page.get_by_text("地図 — ").first.wait_for()
+    shown = no_markup()
+    assert f"地図 — {MARKDOWN_XSS}" in shown and MD_COLOR + MD_AUTOLINK in shown  # heading, user box
+
+    page.goto(f"{base}/record?household={household_id}")
+    page.get_by_text("見守りネットワーク記録").first.wait_for()
+    page.get_by_text("緊急連絡カード").first.wait_for()
+    assert f"町名: {MARKDOWN_XSS}" in no_markup()
+
+    page.goto(f"{base}/edit?household={household_id}")
+    page.get_by_role("tab", name="気がかりな人").click()
+    resident = page.locator("summary").filter(has_text="[クリック](").first
+    resident.wait_for()
+    assert f"\n{MD_LINK}（" in resident.inner_text().replace(WORD_JOINER, "")  # as typed
+    page.get_by_role("tab", name="緊急連絡カード").click()
+    card = page.locator("summary").filter(has_text="//evil.example/b.png)").first
+    card.wait_for()
+    assert f"\n{MD_IMAGE}（" in card.inner_text().replace(WORD_JOINER, "")
+    no_markup()
+    context.close()
+    assert [url for url in requested if "evil.example" in url] == []

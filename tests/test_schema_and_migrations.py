@@ -103,3 +103,31 @@ def test_audit_log_refuses_update_and_delete(engine: Engine) -> None:
                 connection.execute(statement)
     with Session(engine) as session:
         assert session.scalars(select(AuditEntry.action)).all() == ["view_record"]
+
+
+def _audit_row(engine: Engine) -> int:
+    with db.transaction(engine) as session:
+        entry = AuditEntry(username="staff", role="staff", action="view_record", entity="household", entity_ids=[1])
+        session.add(entry)
+        session.flush()
+        return entry.id
+
+
+def test_audit_log_refuses_replacing_or_truncating(engine: Engine) -> None:
+    entry_id = _audit_row(engine)
+    columns = "(id, at, username, role, action, entity, entity_ids, detail)"
+    values = "(:id, CURRENT_TIMESTAMP, 'x', 'admin', 'nothing', '', '[]', '{}')"
+    if db.is_postgres(engine):
+        statements = [f"INSERT INTO audit_log {columns} VALUES {values} ON CONFLICT (id) DO UPDATE SET action = 'nothing'",
+                      "TRUNCATE audit_log"]
+    else:  # REPLACE deletes the old row without firing DELETE triggers
+        statements = [f"INSERT OR REPLACE INTO audit_log {columns} VALUES {values}",
+                      f"REPLACE INTO audit_log {columns} VALUES {values}"]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(text(statement), {"id": entry_id})
+    with engine.begin() as connection:  # a new row with its own id (as a restore writes) is fine
+        connection.execute(text(f"INSERT INTO audit_log {columns} VALUES {values}"), {"id": entry_id + 100})
+    with Session(engine) as session:
+        assert session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["view_record", "nothing"]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -12,14 +15,35 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from conftest import actor_for
-from helpers import XSS, app_login
-from lsmap import audit
-from lsmap.escape import html_text, markdown_text, spreadsheet_cell
+from conftest import SAMPLE_TODAY, actor_for
+from helpers import (
+    MARKDOWN_PAYLOADS,
+    MARKDOWN_XSS,
+    MD_IMAGE,
+    XSS,
+    app_login,
+    live_markdown,
+    markdown_sources,
+    open_page,
+)
+from lsmap import audit, db
+from lsmap.escape import WORD_JOINER, html_text, markdown_text, spreadsheet_cell
 from lsmap.mapview import build_map, sent_features
-from lsmap.models import AuditEntry, ContactLog, Csw, District, EmergencyContact, Household, Resident, Resource, Watcher
+from lsmap.models import (
+    AuditEntry,
+    ContactLog,
+    Csw,
+    District,
+    EmergencyContact,
+    Household,
+    Resident,
+    Resource,
+    User,
+    Watcher,
+)
 
-PAYLOADS = [XSS, "<script>alert(1)</script>", '"><svg onload=alert(1)>', "`${alert(1)}`", "[x](javascript:alert(1))"]
+PAYLOADS = [XSS, "<script>alert(1)</script>", '"><svg onload=alert(1)>', "`${alert(1)}`", "[x](javascript:alert(1))",
+            *MARKDOWN_PAYLOADS]
 
 
 def _poison(session: Session, payload: str) -> None:
@@ -153,3 +177,133 @@ def test_printouts_show_payloads_as_literal_text(writable_sample_engine: Engine)
             text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
             assert re.sub(r"\s", "", XSS) in text  # printed as the characters typed, nothing else
         session.rollback()
+
+
+# ---------------------------------------------------------------- Markdown (issue 10, item 10)
+
+#: Everything Streamlit's Markdown turns into markup, links or pictures.
+MARKDOWN_SYNTAX = [
+    *MARKDOWN_PAYLOADS, MARKDOWN_XSS, "[x](javascript:alert(1))", "https://evil.example/bare", "www.evil.example",
+    "WWW.evil.example", "mail@evil.example", ":smile: :material/home: :streamlit:", "$x$ $$y$$", "**b** _i_ ~~s~~ `c`",
+    ":blue-background[x] :blue-badge[y]", "<b>bold</b> &amp; &lt;", "a -> b <- c -- d", "名前\n===\n\n    code\n> q",
+]
+
+
+def _as_rendered(source: str) -> str:
+    """The text a Markdown renderer shows for an escaped ``source`` (escapes, entities and
+    hard breaks resolved, word joiners dropped)."""
+    text = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source.replace("  \n", "\n")))
+    return text.replace(WORD_JOINER, "").replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("value", MARKDOWN_SYNTAX)
+def test_markdown_text_leaves_no_markup_and_keeps_the_text(value: str) -> None:
+    escaped = markdown_text(value)
+    assert live_markdown(escaped) == [], escaped
+    # every ASCII punctuation is escaped, except the & and ; of the entities it wrote
+    bare = re.sub(r"&(amp|lt|gt|nbsp);", "", re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped))
+    assert not re.search(r"[!-%'-/:<-@\[-`{-~]", bare), escaped
+    # nothing Streamlit finds in the parsed text survives: shortcodes, bare links, arrows
+    shown = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped))
+    assert not re.search(r":[\w+-]+:|https?://|www\.|@\w|(^|\s)(->|<-|--)(\s|$)", shown), shown
+    assert _as_rendered(escaped) == value.replace("\t", " ")
+    assert "\n\n" not in escaped and not re.search(r"^ {4}", escaped, re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
+    """The sample town with Markdown in every user-written and imported string, one resident
+    and one watcher soft-deleted; returns its URL and a household with a card."""
+    from lsmap.sample import load_sample
+
+    url = database_factory()
+    engine = db.get_engine(url)
+    db.upgrade(engine)
+    load_sample(engine, today=SAMPLE_TODAY)
+    with Session(engine) as session, session.no_autoflush:
+        _poison(session, MARKDOWN_XSS)  # every text field (phones get a shorter payload)
+        for row in session.scalars(select(Resident)):
+            row.phone, row.consent_basis, row.consent_recorded_by = MD_IMAGE, MARKDOWN_XSS, MARKDOWN_XSS
+        for model in (Watcher, Resource, EmergencyContact, Csw):
+            for row in session.scalars(select(model)):
+                row.phone = MD_IMAGE
+        for user in session.scalars(select(User)):
+            user.display_name = MARKDOWN_XSS
+        session.flush()
+        household = session.scalars(
+            select(Household).join(EmergencyContact).join(Resident).where(Household.location.is_not(None))
+        ).first()
+        now = datetime.now(UTC)
+        session.scalars(select(Resident).where(Resident.household_id != household.id)).first().deleted_at = now
+        session.scalars(select(Watcher)).first().deleted_at = now
+        session.commit()
+        return url, household.id
+
+
+MARKDOWN_PAGES = ["start", "map", "record", "record_edit", "watchers", "deleted", "coverage", "gaps", "export",
+                  "audit", "import"]
+
+
+@pytest.mark.parametrize("page", MARKDOWN_PAGES)
+def test_pages_render_user_strings_as_literal_markdown(
+    markdown_town: tuple[str, int], page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, household_id = markdown_town
+    with Session(db.get_engine(url)) as session:
+        actor = actor_for(session, "admin")
+    query = {"household": str(household_id)} if page in ("record", "record_edit") else None
+    at = open_page(page, actor, url, monkeypatch, query=query)
+    assert not at.exception, at.exception
+    sources = markdown_sources(at)
+    leaks = {text: live_markdown(text) for text in sources if live_markdown(text)}
+    assert leaks == {}, leaks
+    # the payload did reach Markdown on this page (the user box at least), escaped
+    assert any(markdown_text(MARKDOWN_XSS) in text for text in sources), sources
+
+
+def test_edit_page_labels_residents_and_cards_literally(
+    markdown_town: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, household_id = markdown_town
+    with Session(db.get_engine(url)) as session:
+        actor = actor_for(session, "admin")
+    at = open_page("record_edit", actor, url, monkeypatch, query={"household": str(household_id)})
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith(markdown_text(MARKDOWN_XSS) + "（") for label in labels), labels  # resident
+    assert any(markdown_text(MD_IMAGE) in label for label in labels), labels  # card: name and phone
+
+
+def test_stale_save_shows_the_saved_values_as_literal_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def script(payload: str) -> None:
+        from lsmap import records
+        from lsmap.ui import editing
+
+        def save() -> None:
+            raise records.StaleRecord("resident", ["name", "phone"], payload, {"name": payload, "phone": payload})
+
+        editing.attempt(save)
+
+    at = AppTest.from_function(script, args=(MARKDOWN_XSS,)).run()
+    assert not at.exception, at.exception
+    cells = [str(v) for v in at.table[0].value.to_numpy().ravel()]
+    assert markdown_text(MARKDOWN_XSS) in cells, cells
+    assert {text: live_markdown(text) for text in markdown_sources(at) if live_markdown(text)} == {}
+
+
+def test_import_page_shows_file_names_and_headers_literally(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = writable_sample_engine.url.render_as_string(hide_password=False)
+    with Session(writable_sample_engine) as session:
+        actor = actor_for(session, "admin")
+    data = ("名称,住所,緯度,経度," + MARKDOWN_XSS + "\r\nサロン,さくら台,北,139.4,x\r\n").encode("utf-8")
+    at = open_page("import", actor, url, monkeypatch)
+    at.radio(key="imp_kind").set_value("resources").run()
+    at.file_uploader(key="imp_file_resources").set_value((MARKDOWN_XSS + ".csv", data, "text/csv")).run()
+    at.button(key="imp_check_button").click().run()
+    assert not at.exception, at.exception
+    sources = markdown_sources(at)
+    assert {text: live_markdown(text) for text in sources if live_markdown(text)} == {}
+    assert sum(markdown_text(MARKDOWN_XSS) in text for text in sources) >= 2, sources  # file name, unused column

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lsmap import access, audit, db
+from lsmap.escape import markdown_text
 from lsmap.settings import LOCAL_TZ, local_time
 from lsmap.ui.context import require_actor
 
@@ -51,7 +52,7 @@ def render() -> None:
                 entity_id=int(entity_id) or None,
             )
         except access.AccessDenied as denied:
-            st.error(denied.message)
+            st.error(markdown_text(denied.message))
             return
         audit.log(session, actor, "search", "audit_log", (), count=len(entries))
         csv_text = audit.entries_csv(entries)

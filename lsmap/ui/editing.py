@@ -69,7 +69,7 @@ def attempt(action: Callable[[], Any], *, stale_key: tuple[str, int] | None = No
     except records.StaleRecord as stale:
         st.error(markdown_text(stale.message))
         if stale.current is not None and stale.changed:
-            rows = {label_of(f): str(stale.current.get(f, "")) for f in stale.changed if f in stale.current}
+            rows = {label_of(f): markdown_text(stale.current.get(f, "")) for f in stale.changed if f in stale.current}
             st.caption("保存されている最新の内容（変更された項目）")
             st.table({"項目": list(rows), "最新の値": list(rows.values())})
         if stale_key is not None:

@@ -14,7 +14,7 @@ from streamlit_folium import st_folium
 
 from lsmap import access, db
 from lsmap.coverage_report import coverage_for, gap_rows
-from lsmap.escape import html_text
+from lsmap.escape import html_text, markdown_text
 from lsmap.mapview import GeoJsonLayer, base_map
 from lsmap.settings import get_settings
 from lsmap.ui.context import chosen_district, require_actor
@@ -108,7 +108,7 @@ def render() -> None:
         view = coverage_for(session, actor)
         rows = select_rows(gap_rows(session, view, district_id), chosen)
         fmap = gap_map(session, rows, district_id, get_settings().basemap)
-    st.caption(f"{by_id[district_id].name}: 該当 {len(rows)} 世帯。番号は地図と同じです。"
+    st.caption(f"{markdown_text(by_id[district_id].name)}: 該当 {len(rows)} 世帯。番号は地図と同じです。"
                "「記録」から見守り記録を開きます。")
     if rows.empty:
         st.success("選んだ条件に当てはまる世帯はありません。")

@@ -241,7 +241,7 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
                                              "problems": error.problems}
         else:
             by_level = pd.Series([d.level for d in plan.districts]).value_counts()
-            summary = "、".join(f"{DISTRICT_LEVELS.get(k, k)} {v} 区域" for k, v in by_level.items())
+            summary = "、".join(f"{markdown_text(DISTRICT_LEVELS.get(k, k))} {v} 区域" for k, v in by_level.items())
             repaired = list(plan.repaired)
             st.session_state["imp_check"] = {
                 "request": request, "ok": True, "problems": plan.problems,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lsmap.accounts import DEMO_PASSWORD, DEMO_USERS
+from lsmap.escape import markdown_text
 from lsmap.settings import get_settings
 from lsmap.ui.session import oidc_signed_in, sign_in, sign_in_with_identity
 from lsmap.vocab import ROLES
@@ -27,7 +28,7 @@ def render() -> None:
         if not username or not password:
             st.error("ユーザー名とパスワードを入力してください")
         elif (error := sign_in(username, password)) is not None:
-            st.error(error)
+            st.error(markdown_text(error))
         else:
             st.rerun()
     if get_settings().sample_mode:
@@ -47,7 +48,7 @@ def _oidc_login() -> None:
     if oidc_signed_in():
         if (error := sign_in_with_identity()) is None:
             st.rerun()
-        st.error(error)
+        st.error(markdown_text(error))  # names the e-mail address the provider gave
         if st.button("別のアカウントでログイン"):
             st.logout()
         return

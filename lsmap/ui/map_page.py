@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 
 from lsmap import access, audit, db
 from lsmap.access import PERSONAL_ROLES
+from lsmap.escape import markdown_text
 from lsmap.mapview import build_map
 from lsmap.settings import get_settings
 from lsmap.ui.context import chosen_district, require_actor
@@ -74,7 +75,7 @@ def render() -> None:
             audit.log(session, actor, "name_list", "household", result.household_ids)
     households = result.points.get("households", [])
 
-    st.subheader(f"地図 — {by_id[district_id].name}")
+    st.subheader(f"地図 — {markdown_text(by_id[district_id].name)}")
     st.caption(
         "レイヤーの表示・非表示は地図右上で切り替えます。点をクリックすると詳細が開き、"
         "世帯は「見守り記録を開く」から記録へ進めます。背景地図が読み込めないときも境界と点は表示されます。"

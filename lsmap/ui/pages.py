@@ -7,6 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from lsmap.access import EDIT_ROLES, PERSONAL_ROLES, Actor
+from lsmap.escape import markdown_text
 from lsmap.ui import audit_page, login_page, map_page, record_page
 from lsmap.ui import deleted_page, record_edit_page, start_page, watchers_page  # issue 3
 from lsmap.ui import coverage_page, gaps_page  # issue 5
@@ -71,7 +72,7 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
 def user_box(actor: Actor) -> None:
     """Who is signed in, and the logout button, in the sidebar."""
     with st.sidebar:
-        st.markdown(f"**{actor.display_name}**  \n{ROLES.get(actor.role, actor.role)}")
+        st.markdown(f"**{markdown_text(actor.display_name)}**  \n{ROLES.get(actor.role, actor.role)}")
         if st.button("ログアウト", key="logout"):
             sign_out(actor)
             st.session_state.clear()

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lsmap import access, db, records
 from lsmap.access import Actor
+from lsmap.escape import markdown_text
 from lsmap.ui import editing, record_forms
 from lsmap.ui.context import require_actor
 from lsmap.ui.placement_map import click_point
@@ -52,7 +53,7 @@ def render() -> None:
         try:
             data = access.household_for_edit(session, actor, household_id) if household_id else None
         except access.AccessDenied as denied:
-            st.error(denied.message)
+            st.error(markdown_text(denied.message))
             return
     if not districts:
         st.warning("担当地区が割り当てられていません。管理者に連絡してください。")

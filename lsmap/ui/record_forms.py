@@ -76,7 +76,7 @@ def residents_section(actor: Actor, household_id: int, residents: list[dict[str,
     """Edit, delete and add the residents (気がかりな人)."""
     for fresh in residents:
         loaded = editing.snapshot(actor, "resident", fresh["id"], fresh)
-        with st.expander(f"{loaded['name']}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"):
+        with st.expander(f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"):
             p = editing.widget_prefix("resident", fresh["id"])
             values = _resident_inputs(actor, p, loaded)
             col1, col2 = st.columns(2)
@@ -233,7 +233,8 @@ def emergency_section(actor: Actor, household_id: int, contacts: list[dict[str, 
     """The 緊急連絡カード: family, ケアマネ, 地域包括支援センター, doctor."""
     for fresh in contacts:
         loaded = editing.snapshot(actor, "emergency_contact", fresh["id"], fresh)
-        with st.expander(f"{loaded['name']}（{label(EMERGENCY_RELATIONS, loaded['relation'])}）{loaded['phone']}"):
+        with st.expander(f"{markdown_text(loaded['name'])}（{label(EMERGENCY_RELATIONS, loaded['relation'])}）"
+                         f"{markdown_text(loaded['phone'])}"):
             p = editing.widget_prefix("emergency_contact", fresh["id"])
             values = _emergency_inputs(p, loaded)
             col1, col2 = st.columns(2)

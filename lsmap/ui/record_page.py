@@ -47,7 +47,7 @@ def render() -> None:
         with db.transaction(db.get_engine()) as session:
             record = access.watch_record(session, actor, household_id)
     except access.AccessDenied as denied:
-        st.error(denied.message)
+        st.error(markdown_text(denied.message))
         return
     show_record(record)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
