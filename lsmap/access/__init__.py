@@ -450,7 +450,7 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     (the same message either way, so that existence does not leak).
     """
     if not can(actor, "view"):
-        raise AccessDenied()
+        raise audit.log_denied(session, actor, AccessDenied(), "household", [household_id], purpose="view")
     query = (
         select(
             Household.id,
@@ -466,7 +466,8 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     )
     row = session.execute(_scoped(query, Household.district_id, actor, None)).first()
     if row is None:
-        raise AccessDenied("この記録は見つからないか、見る権限がありません")
+        denied = AccessDenied("この記録は見つからないか、見る権限がありません")
+        raise audit.log_denied(session, actor, denied, "household", [household_id], purpose="view")
     residents, hidden = _resident_views(session, actor, [household_id])
     share = _shareable(actor, hidden.get(household_id, 0))
     record = WatchRecord(
