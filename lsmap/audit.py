@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,8 @@ from lsmap.models import AuditEntry
 
 if TYPE_CHECKING:
     from lsmap.access import Actor
+
+E = TypeVar("E", bound=BaseException)
 
 
 def log(
@@ -37,6 +39,42 @@ def log(
     )
 
 
+def log_attempt(session: Session, username: str, action: str, ids: Iterable[int] = (), **detail: Any) -> None:
+    """Append an entry for a sign-in attempt under the user name as typed (never the password).
+
+    The name may belong to nobody; it is cut to the column's 64 characters.
+    """
+    session.add(
+        AuditEntry(
+            username=username[:64],
+            role="",
+            action=action,
+            entity="user",
+            entity_ids=sorted(set(ids)),
+            detail=detail,
+        )
+    )
+
+
+def log_denied(
+    session: Session, actor: Actor | None, error: E, entity: str, ids: Iterable[int] = (), **detail: Any
+) -> E:
+    """Audit a refused read as ``access_denied`` and return ``error`` to raise.
+
+    The entry is added to the caller's transaction; because raising ``error`` usually rolls
+    that transaction back, the error also carries the entry, and :func:`lsmap.db.transaction`
+    writes it again in a transaction of its own after the rollback (exactly once either way).
+    """
+    ids = sorted(set(ids))
+    log(session, actor, "access_denied", entity, ids, **detail)
+
+    def after_rollback(fresh: Session) -> None:
+        log(fresh, actor, "access_denied", entity, ids, **detail)
+
+    error.after_rollback = after_rollback  # type: ignore[attr-defined]  # a marker on any exception
+    return error
+
+
 AUDIT_COLUMNS: tuple[str, ...] = ("id", "at", "username", "role", "action", "entity", "entity_ids", "detail")
 
 #: Japanese labels of the audited actions (the admin page shows these).
@@ -55,6 +93,17 @@ ACTION_LABELS: dict[str, str] = {
     "restore": "復元",
     "audit_export": "監査ログの出力",
     "sample_load": "サンプル読込",
+    "view_gaps": "空白地帯の一覧の表示",
+    "coverage": "カバー状況の表示",
+    "import": "取り込み",
+    "backup": "バックアップ",
+    "login_failed": "ログイン失敗",
+    "account_locked": "アカウントのロック",
+    "access_denied": "権限のない閲覧の試み",
+    "view_start": "要対応の一覧の表示",
+    "view_watchers": "見守り者の一覧の表示",
+    "view_deleted": "削除した記録の一覧の表示",
+    "download": "ファイルのダウンロード",
 }
 
 

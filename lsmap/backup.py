@@ -210,7 +210,10 @@ def backup(engine: Engine, path: Path, passphrase: str) -> BackupSummary:
     data = dump(engine)
     blob = encrypt(data, passphrase)
     temp = path.with_name(path.name + ".part")
-    temp.write_bytes(blob)
+    temp.unlink(missing_ok=True)
+    with os.fdopen(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # owner only, whatever the umask
+        out.write(blob)
     os.replace(temp, path)
     return summary(data)
 

@@ -46,11 +46,15 @@ def cmd_db_grant_app(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_load(args: argparse.Namespace) -> int:
-    from lsmap.sample import load_sample
+    from lsmap.sample import RealUsersPresent, load_sample
 
     engine = _engine(args)
     db.upgrade(engine)
-    report = load_sample(engine)
+    try:
+        report = load_sample(engine, force=args.force)
+    except RealUsersPresent as error:
+        print(f"エラー: {error}", file=sys.stderr)
+        return 1
     if report.created:
         print("サンプルの町「さくら台市」を読み込みました:")
     else:
@@ -170,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="サンプルデータ")
     sample_sub = sample.add_subparsers(dest="sample_command", required=True)
-    sample_sub.add_parser("load", help="架空の町のサンプルを読み込む（再実行しても重複しない）").set_defaults(
-        func=cmd_sample_load
-    )
+    load = sample_sub.add_parser("load", help="架空の町のサンプルを読み込む（再実行しても重複しない）")
+    load.add_argument("--force", action="store_true",
+                      help="デモ以外のユーザーがいても読み込む（共通パスワードのデモ用アカウントが追加されます）")
+    load.set_defaults(func=cmd_sample_load)
 
     users = sub.add_parser("users", help="ユーザー管理")
     users_sub = users.add_subparsers(dest="users_command", required=True)

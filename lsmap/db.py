@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,6 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from lsmap.settings import get_settings
@@ -32,9 +34,36 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine_for(url or get_settings().database_url)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), or take "other"
+    users' permissions away from an existing file."""
+    if path.exists():
+        path.chmod(path.stat().st_mode & 0o770)
+    else:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)  # whatever the umask
+
+
+def _private_sqlite(url: str) -> None:
+    """Make a SQLite database file private before SQLite opens it.
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the permissions of the database
+    file, so they follow; existing ones are tightened too.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part == path or part.exists():
+            private_file(part)
+
+
 @lru_cache(maxsize=16)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite(url)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
@@ -49,10 +78,22 @@ def is_postgres(engine: Engine) -> bool:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed as one transaction, or rolled back on error."""
+    """A session whose work is committed as one transaction, or rolled back on error.
+
+    An error that carries ``after_rollback`` (a refused read, see ``audit.log_denied``) has
+    it run in a fresh transaction after the rollback, so that its audit entry is kept.
+    """
     factory = sessionmaker(engine, expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except Exception as error:
+        keep = getattr(error, "after_rollback", None)
+        if keep is not None:
+            error.after_rollback = None  # type: ignore[attr-defined]  # marker; written once only
+            with factory() as session, session.begin():
+                keep(session)
+        raise
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -14,12 +14,13 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lsmap import models
-from lsmap.accounts import ensure_demo_users
+from lsmap.accounts import DEMO_USERS, ensure_demo_users
 from lsmap.db import transaction
+from lsmap.settings import get_settings
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -58,10 +59,59 @@ class SampleReport:
         )
 
 
+class RealUsersPresent(ValueError):
+    """The database has accounts other than the demo ones (a Japanese message)."""
+
+
+def real_usernames(session: Session) -> list[str]:
+    """User names in the database that are not demo accounts."""
+    demo = [u.username for u in DEMO_USERS]
+    return list(session.scalars(
+        select(models.User.username).where(models.User.username.not_in(demo)).order_by(models.User.username)
+    ))
+
+
+def holds_only_sample(session: Session) -> bool:
+    """Whether the database holds the sample town and nothing else: its municipality is the
+    only top-level area and every account is a demo account."""
+    if real_usernames(session):
+        return False
+    tops = set(session.scalars(select(models.District.code).where(models.District.parent_id.is_(None))))
+    return tops == {CITY_CODE}
+
+
+def sample_mode(engine: Engine) -> bool:
+    """Whether the login page lists the demo accounts and their shared password.
+
+    ``LSMAP_SAMPLE_MODE`` decides when set; otherwise only while the database holds
+    nothing but the sample town (:func:`holds_only_sample`).
+    """
+    setting = get_settings().sample_mode
+    if setting is not None:
+        return setting
+    try:
+        with transaction(engine) as session:
+            return holds_only_sample(session)
+    except SQLAlchemyError:
+        return False
+
+
 def load_sample(
-    engine: Engine, *, today: date | None = None, seed: int = DEFAULT_SEED
+    engine: Engine, *, today: date | None = None, seed: int = DEFAULT_SEED, force: bool = False
 ) -> SampleReport:
-    """Insert the sample town unless municipality 149990 exists; ensure the demo users."""
+    """Insert the sample town unless municipality 149990 exists; ensure the demo users.
+
+    Refuses (RealUsersPresent, nothing changed) when the database has real accounts: the
+    demo accounts share a published password. ``force`` loads all the same.
+    """
+    if not force:
+        with transaction(engine) as session:
+            real = real_usernames(session)
+        if real:
+            raise RealUsersPresent(
+                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。共通パスワードのデモ用アカウントを"
+                "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force を付けてください。"
+            )
     if _is_loaded(engine):
         return _already_loaded(engine)
     town = generate_town(today or date.today(), seed)

@@ -29,17 +29,32 @@ class Settings:
 
     database_url: str
     metric_epsg: int
-    sample_mode: bool
+    #: Show the demo accounts on the login page: True/False when LSMAP_SAMPLE_MODE is set,
+    #: None (unset) = only while the database holds nothing but the sample town.
+    sample_mode: bool | None
     session_minutes: int
     basemap: str  # "gsi" or "none"
     auth: str  # "local" (lsmap passwords) or "oidc" (Streamlit's st.login)
+    #: Absolute lifetime of a login session, however active it is.
+    session_max_hours: float = 12.0
+    #: Mark the session cookie ``Secure``: True/False when LSMAP_COOKIE_SECURE is set,
+    #: None (unset) = when the request came over HTTPS (directly or through a proxy).
+    cookie_secure: bool | None = None
 
 
 def default_sqlite_url() -> str:
     """The embedded default: a SQLite file under ``LSMAP_DATA_DIR`` (``./var``)."""
     data_dir = Path(os.environ.get("LSMAP_DATA_DIR", "var")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{data_dir / 'lsmap.sqlite'}"
+
+
+def _flag(name: str) -> bool | None:
+    """An on/off environment variable; None when unset or empty."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    return value not in ("0", "false", "no", "off")
 
 
 def get_settings() -> Settings:
@@ -47,10 +62,12 @@ def get_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("LSMAP_DATABASE_URL") or default_sqlite_url(),
         metric_epsg=int(os.environ.get("LSMAP_METRIC_EPSG", DEFAULT_METRIC_EPSG)),
-        sample_mode=os.environ.get("LSMAP_SAMPLE_MODE", "1") not in ("0", "false", "no"),
+        sample_mode=_flag("LSMAP_SAMPLE_MODE"),
         session_minutes=int(os.environ.get("LSMAP_SESSION_MINUTES", "30")),
         basemap=os.environ.get("LSMAP_BASEMAP", "gsi"),
         auth=os.environ.get("LSMAP_AUTH", "local"),
+        session_max_hours=float(os.environ.get("LSMAP_SESSION_MAX_HOURS", "12")),
+        cookie_secure=_flag("LSMAP_COOKIE_SECURE"),
     )
 
 

@@ -186,8 +186,35 @@ def test_view_record(session: Session, town_engine, role: str, where: str, state
             if who is None:
                 raise access.AccessDenied()
             access.watch_record(session, who, household)
+        if who is not None:  # the probe is audited, for the one who made it
+            assert _denials(session) == [(role, [household], "view")]
     else:
         assert fields_of(access.watch_record(session, who, household)) == expected_fields("view", expected, state)
+        assert _denials(session) == []
+
+
+def _denials(session: Session) -> list[tuple[str, list[int], str]]:
+    from lsmap.models import AuditEntry
+
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "access_denied"))
+    return [(e.username, e.entity_ids, e.detail["purpose"]) for e in entries]
+
+
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_edit_read(
+    session: Session, town_engine: tuple[Engine, PrivacyTown], role: str, where: str, state: str
+) -> None:
+    household = target(town_engine[1], role, where, state)
+    who = actor(session, role)
+    if who is None:
+        return  # a visitor has no actor to ask with
+    if where in CAN_EDIT[role]:
+        assert access.household_for_edit(session, who, household)["household"]["id"] == household
+        assert _denials(session) == []
+    else:
+        with pytest.raises(access.AccessDenied):
+            access.household_for_edit(session, who, household)
+        assert _denials(session) == [(role, [household], "edit")]
 
 
 @pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])

@@ -211,6 +211,71 @@ def test_canary_in_rendered_pages_and_caches(
     assert not cache_resource_api.get_resource_cache_stats_provider().get_stats()
 
 
+def _held_text(at: AppTest) -> str:
+    """Everything the tab's session state holds, PDFs as their text."""
+    parts = []
+    for value in at.session_state.to_dict().values():
+        held = value[1] if isinstance(value, tuple) and len(value) == 2 else value
+        parts.append(_pdf_text(held) if isinstance(held, bytes) and held.startswith(b"%PDF") else repr(value))
+    return "\n".join(parts)
+
+
+def _open_record(at: AppTest, household: int) -> bool:
+    """Open one household's record from the map's picker, if the user may pick it."""
+    pickers = [s for s in at.sidebar.selectbox if s.label == "世帯の見守り記録を開く"]
+    if not pickers:
+        return False
+    try:  # the options are the labels shown; the format function knows only the listed ids
+        pickers[0].format_func(household)
+    except StopIteration:
+        return False
+    pickers[0].select(household).run()
+    next(b for b in at.sidebar.button if b.label == "記録を開く").click().run()
+    return True
+
+
+@pytest.mark.parametrize("next_role", [r for r in ROLES_UNDER_TEST if r not in ALLOWED and r != "anonymous"])
+def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
+    town: tuple[str, PrivacyTown], next_role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """staff_a prints the canary's record and card and a paper map with names, then idles
+    out; another person signs in on the same browser tab and gets none of it."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from lsmap.models import LoginSession, utcnow
+
+    url, layout = town
+    canary_household = layout.households[("A", False)]
+    monkeypatch.setenv("LSMAP_DATABASE_URL", url)
+    monkeypatch.setenv("LSMAP_BASEMAP", "none")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    app_login(at, "staff_a", PASSWORD)
+    assert _open_record(at, canary_household)
+    for label in ("見守りネットワーク記録用紙（PDF）を作成", "緊急連絡カード（PDF）を作成"):
+        next(b for b in at.button if b.label == label).click().run()
+    next(b for b in at.button if b.label == "地図へ戻る").click().run()
+    next(c for c in at.checkbox if c.label == "番号一覧（名簿）のページを付ける").check().run()
+    next(b for b in at.button if b.label == "PDFを作成").click().run()
+    assert len(at.download_button) == 1 and CANARY in _held_text(at)  # the probe sees it held
+
+    with db.transaction(db.get_engine(url)) as session:  # staff_a walks away
+        session.execute(update(LoginSession).values(last_seen_at=utcnow() - timedelta(days=1)))
+    at.run()
+    app_login(at, next_role, PASSWORD)
+    assert not at.exception, at.exception
+    seen = [_page_text(at)]
+    offered = len(at.download_button)
+    if _open_record(at, canary_household):  # the meeting viewer may open it (numbers only)
+        seen.append(_page_text(at))
+        offered += len(at.download_button)
+    assert offered == 0
+    assert CANARY not in "\n".join(seen)
+    assert CANARY not in _held_text(at)
+
+
 def test_visitor_page_never_shows_the_canary(town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", town[0])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

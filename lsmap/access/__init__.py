@@ -483,7 +483,7 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     (the same message either way, so that existence does not leak).
     """
     if not can(actor, "view"):
-        raise AccessDenied()
+        raise audit.log_denied(session, actor, AccessDenied(), "household", [household_id], purpose="view")
     query = (
         select(
             Household.id,
@@ -499,7 +499,8 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     )
     row = session.execute(_scoped(query, Household.district_id, actor, None)).first()
     if row is None:
-        raise AccessDenied("この記録は見つからないか、見る権限がありません")
+        denied = AccessDenied("この記録は見つからないか、見る権限がありません")
+        raise audit.log_denied(session, actor, denied, "household", [household_id], purpose="view")
     residents, hidden, shared = _resident_views(session, actor, [household_id])
     share = shared[household_id]
     record = WatchRecord(

@@ -89,7 +89,8 @@ def edit_snapshot(session: Session, actor: Actor, entity: str, record_id: int) -
     model = EDIT_MODELS[entity]
     row = session.get(model, record_id)
     if row is None or row.deleted_at is not None or not can(actor, "edit", record_district(session, entity, row)):
-        raise AccessDenied("この記録は見つからないか、編集する権限がありません")
+        denied = AccessDenied("この記録は見つからないか、編集する権限がありません")
+        raise audit.log_denied(session, actor, denied, entity, [record_id], purpose="edit")
     return _edit_snapshot(entity, row)
 
 
@@ -108,7 +109,8 @@ def household_for_edit(session: Session, actor: Actor, household_id: int) -> dic
         or household.deleted_at is not None
         or not can(actor, "edit", household.district_id)
     ):
-        raise AccessDenied("この記録は見つからないか、編集する権限がありません")
+        denied = AccessDenied("この記録は見つからないか、編集する権限がありません")
+        raise audit.log_denied(session, actor, denied, "household", [household_id], purpose="edit")
     result: dict[str, Any] = {"household": _edit_snapshot("household", household)}
     parts = (
         ("resident", Resident, "residents", Resident.id),

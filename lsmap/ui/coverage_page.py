@@ -29,6 +29,7 @@ from lsmap.coverage_settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KIND_LAB
 from lsmap.escape import html_text
 from lsmap.mapview import GeoJsonLayer, Legend, base_map
 from lsmap.settings import get_settings
+from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 
@@ -138,11 +139,13 @@ def render() -> None:
     shown = shown.map(lambda v: ("あり" if v else "") if isinstance(v, bool) else str(v))
     shown = shown.rename(columns={**COLUMN_LABELS, **{f"lacks_{k}": f"{v}がない" for k, v in DISTANCE_KIND_LABELS.items()}})
     st.dataframe(shown, hide_index=True, use_container_width=True)
-    st.download_button(
+    downloads.download_button(
+        actor,
         "CSVで書き出す",
         csv_bytes(table.drop(columns=["level"]), COLUMN_LABELS),
         file_name=f"coverage_{level}.csv",
         mime="text/csv",
+        what="coverage_table",
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import access, db, records
+from lsmap import access, audit, db, records
 from lsmap.escape import markdown_text
 from lsmap.records import ENTITY_LABELS
 from lsmap.settings import local_time
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.vocab import CONTACT_METHODS, label
+
+SHOWN = 200
 
 
 def render() -> None:
@@ -24,9 +26,13 @@ def render() -> None:
     st.caption("削除は取り消せます。「元に戻す」を押すと記録が戻ります（監査ログに残ります）。")
     with db.transaction(db.get_engine()) as session:
         deleted = access.deleted_records(session, actor)
+        shown: dict[str, list[int]] = {}
+        for item in deleted[:SHOWN]:
+            shown.setdefault(item["entity"], []).append(item["id"])
+        audit.log(session, actor, "view_deleted", "deleted", (), records=shown)
     if not deleted:
         st.info("削除した記録はありません。")
-    for item in deleted[:200]:
+    for item in deleted[:SHOWN]:
         text = label(CONTACT_METHODS, item["label"]) if item["entity"] == "contact_log" else item["label"]
         where = f"（世帯番号 {item['household_id']}）" if item["household_id"] else ""
         col1, col2 = st.columns([6, 1])

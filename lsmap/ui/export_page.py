@@ -12,6 +12,7 @@ from lsmap import db
 from lsmap.access import AccessDenied
 from lsmap.escape import markdown_text
 from lsmap.export_download import COVERAGE, FORMAT_LABELS, LAYER_LABELS, export_download, layers_for
+from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS
 
@@ -39,7 +40,7 @@ def render() -> None:
                                 format_func=DISTRICT_LEVELS.get, key="exp_level")
     if actor.role == "planner":
         st.caption("計画担当の方は、資源・地区の境界・カバー状況（1〜4 の件数は「<5」）を書き出せます。")
-    request = (actor.user_id, layer, fmt, level)
+    request = downloads.file_key(actor, layer, fmt, level)
 
     if st.button("書き出す", type="primary", key="exp_make", icon=":material/file_export:"):
         try:
@@ -59,7 +60,7 @@ def render() -> None:
     st.success(f"{download.rows} 行のファイルを作りました。下のボタンで保存してください。")
     for note in download.notes:
         st.warning("書き出していないもの: " + markdown_text(note))
-    st.download_button(
-        f"{download.file_name} を保存", download.data, file_name=download.file_name, mime=download.mime,
-        on_click="ignore", icon=":material/download:", key="exp_download",
+    downloads.download_button(
+        actor, f"{download.file_name} を保存", download.data, file_name=download.file_name, mime=download.mime,
+        what=f"export:{layer}", icon=":material/download:", key="exp_download",
     )

@@ -39,6 +39,7 @@ from lsmap.importing.upload import (
     template_csv,
 )
 from lsmap.settings import import_limits
+from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 
@@ -71,9 +72,9 @@ def render() -> None:
     else:
         st.caption("CSV（UTF-8・BOM付きUTF-8・Shift_JIS）または Excel（.xlsx）を取り込めます。"
                    f"{limits.max_rows:,} 行までです。ひな形の見出しのままなら列の対応づけは不要です。")
-        st.download_button(
-            f"{IMPORT_KINDS[kind]}のひな形（CSV）", template_csv(kind), file_name=f"lsmap_{kind}_template.csv",
-            mime="text/csv", on_click="ignore", icon=":material/download:", key=f"imp_template_{kind}",
+        downloads.download_button(
+            actor, f"{IMPORT_KINDS[kind]}のひな形（CSV）", template_csv(kind), file_name=f"lsmap_{kind}_template.csv",
+            mime="text/csv", what=f"import_template:{kind}", icon=":material/download:", key=f"imp_template_{kind}",
         )
         limit_mb = max(1, max_bytes() // 1048576)
         suffixes = LIST_SUFFIXES

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lsmap import db
 from lsmap.accounts import DEMO_PASSWORD, DEMO_USERS
 from lsmap.escape import markdown_text
 from lsmap.settings import get_settings
-from lsmap.ui.session import oidc_signed_in, sign_in, sign_in_with_identity
+from lsmap.ui.session import oidc_fresh, oidc_signed_in, sign_in, sign_in_with_identity
 from lsmap.vocab import ROLES
 
 
@@ -31,7 +32,9 @@ def render() -> None:
             st.error(markdown_text(error))
         else:
             st.rerun()
-    if get_settings().sample_mode:
+    from lsmap.sample import sample_mode
+
+    if sample_mode(db.get_engine()):
         with st.expander("デモ用アカウント（サンプルデータ専用）", expanded=True):
             st.markdown(f"パスワードはすべて `{DEMO_PASSWORD}` です。")
             st.table(
@@ -44,14 +47,21 @@ def render() -> None:
 
 
 def _oidc_login() -> None:
-    """Sign in through the organisation's identity provider (Streamlit's st.login)."""
-    if oidc_signed_in():
+    """Sign in through the organisation's identity provider (Streamlit's st.login).
+
+    A person coming back from the provider just now is signed in; an older identity (kept
+    by Streamlit for weeks) must go to the provider again, so lsmap's idle and absolute
+    limits hold in OIDC mode too.
+    """
+    if oidc_fresh():
         if (error := sign_in_with_identity()) is None:
             st.rerun()
         st.error(markdown_text(error))  # names the e-mail address the provider gave
         if st.button("別のアカウントでログイン"):
             st.logout()
         return
+    if oidc_signed_in():
+        st.info("続けるには、組織のアカウントでもう一度ログインしてください。")
     if st.button("組織のアカウントでログイン", type="primary"):
         try:
             st.login()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -11,6 +13,7 @@ from lsmap.access import PERSONAL_ROLES
 from lsmap.escape import markdown_text
 from lsmap.mapview import build_map
 from lsmap.settings import get_settings
+from lsmap.ui import downloads
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
@@ -94,7 +97,7 @@ def render() -> None:
             st.markdown("**名簿**（会議の参加者に見せてよいか確認してから表示してください）")
             st.dataframe(name_list(households), hide_index=True, use_container_width=True, height=600)
     if actor.role in PERSONAL_ROLES:
-        _paper_download(actor, district_id, by_id[district_id].name, few_only)
+        _paper_download(actor, district_id, by_id[district_id].name, few_only, result.points)
     if actor.role == "planner":
         st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
@@ -135,8 +138,12 @@ def _household_label(points: list[HouseholdPoint], household_id: int, *, with_na
     return f"No.{point.number} {names}" if names else f"No.{point.number}"
 
 
-def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: bool) -> None:
-    """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page."""
+def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: bool, made_from: object) -> None:
+    """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page.
+
+    ``made_from`` is the map's data as read now; the PDF is offered only to the user it was
+    made for, while the data and the options are unchanged.
+    """
     from lsmap.paper import PaperOptions, map_pdf
 
     with st.expander("印刷用PDF（会議の配布・掲示用）"):
@@ -145,11 +152,15 @@ def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: 
         landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
         with_list = right.checkbox("番号一覧（名簿）のページを付ける", value=False,
                                    help="名簿は別ページです。配布しないときは外してください。")
+        options = PaperOptions(paper=paper, landscape=landscape, with_list=with_list,
+                               few_watchers_only=few_only, basemap=get_settings().basemap)
+        key = downloads.file_key(actor, "paper_map", district_id, options, date.today(), made_from)
         if st.button("PDFを作成"):
-            options = PaperOptions(paper=paper, landscape=landscape, with_list=with_list,
-                                   few_watchers_only=few_only, basemap=get_settings().basemap)
             with db.transaction(db.get_engine()) as session:
-                st.session_state["paper_pdf"] = map_pdf(session, actor, district_id, options)
-        if pdf := st.session_state.get("paper_pdf"):
-            st.download_button("PDFをダウンロード", pdf, file_name=f"{name}_支え合い福祉マップ.pdf",
-                               mime="application/pdf", on_click=st.session_state.pop, args=("paper_pdf",))
+                downloads.keep("paper_pdf", key, map_pdf(session, actor, district_id, options))
+        if (pdf := downloads.kept("paper_pdf", key)) is not None:
+            downloads.download_button(
+                actor, "PDFをダウンロード", pdf, file_name=f"{name}_支え合い福祉マップ.pdf",
+                mime="application/pdf", what="paper_map", entity="district", ids=[district_id],
+                then_drop="paper_pdf",
+            )

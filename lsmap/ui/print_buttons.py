@@ -6,24 +6,30 @@ import streamlit as st
 
 from lsmap import access, db, printing
 from lsmap.access import Actor
+from lsmap.ui import downloads
 
-_KEY = "_printed_pdf"
+_SLOT = "printed_pdf"
 
 
-def print_buttons(actor: Actor, household_id: int) -> None:
-    """Make a PDF on request (audited as print) and offer it for download."""
+def print_buttons(actor: Actor, household_id: int, made_from: object) -> None:
+    """Make a PDF on request (audited as print) and offer it for download (audited too).
+
+    ``made_from`` is the record as shown now: a PDF made from other data, or for another
+    user, is not offered.
+    """
     documents = {
         "watch_record": ("見守りネットワーク記録用紙（PDF）", printing.watch_record_pdf),
         "emergency_card": ("緊急連絡カード（PDF）", printing.emergency_card_pdf),
     }
     columns = st.columns(len(documents))
     for column, (kind, (title, build)) in zip(columns, documents.items(), strict=True):
+        key = downloads.file_key(actor, kind, household_id, made_from)
         with column:
-            made = st.session_state.get(_KEY)
-            if made and made[0] == (kind, household_id):
-                st.download_button(
-                    f"{title}をダウンロード", made[1], file_name=f"{kind}_{household_id}.pdf",
-                    mime="application/pdf", key=f"download-{kind}-{household_id}",
+            if (made := downloads.kept(_SLOT, key)) is not None:
+                downloads.download_button(
+                    actor, f"{title}をダウンロード", made, file_name=f"{kind}_{household_id}.pdf",
+                    mime="application/pdf", what=kind, entity="household", ids=[household_id],
+                    key=f"download-{kind}-{household_id}",
                 )
             elif st.button(f"{title}を作成", key=f"make-{kind}-{household_id}"):
                 try:
@@ -32,6 +38,6 @@ def print_buttons(actor: Actor, household_id: int) -> None:
                 except (access.AccessDenied, printing.FontMissing) as error:
                     st.error(getattr(error, "message", str(error)))
                 else:
-                    # Held only in this user's session (never in a shared cache).
-                    st.session_state[_KEY] = ((kind, household_id), data)
+                    # Held only in this user's tab state (never in a shared cache).
+                    downloads.keep(_SLOT, key, data)
                     st.rerun()

@@ -52,7 +52,7 @@ def render() -> None:
     show_record(record)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
-    print_buttons(actor, household_id)
+    print_buttons(actor, household_id, made_from=record)
     if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
         from lsmap.ui.pages import EDIT
 

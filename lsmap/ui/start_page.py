@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import db, urgency
+from lsmap import audit, db, urgency
 from lsmap.escape import markdown_text
 from lsmap.ui.context import require_actor
 from lsmap.urgency import WorkItem
@@ -21,6 +21,9 @@ def render() -> None:
     user_box(actor)
     with db.transaction(db.get_engine()) as session:
         work = urgency.start_page(session, actor)
+        shown = [item.household_id for item in [*work.urgent, *work.overdue[:OVERDUE_SHOWN]]]
+        audit.log(session, actor, "view_start", "household", shown,
+                  urgent=len(work.urgent), overdue=len(work.overdue))
     st.subheader("要対応の世帯（担当地区）")
     left, right = st.columns(2)
     if left.button("気がかりな世帯を新しく登録する", key="start-new"):

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lsmap import access, db, records
+from lsmap import access, audit, db, records
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.views import DistrictInfo
@@ -27,6 +27,7 @@ def render() -> None:
     with db.transaction(db.get_engine()) as session:
         watchers = access.watchers_with_load(session, actor)
         districts = access.editable_districts(session, actor)
+        audit.log(session, actor, "view_watchers", "watcher", [w["id"] for w in watchers])
     if watchers:
         st.dataframe(
             pd.DataFrame(
