@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import ResourcePoint
+from layers.spec import LayerSpec
+from lsmap.access.views import ResourcePoint
 
 ALL_ROLES = frozenset({"admin", "staff", "meeting", "planner"})
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import NO_CONSENTED_RESIDENT, HouseholdPoint
+from layers.spec import LayerSpec
+from lsmap.access.views import NO_CONSENTED_RESIDENT, HouseholdPoint
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 
 

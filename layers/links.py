@@ -6,8 +6,8 @@ Households with no line stand out: that is the point of the 支え合いマッ�
 from __future__ import annotations
 
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import WatchLinkLine
+from layers.spec import LayerSpec
+from lsmap.access.views import WatchLinkLine
 from lsmap.vocab import FREQUENCIES, INVOLVEMENTS, label
 
 #: One colour per involvement (ColorBrewer Dark2 + grey), readable on a projector.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lsmap import access
-from lsmap.layerspec import LayerSpec
+from layers.spec import LayerSpec
 from lsmap.vocab import WATCHER_ROLES, label
 
 LAYER = LayerSpec(

@@ -15,8 +15,8 @@ import re
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-from lsmap import db
-from lsmap.models import Base
+from lsmap.storage import db
+from lsmap.storage.models import Base
 
 #: Tables the app may only read and append to.
 APPEND_ONLY = ("audit_log",)

@@ -44,9 +44,9 @@ def _page_script(page: str, roles_by: str) -> None:
     actor = st.session_state["_test_actor"]
     context.set_actor(actor)
     if page == "roles":
-        # Pages are built inside a script run: importing lsmap.ui.pages outside one breaks
+        # Pages are built inside a script run: importing lsmap.ui.navigation outside one breaks
         # later AppTests.
-        from lsmap.ui.pages import pages_for
+        from lsmap.ui.navigation import pages_for
 
         st.text("|".join(getattr(p, roles_by) for p in pages_for(actor)))
         return

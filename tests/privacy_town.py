@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import Engine
 
-from lsmap import db
-from lsmap.accounts import create_user
-from lsmap.models import (
+from lsmap.storage import db
+from lsmap.access.accounts import create_user
+from lsmap.storage.models import (
     ContactLog,
     District,
     EmergencyContact,

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from conftest import actor_for, district_id
-from lsmap import db
+from lsmap.storage import db
 from lsmap.access import Actor
-from lsmap import accounts
-from lsmap.accounts import ensure_demo_users
-from lsmap.models import District
+from lsmap.access import accounts
+from lsmap.access.accounts import ensure_demo_users
+from lsmap.storage.models import District
 
 TODAY = date(2026, 11, 1)
 #: A point inside 東町 (149990-01-01) and one outside the city.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from conftest import actor_for, district_id
 from helpers import EAST, WEST
 from lsmap import access
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap.storage.models import AuditEntry, Household, Resident
 
 
 def _subtree(session: Session, code: str) -> frozenset[int]:
@@ -101,7 +101,7 @@ def test_viewing_a_record_is_audited_without_values(sample_session: Session) -> 
 
 
 def test_reassignment_takes_effect_on_the_next_load(sample_session: Session) -> None:
-    from lsmap.models import District, User
+    from lsmap.storage.models import District, User
 
     staff = actor_for(sample_session, "staff_east")
     west = sample_session.get(District, district_id(sample_session, WEST))
@@ -113,7 +113,7 @@ def test_reassignment_takes_effect_on_the_next_load(sample_session: Session) -> 
 
 
 def test_disabled_user_has_no_actor(sample_session: Session) -> None:
-    from lsmap.models import User
+    from lsmap.storage.models import User
 
     staff = actor_for(sample_session, "staff_east")
     sample_session.get(User, staff.user_id).active = False

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from helpers import app_login
-from lsmap import accounts, db
-from lsmap.models import LoginSession, User, utcnow
+from lsmap.access import accounts
+from lsmap.storage import db
+from lsmap.storage.models import LoginSession, User, utcnow
 from test_cli import lsmap
 
 

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from helpers import app_login
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
+from lsmap import access
+from lsmap.storage import db
+from lsmap.access.accounts import DEMO_PASSWORD
 from conftest import actor_for
 
 

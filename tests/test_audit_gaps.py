@@ -14,9 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import actor_for
 from helpers import _page_script, open_page
-from lsmap import access, accounts, audit, db, records
+from lsmap import access, records
+from lsmap.access import accounts
+from lsmap.storage import audit, db
 from lsmap.access import Actor
-from lsmap.models import AuditEntry
+from lsmap.storage.models import AuditEntry
 from lsmap.ui import session as ui_session
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import Actor
-from lsmap.mapview import build_map, sent_features
-from lsmap.models import User
+from lsmap.maps.webmap import build_map, sent_features
+from lsmap.storage.models import User
 from privacy_town import (
     CONSENTED,
     EMPTY_STATES,
@@ -127,7 +127,7 @@ def fields_of(obj: Any, prefix: str = "") -> set[str]:
 
 @pytest.fixture(scope="module")
 def town_engine(database_factory) -> Iterator[tuple[Engine, PrivacyTown]]:  # type: ignore[no-untyped-def]
-    from lsmap import db
+    from lsmap.storage import db
 
     engine = db.get_engine(database_factory())
     db.upgrade(engine)
@@ -194,7 +194,7 @@ def test_view_record(session: Session, town_engine, role: str, where: str, state
 
 
 def _denials(session: Session) -> list[tuple[str, list[int], str]]:
-    from lsmap.models import AuditEntry
+    from lsmap.storage.models import AuditEntry
 
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "access_denied"))
     return [(e.username, e.entity_ids, e.detail["purpose"]) for e in entries]
@@ -292,8 +292,8 @@ def test_print(session: Session, town_engine, role: str, where: str, state: str)
 
     from pypdf import PdfReader
 
-    from lsmap.models import EmergencyContact, Household, Resident
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.storage.models import EmergencyContact, Household, Resident
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
 
     household = target(town_engine[1], role, where, state)
     who = actor(session, role)
@@ -319,7 +319,7 @@ def test_print(session: Session, town_engine, role: str, where: str, state: str)
 
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)
 def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
-    from lsmap.coverage_report import REPORT_COLUMNS, coverage_for, district_table
+    from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table
 
     who = actor(session, role)
     if who is None:

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lsmap import backup, db
-from lsmap.models import AuditEntry, Base, Household
+from lsmap.io import backup
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, Base, Household
 
 PASSPHRASE = "correct horse battery"
 
@@ -98,7 +99,7 @@ def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_p
     with db.transaction(engine) as session:
         session.add_all([Household(household_type="other", ref=f"cli-{i}") for i in range(3)])
     source_url = engine.url.render_as_string(hide_password=False)
-    path = tmp_path / "cli.bak"
+    path = tmp_path / "main.bak"
     made = lsmap(source_url, "backup", str(path))
     assert made.returncode == 0, made.stderr
     assert "バックアップしました" in made.stdout and path.is_file()
@@ -142,19 +143,19 @@ def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
 def test_a_passphrase_under_twelve_characters_is_refused(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lsmap import cli
+    from lsmap.cli import main
 
     eleven = "abcdefghijk"
     with pytest.raises(backup.BackupError, match="12 文字以上"):
         backup.backup(engine, tmp_path / "a.bak", eleven)
     url = engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv(backup.PASSPHRASE_ENV, eleven)
-    assert cli.main(["--database-url", url, "backup", str(tmp_path / "b.bak")]) == 1
+    assert main.main(["--database-url", url, "backup", str(tmp_path / "b.bak")]) == 1
     monkeypatch.delenv(backup.PASSPHRASE_ENV)
     asked: list[str] = []
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or eleven)
-    assert cli.main(["--database-url", url, "backup", str(tmp_path / "c.bak")]) == 1
+    assert main.main(["--database-url", url, "backup", str(tmp_path / "c.bak")]) == 1
     assert len(asked) == 1 and "12 文字以上" in asked[0]  # refused before asking again
     assert capsys.readouterr().err.count("12 文字以上") == 2
     assert not list(tmp_path.iterdir())

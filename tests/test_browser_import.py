@@ -11,9 +11,9 @@ from helpers import EAST
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import District, Resource
+from lsmap.storage import db
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage.models import District, Resource
 
 pytestmark = pytest.mark.browser
 

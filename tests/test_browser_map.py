@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 from conftest import SAMPLE_TODAY, actor_for
 from helpers import EAST, MARKDOWN_XSS, MD_AUTOLINK, MD_COLOR, MD_IMAGE, MD_LINK, XSS
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
+from lsmap import access
+from lsmap.storage import db
+from lsmap.access.accounts import DEMO_PASSWORD
 from lsmap.escape import WORD_JOINER
-from lsmap.models import District, EmergencyContact, Household, Resident, User
+from lsmap.storage.models import District, EmergencyContact, Household, Resident, User
 
 pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -171,7 +172,7 @@ def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore
     """The sample town served with Markdown payloads in a household's resident and
     emergency-contact names, the imported names of 東地区 and of the household's town, and
     staff_east's display name."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     require_chromium()
     url = database_factory()

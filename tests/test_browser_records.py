@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
-from lsmap import db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import ContactLog, Household, Resident, WatchLink
+from lsmap.storage import db
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage.models import ContactLog, Household, Resident, WatchLink
 
 pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'

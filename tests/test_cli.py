@@ -8,8 +8,8 @@ import sys
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import db
-from lsmap.models import Household, User, Watcher
+from lsmap.storage import db
+from lsmap.storage.models import Household, User, Watcher
 
 
 def lsmap(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,10 +18,10 @@ from conftest import SAMPLE_TODAY, actor_for, district_id
 from helpers import EAST, WEST, derivable_cells
 from lsmap import access
 from lsmap.access import AccessDenied
-from lsmap.coverage import CoverageInputs, compute_coverage, district_rows
-from lsmap.coverage_report import REPORT_COLUMNS, coverage_for, district_table, gap_rows, siting
-from lsmap.models import AuditEntry
-from lsmap.sample import _neighbourhood_ids
+from lsmap.coverage.engine import CoverageInputs, compute_coverage, district_rows
+from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table, gap_rows, siting
+from lsmap.storage.models import AuditEntry
+from lsmap.io.sample import _neighbourhood_ids
 from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 from sample_data.town import generate_town
 
@@ -166,7 +166,7 @@ def test_siting_in_the_sample_town(sample_session: Session) -> None:
 def test_no_suppressed_count_of_the_sample_town_can_be_derived(sample_session: Session) -> None:
     """Planners get every level; for every count column no "<5" or "X" can be worked out
     from a parent total and the visible siblings (LP over the whole nesting)."""
-    from lsmap.coverage_report import COUNT_COLUMNS
+    from lsmap.coverage.report import COUNT_COLUMNS
 
     view = coverage_for(sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY)
     published = district_table(sample_session, view).set_index("district_code")
@@ -191,7 +191,7 @@ def test_planner_siting_is_coarse_and_never_small(sample_session: Session) -> No
     sit on a grid coarser than the radius; district staff keep what they asked for."""
     from pyproj import Transformer
 
-    from lsmap.coverage_settings import DEFAULT_COVERAGE_SETTINGS
+    from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS
     from lsmap.settings import get_settings
 
     asked = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=100.0)

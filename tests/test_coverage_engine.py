@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely.geometry import Point, box
 
 from helpers import derivable_cells
-from lsmap.coverage import CoverageInputs, Lookup, compute_coverage, locate_points
-from lsmap.coverage_report import suppress_small_counts, suppressed
-from lsmap.coverage_settings import DISTANCE_KINDS, CoverageSettings
-from lsmap.siting import site_candidates
+from lsmap.coverage.engine import CoverageInputs, Lookup, compute_coverage, locate_points
+from lsmap.coverage.report import suppress_small_counts, suppressed
+from lsmap.coverage.settings import DISTANCE_KINDS, CoverageSettings
+from lsmap.coverage.siting import site_candidates
 from lsmap.vocab import FREQUENCIES
 
 TODAY = date(2026, 11, 1)
@@ -358,7 +358,7 @@ def test_siting_picks_the_place_that_reaches_most_uncovered_households() -> None
 
 
 def test_csv_export_has_a_bom_and_neutralises_formulas() -> None:
-    from lsmap.coverage_report import csv_bytes
+    from lsmap.coverage.report import csv_bytes
 
     table = pd.DataFrame({"district_name": ["=HYPERLINK(1)", "本町"], "households": [3, 12],
                           "share_stale": [np.nan, 0.5]})

@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import actor_for
 from helpers import open_page
-from lsmap import access, db
+from lsmap import access
+from lsmap.storage import db
 from lsmap.access import Actor
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from lsmap import db
+from lsmap.storage import db
 from lsmap.access import Actor
-from lsmap.importing.problems import ImportRejected
-from lsmap.importing.upload import overrides_from_choices
-from lsmap.models import AuditEntry, District, Household, Resident, Resource
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.io.importing.upload import overrides_from_choices
+from lsmap.storage.models import AuditEntry, District, Household, Resident, Resource
 
 
 def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from conftest import BACKEND
 from helpers import open_page
-from lsmap import access, accounts, audit, cli, db, records
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import AuditEntry, Household
+from lsmap import access, records
+from lsmap.access import accounts
+from lsmap.storage import audit, db
+from lsmap.cli import main
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage.models import AuditEntry, Household
 from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgresql", reason="roles exist only on PostgreSQL")
@@ -39,7 +42,7 @@ def app_engine(town: Engine) -> Iterator[Engine]:  # noqa: F811
     role = f"lsmap_app_{uuid.uuid4().hex[:10]}"
     engine = create_engine(town.url.set(username=role, password=None))
     try:
-        assert cli.main(["--database-url", _url(town), "db", "grant-app", role, "--create"]) == 0
+        assert main.main(["--database-url", _url(town), "db", "grant-app", role, "--create"]) == 0
         yield engine
     finally:
         engine.dispose()
@@ -100,8 +103,8 @@ def test_app_role_does_the_apps_normal_work(
 def test_grant_app_refuses_a_superuser_and_an_unknown_role(town: Engine, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     with town.connect() as connection:
         superuser = connection.scalar(text("SELECT current_user"))
-    assert cli.main(["--database-url", _url(town), "db", "grant-app", superuser]) == 1
-    assert cli.main(["--database-url", _url(town), "db", "grant-app", "lsmap_no_such_role_x"]) == 1
+    assert main.main(["--database-url", _url(town), "db", "grant-app", superuser]) == 1
+    assert main.main(["--database-url", _url(town), "db", "grant-app", "lsmap_no_such_role_x"]) == 1
     errors = capsys.readouterr().err
     assert "スーパーユーザー" in errors and "ありません" in errors
 
@@ -109,5 +112,5 @@ def test_grant_app_refuses_a_superuser_and_an_unknown_role(town: Engine, capsys:
 def test_grant_app_is_for_postgresql_only(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     if BACKEND == "postgresql":
         pytest.skip("the SQLite message")
-    assert cli.main(["--database-url", _url(engine), "db", "grant-app", "lsmap_app"]) == 1
+    assert main.main(["--database-url", _url(engine), "db", "grant-app", "lsmap_app"]) == 1
     assert "PostgreSQL だけ" in capsys.readouterr().err

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from conftest import actor_for, district_id
 from helpers import EAST, XSS
 from layers import all_layers, layers_for
-from lsmap.mapview import build_map, popup_html, sent_features
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap.maps.webmap import build_map, popup_html, sent_features
+from lsmap.storage.models import AuditEntry, Household, Resident
 
 FIVE_LAYERS = {"households", "watchers", "facility", "salon", "food_bank"}
 
@@ -125,9 +125,9 @@ def test_popup_omits_fields_the_actor_cannot_see(sample_session: Session) -> Non
 
 
 def test_large_areas_are_shaded_by_district_instead_of_points(sample_session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import lsmap.overview
+    import lsmap.maps.overview
 
-    monkeypatch.setattr(lsmap.overview, "DETAIL_LIMIT", 50)  # the sample town stands in for a prefecture
+    monkeypatch.setattr(lsmap.maps.overview, "DETAIL_LIMIT", 50)  # the sample town stands in for a prefecture
     admin = actor_for(sample_session, "admin")
     town = district_id(sample_session, "149990")
     result = build_map(sample_session, admin, town)

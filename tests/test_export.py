@@ -16,12 +16,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lsmap import access, db
+from lsmap import access
+from lsmap.storage import db
 from lsmap.access import AccessDenied, Actor
-from lsmap.export import FORMATS, export_frame, export_layer
-from lsmap.importing.apply import import_list_file
-from lsmap.importing.districts import import_districts
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap.io.export import FORMATS, export_frame, export_layer
+from lsmap.io.importing.apply import import_list_file
+from lsmap.io.importing.districts import import_districts
+from lsmap.storage.models import AuditEntry, Household, Resident
 from conftest import actor_for
 
 ADMIN = Actor(user_id=0, username="round-trip", display_name="", role="admin", district_ids=frozenset())

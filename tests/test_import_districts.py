@@ -15,9 +15,9 @@ from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lsmap.importing.districts import import_districts
-from lsmap.importing.problems import ImportRejected
-from lsmap.models import AuditEntry, District
+from lsmap.io.importing.districts import import_districts
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.storage.models import AuditEntry, District
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 YAIZU = REALDATA / "yaizu" / "districts"

@@ -15,12 +15,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lsmap.access import Actor
-from lsmap.importing.apply import import_list_file
-from lsmap.importing.columns import auto_mapping, template_headers
-from lsmap.importing.districts import import_districts
-from lsmap.importing.normalise import header_key
-from lsmap.importing.problems import ImportRejected
-from lsmap.models import AuditEntry, Household, ImportMapping, Resident, Resource, Watcher
+from lsmap.io.importing.apply import import_list_file
+from lsmap.io.importing.columns import auto_mapping, template_headers
+from lsmap.io.importing.districts import import_districts
+from lsmap.io.importing.normalise import header_key
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.storage.models import AuditEntry, Household, ImportMapping, Resident, Resource, Watcher
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 FACILITIES = REALDATA / "yaizu" / "facilities"

@@ -18,12 +18,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lsmap.access import Actor
-from lsmap.importing.apply import import_list_file
-from lsmap.importing.columns import template_headers
-from lsmap.importing.districts import import_districts
-from lsmap.importing.problems import ImportRejected
-from lsmap.importing.upload import read_list_upload
-from lsmap.models import AuditEntry, District, Household, Resident, Resource, Watcher
+from lsmap.io.importing.apply import import_list_file
+from lsmap.io.importing.columns import template_headers
+from lsmap.io.importing.districts import import_districts
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.io.importing.upload import read_list_upload
+from lsmap.storage.models import AuditEntry, District, Household, Resident, Resource, Watcher
 
 ADMIN = Actor(user_id=0, username="test-admin", display_name="", role="admin", district_ids=frozenset())
 HEADERS = template_headers("households")
@@ -328,7 +328,7 @@ def test_a_parse_that_takes_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_parse_child_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lsmap.importing.sandbox import child_environment
+    from lsmap.io.importing.sandbox import child_environment
 
     monkeypatch.setenv("LSMAP_DATABASE_URL", "postgresql://user:secret@db/lsmap")
     monkeypatch.setenv("LSMAP_BACKUP_PASSPHRASE", "secret")
@@ -351,8 +351,8 @@ class _Counter:
 
 
 def test_the_import_page_parses_an_upload_once(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lsmap.importing.sandbox as sandbox
-    import lsmap.ui.import_page as page
+    import lsmap.io.importing.sandbox as sandbox
+    import lsmap.ui.pages.import_page as page
 
     engine = writable_sample_engine
     with Session(engine) as session:
@@ -376,7 +376,7 @@ def test_the_import_page_parses_an_upload_once(writable_sample_engine: Engine, m
 
 
 def test_the_import_page_reads_boundaries_once(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lsmap.importing.sandbox as sandbox
+    import lsmap.io.importing.sandbox as sandbox
 
     engine = writable_sample_engine
     child_runs = _Counter(sandbox.run)

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, func, select, update
 from streamlit.testing.v1 import AppTest
 
 from helpers import app_login
-from lsmap import accounts, db
-from lsmap.models import AuditEntry, LoginSession, User, utcnow
+from lsmap.access import accounts
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, LoginSession, User, utcnow
 from lsmap.ui import session as ui_session
 from test_cli import lsmap
 
@@ -254,7 +255,7 @@ def _mode(path: Path) -> int:
 
 
 def test_database_file_and_backups_are_private(tmp_path: Path, sample_engine: Engine) -> None:
-    from lsmap import backup
+    from lsmap.io import backup
 
     old = os.umask(0o022)  # a common default that would leave files world-readable
     try:
@@ -296,7 +297,7 @@ def test_sample_load_refuses_a_database_with_real_users(empty_url: str) -> None:
 def test_sample_mode_is_off_unless_the_database_holds_only_the_sample_town(
     town: Engine, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lsmap.sample import sample_mode
+    from lsmap.io.sample import sample_mode
 
     monkeypatch.delenv("LSMAP_SAMPLE_MODE", raising=False)
     assert sample_mode(town) and not sample_mode(engine)  # the sample town; an empty database

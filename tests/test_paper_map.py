@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from conftest import actor_for, district_id
 from helpers import EAST
-from lsmap.models import AuditEntry, Resident
-from lsmap.paper import PaperOptions, map_pdf
+from lsmap.storage.models import AuditEntry, Resident
+from lsmap.printing.paper_map import PaperOptions, map_pdf
 
 
 def _pages(pdf: bytes) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lsmap import printing, records
-from lsmap.models import AuditEntry
+from lsmap.storage.models import AuditEntry
 from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
 
 NAME = "見守 花子"

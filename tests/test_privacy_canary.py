@@ -20,10 +20,11 @@ from streamlit.runtime.caching import cache_data_api, cache_resource_api
 from streamlit.testing.v1 import AppTest
 
 from helpers import app_login
-from lsmap import access, audit, db
-from lsmap.mapview import build_map
-from lsmap.models import AuditEntry, User
-from lsmap.ui.map_page import name_list
+from lsmap import access
+from lsmap.storage import audit, db
+from lsmap.maps.webmap import build_map
+from lsmap.storage.models import AuditEntry, User
+from lsmap.ui.pages.map_page import name_list
 from privacy_town import (
     CANARY,
     EMPTY_STATES,
@@ -87,7 +88,7 @@ def _exports(session: Session, who: access.Actor) -> str:
     """Every export layer in every format the actor may take, as text."""
     import tempfile
 
-    from lsmap.export import export_layer
+    from lsmap.io.export import export_layer
 
     parts = []
     for layer in access.EXPORT_LAYERS:
@@ -110,8 +111,8 @@ def _exports(session: Session, who: access.Actor) -> str:
 
 
 def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
-    from lsmap.paper import PaperOptions, map_pdf
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.printing.paper_map import PaperOptions, map_pdf
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
 
     parts = []
     for household in town.households.values():
@@ -126,7 +127,7 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
 
 
 def _coverage(session: Session, who: access.Actor) -> str:
-    from lsmap.coverage_report import coverage_for, district_table, gap_rows
+    from lsmap.coverage.report import coverage_for, district_table, gap_rows
 
     view = coverage_for(session, who)
     parts = [district_table(session, view).to_csv()]
@@ -148,7 +149,7 @@ def test_household_without_a_live_resident_is_a_number_for_the_meeting(
 ) -> None:
     """Its address, note and emergency contact reach district staff, never the meeting:
     not on the map, popups, name lists, records, exports, printouts or the paper map."""
-    from lsmap.models import EmergencyContact, Household
+    from lsmap.storage.models import EmergencyContact, Household
 
     url, layout = town
     engine = db.get_engine(url)
@@ -244,7 +245,7 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
 
     from sqlalchemy import update
 
-    from lsmap.models import LoginSession, utcnow
+    from lsmap.storage.models import LoginSession, utcnow
 
     url, layout = town
     canary_household = layout.households[("A", False)]

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lsmap import access, history, records
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap import access, records
+from lsmap.records import history
+from lsmap.storage.models import AuditEntry, Household, Resident
 from small_town import INSIDE_EAST, OUTSIDE_CITY, TODAY, actor, town, town_id  # noqa: F401
 
 EAST_TOWN = "149990-01-01"

@@ -16,9 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import actor_for
 from helpers import app_login
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import AuditEntry, LoginSession, utcnow
+from lsmap import access
+from lsmap.storage import db
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage.models import AuditEntry, LoginSession, utcnow
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def _downloads(engine: Engine) -> list[tuple[str, str, list[int], str]]:
 def test_a_printout_is_offered_only_for_the_data_it_was_made_from_and_each_download_is_audited(
     app: AppTest, app_url: str
 ) -> None:
-    from lsmap.models import Household
+    from lsmap.storage.models import Household
 
     engine = db.get_engine(app_url)
     household = shared_household(engine)

@@ -9,8 +9,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lsmap import db
-from lsmap.models import AuditEntry, District, Household, Resident
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, District, Household, Resident
 
 EXPECTED_TABLES = {
     "districts", "households", "residents", "watchers", "watch_links", "contact_logs",

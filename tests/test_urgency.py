@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lsmap import records, urgency
+from lsmap import records
+from lsmap.records import urgency
 from lsmap.access import ContactFacts
 from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
 

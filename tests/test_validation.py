@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from shapely.geometry import box
 
-from lsmap import validation as v
+from lsmap.records import validation as v
 
 TODAY = date(2026, 11, 1)
 CITY = box(139.3, 35.4, 139.5, 35.5)

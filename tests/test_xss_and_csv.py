@@ -26,10 +26,10 @@ from helpers import (
     markdown_sources,
     open_page,
 )
-from lsmap import audit, db
+from lsmap.storage import audit, db
 from lsmap.escape import WORD_JOINER, html_text, markdown_text, spreadsheet_cell
-from lsmap.mapview import build_map, sent_features
-from lsmap.models import (
+from lsmap.maps.webmap import build_map, sent_features
+from lsmap.storage.models import (
     AuditEntry,
     ContactLog,
     Csw,
@@ -164,8 +164,8 @@ def test_audit_csv_neutralises_cells(engine: Engine) -> None:
 def test_printouts_show_payloads_as_literal_text(writable_sample_engine: Engine) -> None:
     from pypdf import PdfReader
 
-    from lsmap.paper import PaperOptions, map_pdf
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.printing.paper_map import PaperOptions, map_pdf
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
 
     with Session(writable_sample_engine) as session:
         household = session.scalars(select(Household).where(Household.location.is_not(None))).first()
@@ -214,7 +214,7 @@ def test_markdown_text_leaves_no_markup_and_keeps_the_text(value: str) -> None:
 def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
     """The sample town with Markdown in every user-written and imported string, one resident
     and one watcher soft-deleted; returns its URL and a household with a card."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     url = database_factory()
     engine = db.get_engine(url)

@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from lsmap import audit
-from lsmap.models import (
+from lsmap.storage import audit
+from lsmap.storage.models import (
     ContactLog,
     Csw,
     District,
@@ -43,7 +43,7 @@ from lsmap.models import (
     Watcher,
     WatchLink,
 )
-from lsmap.views import (
+from lsmap.access.views import (
     ContactView,
     DistrictInfo,
     EmergencyContactView,

@@ -7,7 +7,7 @@ at least :data:`PLANNER_MIN_RADIUS_M`; and siting suggestions only where they re
 least ``small_count`` households, rounded to a grid coarser than the radius, so that a
 suggestion never points at a single house.
 
-This module returns plain data; :mod:`lsmap.coverage_report` applies it (the access
+This module returns plain data; :mod:`lsmap.coverage.report` applies it (the access
 package never imports the coverage engine).
 """
 

@@ -7,18 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access import (
-    AccessDenied,
-    Actor,
-)
-from lsmap.models import (
-    ContactLog,
-    District,
-    Household,
-    Resource,
-    Watcher,
-    WatchLink,
-)
+from lsmap.access import AccessDenied, Actor
+from lsmap.storage.models import ContactLog, District, Household, Resource, Watcher, WatchLink
 
 
 __all__ = [
@@ -40,7 +30,7 @@ def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
 
 
 def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
-    """The coverage engine's inputs for ``actor`` (a :class:`lsmap.coverage.CoverageInputs`).
+    """The coverage engine's inputs for ``actor`` (a :class:`lsmap.coverage.engine.CoverageInputs`).
 
     Only ids, coordinates, dates, counts, frequencies, signs as flags and birth years: no
     names, phones, addresses or concerns. Households are those of :func:`coverage_scope`
@@ -51,7 +41,7 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    from lsmap.coverage import CoverageInputs
+    from lsmap.coverage.engine import CoverageInputs
     from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 
     scope = coverage_scope(actor)

@@ -21,14 +21,8 @@ from lsmap.access import (
     watcher_points,
 )
 
-from lsmap.export_table import ExportTable
-from lsmap.models import (
-    District,
-    Household,
-    Resident,
-    Resource,
-    Watcher,
-)
+from lsmap.io.export_table import ExportTable
+from lsmap.storage.models import District, Household, Resident, Resource, Watcher
 
 #: Layers that can be exported: the map's point layers, all resources, and the boundaries.
 __all__ = [
@@ -49,7 +43,7 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     Raises AccessDenied for personal layers when the actor may not see personal rows, and
     ValueError for an unknown layer. The returned notes say what was left out.
     """
-    from lsmap.importing.columns import field_label
+    from lsmap.io.importing.columns import field_label
     from lsmap.vocab import CONSENT_STATUSES, HOUSEHOLD_TYPES, RESOURCE_KINDS, WATCHER_ROLES, label
 
     if layer not in EXPORT_LAYERS:

@@ -11,16 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import audit
-from lsmap.access import (
-    EDIT_ROLES,
-    AccessDenied,
-    Actor,
-    _scoped,
-    can,
-    visible_districts,
-)
-from lsmap.models import (
+from lsmap.storage import audit
+from lsmap.access import EDIT_ROLES, AccessDenied, Actor, _scoped, can, visible_districts
+from lsmap.storage.models import (
     ContactLog,
     District,
     EmergencyContact,
@@ -29,7 +22,7 @@ from lsmap.models import (
     Watcher,
     WatchLink,
 )
-from lsmap.views import DistrictInfo
+from lsmap.access.views import DistrictInfo
 
 
 # Reads for editing, the staff start page, the watcher list and the deleted-records list.

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from lsmap import audit, db
+from lsmap.storage import audit, db
 from lsmap.access import Actor
 
 _PREFIX = "_file:"

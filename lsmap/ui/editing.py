@@ -1,7 +1,7 @@
 """Shared pieces of the editing pages: loaded snapshots, saving, and explaining refusals.
 
 A form remembers the snapshot (values and ``version``) it was filled from; a save hands
-both to :mod:`lsmap.records`, so a save over someone else's newer change is refused and the
+both to :mod:`lsmap.records.writes`, so a save over someone else's newer change is refused and the
 user's input stays in the form. Pages only parse input, call these and render.
 """
 
@@ -12,10 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from lsmap import access, db, records
+from lsmap import access, records
+from lsmap.storage import db
 from lsmap.access import Actor
 from lsmap.escape import markdown_text
-from lsmap.validation import label_of
+from lsmap.records.validation import label_of
 
 _SNAPSHOTS = "_edit_snapshots"
 _FLASH = "_edit_flash"

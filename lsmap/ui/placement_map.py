@@ -7,9 +7,10 @@ from typing import Any
 import folium
 from streamlit_folium import st_folium
 
-from lsmap import access, db
+from lsmap import access
+from lsmap.storage import db
 from lsmap.escape import html_text
-from lsmap.mapview import GeoJsonLayer, base_map
+from lsmap.maps.webmap import GeoJsonLayer, base_map
 from lsmap.settings import get_settings
 
 

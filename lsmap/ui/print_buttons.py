@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import access, db, printing
+from lsmap import access, printing
+from lsmap.storage import db
 from lsmap.access import Actor
 from lsmap.ui import downloads
 

@@ -10,7 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lsmap import access, db, history, records
+from lsmap import access, records
+from lsmap.storage import db
+from lsmap.records import history
 from lsmap.access import Actor
 from lsmap.escape import markdown_text
 from lsmap.settings import local_time

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import accounts, audit, db
+from lsmap.access import accounts
+from lsmap.storage import audit, db
 from lsmap.access import Actor, load_actor
 from lsmap.settings import get_settings
 

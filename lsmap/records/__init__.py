@@ -1,0 +1,1 @@
+"""Watch records: writing records, validation, urgency, per-record history."""
