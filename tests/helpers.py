@@ -50,7 +50,7 @@ def _page_script(page: str, roles_by: str) -> None:
 
         st.text("|".join(getattr(p, roles_by) for p in pages_for(actor)))
         return
-    importlib.import_module(f"lsmap.ui.{page}_page").render()
+    importlib.import_module(f"lsmap.ui.pages.{page}_page").render()
 
 
 def open_page(page: str, actor, url: str, monkeypatch, *, roles_by: str = "url_path",  # type: ignore[no-untyped-def]

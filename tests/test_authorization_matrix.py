@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import Actor
-from lsmap.maps.webmap import build_map, sent_features
+from lsmap.maps.payload import sent_features
+from lsmap.maps.webmap import build_map
 from lsmap.storage.models import User
 from privacy_town import (
     CONSENTED,

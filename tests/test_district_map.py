@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from conftest import actor_for, district_id
 from helpers import EAST, XSS
 from layers import all_layers, layers_for
-from lsmap.maps.webmap import build_map, popup_html, sent_features
+from lsmap.maps.payload import popup_html, sent_features
+from lsmap.maps.webmap import build_map
 from lsmap.storage.models import AuditEntry, Household, Resident
 
 FIVE_LAYERS = {"households", "watchers", "facility", "salon", "food_bank"}

@@ -28,7 +28,8 @@ from helpers import (
 )
 from lsmap.storage import audit, db
 from lsmap.escape import WORD_JOINER, html_text, markdown_text, spreadsheet_cell
-from lsmap.maps.webmap import build_map, sent_features
+from lsmap.maps.payload import sent_features
+from lsmap.maps.webmap import build_map
 from lsmap.storage.models import (
     AuditEntry,
     ContactLog,

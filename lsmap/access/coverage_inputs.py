@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lsmap.access import AccessDenied, Actor
+from lsmap.access.views import CoverageInputs
 from lsmap.storage.models import ContactLog, District, Household, Resource, Watcher, WatchLink
 
 
@@ -29,8 +30,8 @@ def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
     return actor.district_ids
 
 
-def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
-    """The coverage engine's inputs for ``actor`` (a :class:`lsmap.coverage.engine.CoverageInputs`).
+def coverage_inputs(session: Session, actor: Actor | None, today: date) -> CoverageInputs:
+    """The coverage engine's inputs for ``actor`` (plain tables, see :class:`CoverageInputs`).
 
     Only ids, coordinates, dates, counts, frequencies, signs as flags and birth years: no
     names, phones, addresses or concerns. Households are those of :func:`coverage_scope`
@@ -41,7 +42,6 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    from lsmap.coverage.engine import CoverageInputs
     from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 
     scope = coverage_scope(actor)

@@ -21,7 +21,7 @@ from lsmap.access import (
     watcher_points,
 )
 
-from lsmap.io.export_table import ExportTable
+from lsmap.access.views import ExportTable
 from lsmap.storage.models import District, Household, Resident, Resource, Watcher
 
 #: Layers that can be exported: the map's point layers, all resources, and the boundaries.
@@ -43,8 +43,14 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     Raises AccessDenied for personal layers when the actor may not see personal rows, and
     ValueError for an unknown layer. The returned notes say what was left out.
     """
-    from lsmap.io.importing.columns import field_label
-    from lsmap.vocab import CONSENT_STATUSES, HOUSEHOLD_TYPES, RESOURCE_KINDS, WATCHER_ROLES, label
+    from lsmap.vocab import (
+        CONSENT_STATUSES,
+        HOUSEHOLD_TYPES,
+        RESOURCE_KINDS,
+        WATCHER_ROLES,
+        field_label,
+        label,
+    )
 
     if layer not in EXPORT_LAYERS:
         raise ValueError(layer)

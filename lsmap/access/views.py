@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+import pandas as pd
 
 #: Shown instead of names for a household with no live resident who consented.
 NO_CONSENTED_RESIDENT = "（同意を得た方の登録なし）"
@@ -159,3 +162,46 @@ class WatchRecord:
     emergency_contacts: tuple[EmergencyContactView, ...]
     details_withheld: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExportTable:
+    """Rows of one layer for one actor, with what was left out and why.
+
+    ``geometry`` holds one shapely geometry (EPSG:4326) per row, or is empty for tables
+    without geometry; ``ids`` are the database ids of the exported records (for the audit).
+    """
+
+    layer: str
+    entity: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    geometry: list[Any] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CoverageInputs:
+    """What the engine needs, as plain tables (see the column lists below).
+
+    - ``households``: ``id``, ``lon``, ``lat`` (NaN when unknown), ``district_id``
+      (NaN/-1: locate by polygon)
+    - ``watchers``: ``id``, ``birth_year`` (NaN when unknown), ``district_id``, optional
+      ``total_households``
+    - ``links``: ``household_id``, ``watcher_id``, ``expected_days`` (NaN: as needed)
+    - ``contacts``: ``household_id``, ``day`` (``date.toordinal()``), ``seq`` (order within
+      a day, < 2**32), ``is_visit``, ``urgent_sign``
+    - ``resources``: ``id``, ``kind``, ``lon``, ``lat``, ``meetings_per_month``,
+      ``district_id`` (NaN/-1: locate by polygon)
+    - ``districts``: ``id``, ``code``, ``name``, ``level``, ``parent_id`` (NaN/-1: top),
+      ``geometry`` (shapely, lon/lat, may be None)
+    """
+
+    households: pd.DataFrame
+    watchers: pd.DataFrame
+    links: pd.DataFrame
+    contacts: pd.DataFrame
+    resources: pd.DataFrame
+    districts: pd.DataFrame
+    today: date

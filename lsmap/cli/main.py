@@ -31,7 +31,7 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 
 def cmd_db_grant_app(args: argparse.Namespace) -> int:
-    from lsmap.dbroles import RoleError, grant_app
+    from lsmap.storage.roles import RoleError, grant_app
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     try:

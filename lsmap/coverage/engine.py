@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -42,6 +41,7 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from lsmap.access.views import CoverageInputs
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KINDS, CoverageSettings
 
 #: Rounding tolerance of the radius test, in metres.
@@ -55,32 +55,6 @@ COUNTED: tuple[str, ...] = (
     "stale",
     "urgent_unvisited",
 )
-
-
-@dataclass(frozen=True)
-class CoverageInputs:
-    """What the engine needs, as plain tables (see the column lists below).
-
-    - ``households``: ``id``, ``lon``, ``lat`` (NaN when unknown), ``district_id``
-      (NaN/-1: locate by polygon)
-    - ``watchers``: ``id``, ``birth_year`` (NaN when unknown), ``district_id``, optional
-      ``total_households``
-    - ``links``: ``household_id``, ``watcher_id``, ``expected_days`` (NaN: as needed)
-    - ``contacts``: ``household_id``, ``day`` (``date.toordinal()``), ``seq`` (order within
-      a day, < 2**32), ``is_visit``, ``urgent_sign``
-    - ``resources``: ``id``, ``kind``, ``lon``, ``lat``, ``meetings_per_month``,
-      ``district_id`` (NaN/-1: locate by polygon)
-    - ``districts``: ``id``, ``code``, ``name``, ``level``, ``parent_id`` (NaN/-1: top),
-      ``geometry`` (shapely, lon/lat, may be None)
-    """
-
-    households: pd.DataFrame
-    watchers: pd.DataFrame
-    links: pd.DataFrame
-    contacts: pd.DataFrame
-    resources: pd.DataFrame
-    districts: pd.DataFrame
-    today: date
 
 
 @dataclass(frozen=True)

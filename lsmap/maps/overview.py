@@ -133,7 +133,7 @@ def overview_features(counts: DistrictCounts) -> list[list[Any]]:
 
 def overview_map(counts: DistrictCounts, *, basemap: str = "gsi", height: str = "100%") -> folium.Map:
     """The zoomed-out map: shaded districts, a legend of the shades, no individual points."""
-    from lsmap.maps.webmap import Legend, base_map
+    from lsmap.maps.basemap import Legend, base_map
 
     fmap = base_map(basemap, height)
     group = folium.FeatureGroup(name="地区ごとの気がかりな世帯数", show=True)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from lsmap.storage.models import AuditEntry
 
-if TYPE_CHECKING:
-    from lsmap.access import Actor
+
+class Actor(Protocol):
+    """Who acts, as the audit log records it (``lsmap.access.Actor`` is one)."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
 
 E = TypeVar("E", bound=BaseException)
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from lsmap import access
 from lsmap.storage import db
 from lsmap.escape import html_text
-from lsmap.maps.webmap import GeoJsonLayer, base_map
+from lsmap.maps.basemap import GeoJsonLayer, base_map
 from lsmap.settings import get_settings
 
 

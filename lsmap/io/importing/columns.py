@@ -17,31 +17,9 @@ from sqlalchemy.orm import Session
 from lsmap.io.importing.normalise import header_key
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage.models import ImportMapping
+from lsmap.vocab import field_label
 
 LIST_KINDS = ("households", "watchers", "resources")
-
-#: field -> Japanese label; the label is also the template header.
-FIELD_LABELS: dict[str, str] = {
-    "ref": "番号",
-    "name": "氏名",
-    "furigana": "ふりがな",
-    "birth_year": "生年",
-    "phone": "電話",
-    "address": "住所",
-    "town": "町丁目",
-    "lat": "緯度",
-    "lon": "経度",
-    "approximate": "おおよその位置",
-    "household_type": "世帯の状況",
-    "concern_tags": "気になるところ（分類）",
-    "concerns": "気になるところ",
-    "consent_status": "同意",
-    "note": "備考",
-    "role": "役割",
-    "kind": "資源の種類",
-    "schedule": "開催日",
-    "csws": "CSW",
-}
 
 #: The fields of each list, in template order.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -54,8 +32,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "ref", "name", "kind", "address", "phone", "schedule", "town", "lat", "lon", "csws",
     ),
 }
-#: Labels that differ by list (a resource has a 名称, a person a 氏名).
-_KIND_LABELS: dict[tuple[str, str], str] = {("resources", "name"): "名称"}
 REQUIRED: dict[str, tuple[str, ...]] = {kind: ("name",) for kind in LIST_KINDS}
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -86,11 +62,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 _ALIAS_INDEX: dict[str, str] = {
     header_key(alias): field for field, aliases in _ALIASES.items() for alias in aliases
 }
-
-
-def field_label(kind: str, field: str) -> str:
-    """The Japanese label (and template header) of ``field`` in a ``kind`` list."""
-    return _KIND_LABELS.get((kind, field), FIELD_LABELS[field])
 
 
 def template_headers(kind: str) -> list[str]:

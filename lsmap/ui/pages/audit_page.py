@@ -12,6 +12,7 @@ from lsmap.storage import audit, db
 from lsmap.escape import markdown_text
 from lsmap.settings import LOCAL_TZ, local_time
 from lsmap.ui.context import require_actor
+from lsmap.ui.sidebar import user_box
 
 PAGE_ROWS = 500
 
@@ -23,7 +24,6 @@ def _start_of(day: date) -> datetime:
 def render() -> None:
     """Filters, the newest entries, and a CSV download of the filtered log."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     st.subheader("監査ログ")

@@ -27,11 +27,12 @@ from lsmap.coverage.report import (
 )
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KIND_LABELS, DISTANCE_KINDS
 from lsmap.escape import html_text
-from lsmap.maps.webmap import GeoJsonLayer, Legend, base_map
+from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
 from lsmap.settings import get_settings
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
+from lsmap.ui.sidebar import user_box
 
 #: Metrics a planner can colour the map by (household counts, shown as shares).
 MAP_METRICS: tuple[str, ...] = (
@@ -110,7 +111,6 @@ def choropleth(view: CoverageView, table: pd.DataFrame, metric: str, basemap: st
 def render() -> None:
     """Draw the coverage page."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     st.subheader("カバー状況（地区別の集計）")

@@ -12,6 +12,7 @@ from lsmap.settings import local_time
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.vocab import CONTACT_METHODS, label
+from lsmap.ui.sidebar import user_box
 
 SHOWN = 200
 
@@ -19,7 +20,6 @@ SHOWN = 200
 def render() -> None:
     """List deleted records with a restore button each."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     editing.show_flash()

@@ -21,6 +21,7 @@ from lsmap.io.export_download import (
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS
+from lsmap.ui.sidebar import user_box
 
 _KEY = "export_download"
 
@@ -28,7 +29,6 @@ _KEY = "export_download"
 def render() -> None:
     """Draw the export page."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     st.subheader("データの書き出し")

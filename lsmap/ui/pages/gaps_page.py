@@ -16,10 +16,11 @@ from lsmap import access
 from lsmap.storage import db
 from lsmap.coverage.report import coverage_for, gap_rows
 from lsmap.escape import html_text, markdown_text
-from lsmap.maps.webmap import GeoJsonLayer, base_map
+from lsmap.maps.basemap import GeoJsonLayer, base_map
 from lsmap.settings import get_settings
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+from lsmap.ui.sidebar import user_box
 
 #: Filter label -> test on a gap row.
 FILTERS: dict[str, str] = {
@@ -86,7 +87,6 @@ def gap_map(session, rows: pd.DataFrame, district_id: int, basemap: str) -> foli
 def render() -> None:
     """Draw the gap list page."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     st.subheader("空白地帯の一覧（見守りや資源が届いていない世帯）")

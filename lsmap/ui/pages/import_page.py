@@ -42,6 +42,7 @@ from lsmap.settings import import_limits
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
+from lsmap.ui.sidebar import user_box
 
 _UNUSED = "（使わない）"
 _FROM_FILE = "__file__"
@@ -53,7 +54,6 @@ T = TypeVar("T")
 def render() -> None:
     """Draw the import page (administrators only)."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     st.subheader("データの取り込み")

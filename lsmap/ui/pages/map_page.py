@@ -18,6 +18,8 @@ from lsmap.ui import downloads
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+from lsmap.ui.sidebar import user_box
+from lsmap.ui.links import go
 
 
 def _label(district: DistrictInfo) -> str:
@@ -38,7 +40,6 @@ def _default_district(actor: access.Actor, districts: list[DistrictInfo]) -> int
 def render() -> None:
     """Draw the map page."""
     actor = require_actor()
-    from lsmap.ui.navigation import RECORD, user_box
 
     user_box(actor)
     settings = get_settings()
@@ -112,7 +113,7 @@ def render() -> None:
                 placeholder="番号で選ぶ",
             )
             if choice is not None and st.button("記録を開く", type="primary"):
-                st.switch_page(RECORD, query_params={"household": str(choice)})
+                go("record", household=str(choice))
 
 
 def name_list(points: list[HouseholdPoint]) -> pd.DataFrame:

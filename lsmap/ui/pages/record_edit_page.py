@@ -21,6 +21,8 @@ from lsmap.ui.context import require_actor
 from lsmap.ui.placement_map import click_point
 from lsmap.access.views import DistrictInfo
 from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_TYPES, LEVEL_DEPTH
+from lsmap.ui.sidebar import user_box
+from lsmap.ui.links import go
 
 PLACEMENTS = {"exact": "地図をクリック・座標を入力", "approximate": "町丁目の代表点（正確な場所が不明）"}
 
@@ -41,7 +43,6 @@ def _district_label(district: DistrictInfo) -> str:
 def render() -> None:
     """Draw the editing page."""
     actor = require_actor()
-    from lsmap.ui.navigation import RECORD, user_box
 
     user_box(actor)
     if actor.role not in access.EDIT_ROLES:
@@ -65,7 +66,7 @@ def render() -> None:
         return
     st.subheader(f"記録の編集 — 世帯番号 {household_id}")
     if st.button("見守り記録（閲覧・印刷）を開く"):
-        st.switch_page(RECORD, query_params={"household": str(household_id)})
+        go("record", household=str(household_id))
     tabs = st.tabs(["世帯", "気がかりな人", "見守り者", "見守り活動", "緊急連絡カード", "履歴"])
     with tabs[0]:
         household_form(actor, districts, data["household"])

@@ -10,6 +10,8 @@ from lsmap.storage import db
 from lsmap.escape import markdown_text
 from lsmap.ui.context import require_actor
 from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
+from lsmap.ui.links import go
+from lsmap.ui.sidebar import user_box
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -34,7 +36,6 @@ def _household_id() -> int | None:
 def render() -> None:
     """Draw the record page for ``?household=ID``."""
     actor = require_actor()
-    from lsmap.ui.navigation import MAP, user_box
 
     user_box(actor)
     household_id = _household_id()
@@ -42,7 +43,7 @@ def render() -> None:
         st.subheader("見守り記録")
         st.info("地図の世帯をクリックし「見守り記録を開く」を選ぶと、その世帯の記録が表示されます。")
         if st.button("地図へ"):
-            st.switch_page(MAP)
+            go("map")
         return
     try:
         with db.transaction(db.get_engine()) as session:
@@ -55,11 +56,10 @@ def render() -> None:
 
     print_buttons(actor, household_id, made_from=record)
     if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
-        from lsmap.ui.navigation import EDIT
 
-        st.switch_page(EDIT, query_params={"household": str(household_id)})
+        go("edit", household=str(household_id))
     if st.button("地図へ戻る"):
-        st.switch_page(MAP)
+        go("map")
 
 
 def _consent(resident: ResidentView) -> str:

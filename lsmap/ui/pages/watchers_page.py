@@ -13,6 +13,7 @@ from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.access.views import DistrictInfo
 from lsmap.vocab import WATCHER_ROLES, label
+from lsmap.ui.sidebar import user_box
 
 HEAVY_LOAD = 8
 
@@ -20,7 +21,6 @@ HEAVY_LOAD = 8
 def render() -> None:
     """Watcher list with load, an edit form for the chosen one, and a create form."""
     actor = require_actor()
-    from lsmap.ui.navigation import user_box
 
     user_box(actor)
     editing.show_flash()
