@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from lsmap import access
 from layers.spec import LayerSpec
+from lsmap import access
 from lsmap.access.views import ResourcePoint
 
 ALL_ROLES = frozenset({"admin", "staff", "meeting", "planner"})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lsmap import access
 from layers.spec import LayerSpec
+from lsmap import access
 from lsmap.access.views import NO_CONSENTED_RESIDENT, HouseholdPoint
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lsmap import access
 from layers.spec import LayerSpec
+from lsmap import access
 from lsmap.vocab import WATCHER_ROLES, label
 
 LAYER = LayerSpec(

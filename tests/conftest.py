@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lsmap.storage import db
 from lsmap.access import Actor, load_actor
+from lsmap.storage import db
 from lsmap.storage.models import District, User
 
 BACKEND = os.environ.get("LSMAP_TEST_BACKEND", "sqlite")
@@ -47,9 +47,7 @@ def _drop_postgres_database(url: str) -> None:
     db.get_engine(url).dispose()
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(
-            text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -170,5 +168,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=f"{REALDATA} not present (CI provides ../shared/realdata)")
     for item in items:
         function = getattr(item, "function", None)
-        if function is not None and any(name in inspect.getsource(function) for name in _REALDATA_NAMES):
+        if function is not None and any(
+            name in inspect.getsource(function) for name in _REALDATA_NAMES
+        ):
             item.add_marker(skip)

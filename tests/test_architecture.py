@@ -29,14 +29,40 @@ ALLOWED: dict[str, set[str]] = {
     "layers": GROUND | {"lsmap.access"},
     "lsmap.maps": GROUND | {"lsmap.storage", "lsmap.access", "layers"},
     "lsmap.printing": GROUND | {"lsmap.storage", "lsmap.access", "lsmap.maps", "layers"},
-    "lsmap.io": GROUND | {"lsmap.storage", "lsmap.access", "lsmap.records", "lsmap.coverage",
-                          "lsmap.printing", "sample_data"},
+    "lsmap.io": GROUND
+    | {
+        "lsmap.storage",
+        "lsmap.access",
+        "lsmap.records",
+        "lsmap.coverage",
+        "lsmap.printing",
+        "sample_data",
+    },
     "sample_data": set(),
-    "lsmap.bench": GROUND | {"lsmap.storage", "lsmap.access", "lsmap.coverage", "lsmap.maps", "layers"},
-    "lsmap.cli": GROUND | {"lsmap.storage", "lsmap.access", "lsmap.records", "lsmap.coverage", "lsmap.bench",
-                           "lsmap.maps", "lsmap.printing", "lsmap.io"},
-    "lsmap.ui": GROUND | {"lsmap.storage", "lsmap.access", "lsmap.records", "lsmap.coverage",
-                          "lsmap.maps", "lsmap.printing", "lsmap.io", "layers"},
+    "lsmap.bench": GROUND
+    | {"lsmap.storage", "lsmap.access", "lsmap.coverage", "lsmap.maps", "layers"},
+    "lsmap.cli": GROUND
+    | {
+        "lsmap.storage",
+        "lsmap.access",
+        "lsmap.records",
+        "lsmap.coverage",
+        "lsmap.bench",
+        "lsmap.maps",
+        "lsmap.printing",
+        "lsmap.io",
+    },
+    "lsmap.ui": GROUND
+    | {
+        "lsmap.storage",
+        "lsmap.access",
+        "lsmap.records",
+        "lsmap.coverage",
+        "lsmap.maps",
+        "lsmap.printing",
+        "lsmap.io",
+        "layers",
+    },
     "lsmap.__main__": {"lsmap.cli"},
     "app": {"lsmap.ui"},
     "lsmap": set(),
@@ -67,7 +93,9 @@ def _imports(path: Path) -> set[str]:
     """Every lsmap/layers/sample_data module ``path`` imports, wherever the import stands."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    package = (
+        _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    )
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
@@ -122,7 +150,9 @@ def test_no_import_cycles_between_rooms() -> None:
         state[room] = 1
         for target in sorted(graph.get(room, ())):
             if state.get(target) == 1:
-                cycles.append([*trail[trail.index(target):], target] if target in trail else [room, target])
+                cycles.append(
+                    [*trail[trail.index(target) :], target] if target in trail else [room, target]
+                )
             elif target not in state:
                 visit(target, [*trail, target])
         state[room] = 2
@@ -141,14 +171,22 @@ def test_access_core_imports_nothing_above_storage() -> None:
 
 
 PACKAGES = sorted(
-    {_module_name(p.parent) for p in (ROOT / "lsmap").rglob("__init__.py") if "migrations" not in p.parts}
+    {
+        _module_name(p.parent)
+        for p in (ROOT / "lsmap").rglob("__init__.py")
+        if "migrations" not in p.parts
+    }
 )
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_each_package_imports_on_its_own(package: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", f"import {package}"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", f"import {package}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
 

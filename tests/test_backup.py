@@ -21,11 +21,15 @@ PASSPHRASE = "correct horse battery"
 
 def _row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
-        return {t.name: connection.execute(select(func.count()).select_from(t)).scalar() or 0
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar() or 0
+            for t in Base.metadata.sorted_tables
+        }
 
 
-def test_backup_restores_every_table_equal_into_a_fresh_database(sample_engine: Engine, engine: Engine, tmp_path: Path) -> None:
+def test_backup_restores_every_table_equal_into_a_fresh_database(
+    sample_engine: Engine, engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "lsmap.bak"
     summary = backup.backup(sample_engine, path, PASSPHRASE)
     assert summary.counts["households"] > 300 and summary.revision == db.head_revision()
@@ -42,7 +46,9 @@ def test_backup_restores_every_table_equal_into_a_fresh_database(sample_engine: 
         assert household.id > summary.counts["households"]
 
 
-def test_wrong_passphrase_damage_and_non_empty_target_change_nothing(sample_engine: Engine, engine: Engine, tmp_path: Path) -> None:
+def test_wrong_passphrase_damage_and_non_empty_target_change_nothing(
+    sample_engine: Engine, engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "lsmap.bak"
     backup.backup(sample_engine, path, PASSPHRASE)
     blob = path.read_bytes()
@@ -84,17 +90,28 @@ def test_backup_restores_across_backends(sample_engine: Engine, tmp_path: Path) 
     backup.restore(target, path, PASSPHRASE)
     assert _row_counts(target) == summary.counts
     with Session(target) as there, Session(sample_engine) as here:
-        query = select(Household.id, Household.ref, Household.location, Household.version).order_by(Household.id)
+        query = select(Household.id, Household.ref, Household.location, Household.version).order_by(
+            Household.id
+        )
         assert [tuple(r) for r in there.execute(query)] == [tuple(r) for r in here.execute(query)]
     target.dispose()
 
 
 def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     empty_url = database_factory()
-    def lsmap(url: str, *args: str, passphrase: str = PASSPHRASE) -> subprocess.CompletedProcess[str]:
+
+    def lsmap(
+        url: str, *args: str, passphrase: str = PASSPHRASE
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LSMAP_BACKUP_PASSPHRASE": passphrase}
-        return subprocess.run([sys.executable, "-m", "lsmap", "--database-url", url, *args],
-                              capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [sys.executable, "-m", "lsmap", "--database-url", url, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
 
     with db.transaction(engine) as session:
         session.add_all([Household(household_type="other", ref=f"cli-{i}") for i in range(3)])
@@ -119,16 +136,23 @@ def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_p
 SCRYPT_OFFSETS = {"log2_n": 9, "r": 10, "p": 11}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("log2_n", backup.SCRYPT_LOG2_N + 1), ("log2_n", 22), ("r", backup.SCRYPT_R + 1), ("r", 32),
-    ("p", backup.SCRYPT_P + 1), ("p", 16),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("log2_n", backup.SCRYPT_LOG2_N + 1),
+        ("log2_n", 22),
+        ("r", backup.SCRYPT_R + 1),
+        ("r", 32),
+        ("p", backup.SCRYPT_P + 1),
+        ("p", 16),
+    ],
+)
 def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
     field: str, value: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blob = backup.encrypt({"format": backup.FORMAT_VERSION, "tables": {}}, PASSPHRASE)
     offset = SCRYPT_OFFSETS[field]
-    tampered = blob[:offset] + bytes([value]) + blob[offset + 1:]
+    tampered = blob[:offset] + bytes([value]) + blob[offset + 1 :]
 
     def derive(*args: object) -> bytes:  # a tampered cost could ask for gigabytes and hours
         raise AssertionError(f"scrypt ran with {args[2:]}")
@@ -141,7 +165,10 @@ def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
 
 
 def test_a_passphrase_under_twelve_characters_is_refused(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from lsmap.cli import main
 

@@ -14,17 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-from streamlit.runtime.caching import cache_data_api, cache_resource_api
-from streamlit.testing.v1 import AppTest
-
 from helpers import app_login
-from lsmap import access
-from lsmap.storage import audit, db
-from lsmap.maps.webmap import build_map
-from lsmap.storage.models import AuditEntry, User
-from lsmap.ui.pages.map_page import name_list
 from privacy_town import (
     CANARY,
     EMPTY_STATES,
@@ -33,6 +23,16 @@ from privacy_town import (
     PrivacyTown,
     build_privacy_town,
 )
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.runtime.caching import cache_data_api, cache_resource_api
+from streamlit.testing.v1 import AppTest
+
+from lsmap import access
+from lsmap.maps.webmap import build_map
+from lsmap.storage import audit, db
+from lsmap.storage.models import AuditEntry, User
+from lsmap.ui.pages.map_page import name_list
 
 ALLOWED = {"admin", "staff_a"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,9 +104,14 @@ def _exports(session: Session, who: access.Actor) -> str:
                     from openpyxl import load_workbook
 
                     book = load_workbook(path)
-                    data = repr([[c.value for c in row] for sheet in book for row in sheet.iter_rows()]).encode()
-                parts.append(data.decode("utf-8", errors="replace") if fmt != "gpkg" else
-                             data.decode("latin-1"))
+                    data = repr(
+                        [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
+                    ).encode()
+                parts.append(
+                    data.decode("utf-8", errors="replace")
+                    if fmt != "gpkg"
+                    else data.decode("latin-1")
+                )
     return "\n".join(parts)
 
 
@@ -157,8 +162,13 @@ def test_household_without_a_live_resident_is_a_number_for_the_meeting(
     with Session(engine) as session:
         household = session.get(Household, household_id)
         assert household is not None
-        details = {household.address, household.note, session.scalars(
-            select(EmergencyContact.name).where(EmergencyContact.household_id == household_id)).one()}
+        details = {
+            household.address,
+            household.note,
+            session.scalars(
+                select(EmergencyContact.name).where(EmergencyContact.household_id == household_id)
+            ).one(),
+        }
     for role, allowed in (("staff_a", True), ("meeting_a", False)):
         text = library_outputs(engine, layout, role)
         assert {d for d in details if d in text} == (details if allowed else set()), role
@@ -217,7 +227,9 @@ def _held_text(at: AppTest) -> str:
     parts = []
     for value in at.session_state.to_dict().values():
         held = value[1] if isinstance(value, tuple) and len(value) == 2 else value
-        parts.append(_pdf_text(held) if isinstance(held, bytes) and held.startswith(b"%PDF") else repr(value))
+        parts.append(
+            _pdf_text(held) if isinstance(held, bytes) and held.startswith(b"%PDF") else repr(value)
+        )
     return "\n".join(parts)
 
 
@@ -235,7 +247,9 @@ def _open_record(at: AppTest, household: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("next_role", [r for r in ROLES_UNDER_TEST if r not in ALLOWED and r != "anonymous"])
+@pytest.mark.parametrize(
+    "next_role", [r for r in ROLES_UNDER_TEST if r not in ALLOWED and r != "anonymous"]
+)
 def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
     town: tuple[str, PrivacyTown], next_role: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -277,7 +291,9 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
     assert CANARY not in _held_text(at)
 
 
-def test_visitor_page_never_shows_the_canary(town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_visitor_page_never_shows_the_canary(
+    town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", town[0])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
@@ -312,5 +328,7 @@ def test_no_personal_function_is_cached() -> None:
         for path in (ROOT / folder).rglob("*.py")
         if re.search(r"cache_data|cache_resource", path.read_text(encoding="utf-8"))
     ]
-    offenders += ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
+    offenders += (
+        ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
+    )
     assert offenders == []

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -62,7 +62,7 @@ def hash_password(password: str) -> str:
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
@@ -109,7 +109,11 @@ def ensure_demo_users(session: Session) -> list[str]:
     for demo in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == demo.username)) is None:
             create_user(
-                session, demo.username, demo.role, DEMO_PASSWORD, demo.district_codes,
+                session,
+                demo.username,
+                demo.role,
+                DEMO_PASSWORD,
+                demo.district_codes,
                 demo.display_name,
             )
             created.append(demo.username)
@@ -154,15 +158,26 @@ def _count_attempt(engine: Engine, username: str) -> _Attempt | None:
             failed_logins=case((expired, 1), else_=users.c.failed_logins + 1),
             locked_until=case((expired, null()), else_=users.c.locked_until),
         )
-        .returning(users.c.id, users.c.password_hash, users.c.failed_logins, users.c.locked_until,
-                   users.c.active, users.c.deleted_at)
+        .returning(
+            users.c.id,
+            users.c.password_hash,
+            users.c.failed_logins,
+            users.c.locked_until,
+            users.c.active,
+            users.c.deleted_at,
+        )
     )
     with engine.begin() as connection:
         row = connection.execute(statement).first()
     if row is None:
         return None
-    return _Attempt(row.id, row.password_hash, row.failed_logins, _aware(row.locked_until),
-                    bool(row.active) and row.deleted_at is None)
+    return _Attempt(
+        row.id,
+        row.password_hash,
+        row.failed_logins,
+        _aware(row.locked_until),
+        bool(row.active) and row.deleted_at is None,
+    )
 
 
 def _password_matches(stored_hash: str, password: str) -> bool:
@@ -194,11 +209,15 @@ def _refuse(engine: Engine, username: str, attempt: _Attempt | None, reason: str
                 return
             not_locked = or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
             locked = session.execute(
-                update(users).where(users.c.id == attempt.user_id, not_locked)
-                .values(locked_until=now + LOCKOUT).returning(users.c.id)
+                update(users)
+                .where(users.c.id == attempt.user_id, not_locked)
+                .values(locked_until=now + LOCKOUT)
+                .returning(users.c.id)
             ).first()
             if locked is not None:  # this attempt locked the account
-                audit.log_attempt(session, username, "account_locked", ids, minutes=LOCKOUT.seconds // 60)
+                audit.log_attempt(
+                    session, username, "account_locked", ids, minutes=LOCKOUT.seconds // 60
+                )
     except SQLAlchemyError:
         pass  # the database is failing: the attempt is refused all the same
 
@@ -232,7 +251,9 @@ def verify_login(engine: Engine, username: str, password: str) -> int:
 def _succeed(engine: Engine, user_id: int) -> int:
     users = User.__table__
     with engine.begin() as connection:
-        connection.execute(update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=null()))
+        connection.execute(
+            update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=null())
+        )
     return user_id
 
 
@@ -293,7 +314,9 @@ def resume_session(
     now = utcnow()
     last_seen, created = _aware(row.last_seen_at), _aware(row.created_at)
     assert last_seen is not None and created is not None
-    if now - last_seen > timedelta(minutes=timeout_minutes) or now - created > timedelta(hours=max_hours):
+    if now - last_seen > timedelta(minutes=timeout_minutes) or now - created > timedelta(
+        hours=max_hours
+    ):
         session.delete(row)
         return None
     row.last_seen_at = now
@@ -349,5 +372,7 @@ def user_for_identity(session: Session, email: str | None) -> User:
         raise AccountError("ログインしたアカウントにメールアドレスがありません")
     user = session.scalar(select(User).where(func.lower(User.username) == email.strip().lower()))
     if user is None or not user.active:
-        raise AccountError(f"{email} は lsmap に登録されていないか、無効になっています。管理者に連絡してください")
+        raise AccountError(
+            f"{email} は lsmap に登録されていないか、無効になっています。管理者に連絡してください"
+        )
     return user

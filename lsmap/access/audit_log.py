@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from lsmap.access import AccessDenied, Actor
 from lsmap.storage.models import AuditEntry
 
-
 __all__ = [
     "audit_entries",
 ]
+
 
 def audit_entries(
     session: Session,

@@ -21,9 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from lsmap.bench.synthetic import synthetic_inputs
 from lsmap.coverage.engine import CoverageInputs, compute_coverage, resource_distance_kind
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KINDS, CoverageSettings
-from lsmap.bench.synthetic import synthetic_inputs
 
 
 def plain_geopandas(
@@ -38,14 +38,18 @@ def plain_geopandas(
     districts = inputs.districts
     leaves = districts[~districts["id"].isin(districts["parent_id"])]
     leaves = gpd.GeoDataFrame(leaves[["id"]], geometry=list(leaves["geometry"]), crs=4326)
-    joined = gpd.sjoin(hh, leaves.rename(columns={"id": "district_id"}), how="left", predicate="intersects")
+    joined = gpd.sjoin(
+        hh, leaves.rename(columns={"id": "district_id"}), how="left", predicate="intersects"
+    )
     joined = joined.sort_values("district_id").groupby(level=0).first()  # smallest id on borders
     hh["district_id"] = joined["district_id"].reindex(hh.index).fillna(-1).astype(int)
 
     links = inputs.links.drop_duplicates(["household_id", "watcher_id"])
     watcher_n = links.groupby("household_id").size()
     birth = inputs.watchers.set_index("id")["birth_year"]
-    links = links.assign(elderly=(inputs.today.year - links["watcher_id"].map(birth)) >= settings.elderly_age)
+    links = links.assign(
+        elderly=(inputs.today.year - links["watcher_id"].map(birth)) >= settings.elderly_age
+    )
     elderly_n = links.groupby("household_id")["elderly"].sum()
     load = links.groupby("watcher_id").size()
     links = links.assign(overloaded=links["watcher_id"].map(load) > settings.load_threshold)
@@ -72,7 +76,9 @@ def plain_geopandas(
     hh_m = hh.to_crs(epsg)
     res = gpd.GeoDataFrame(
         inputs.resources[["id"]].assign(
-            kind=resource_distance_kind(inputs.resources["kind"], inputs.resources["meetings_per_month"], settings)
+            kind=resource_distance_kind(
+                inputs.resources["kind"], inputs.resources["meetings_per_month"], settings
+            )
         ),
         geometry=gpd.points_from_xy(inputs.resources["lon"], inputs.resources["lat"]),
         crs=4326,
@@ -85,8 +91,15 @@ def plain_geopandas(
         within = gpd.sjoin(hh_m[["geometry"]], buffers, predicate="intersects")
         hh[f"beyond_{kind}"] = ~hh.index.isin(within.index)
 
-    columns = ["no_watcher", "single_watcher", "elderly_watchers_only", "overloaded_watcher",
-               "stale", "urgent_unvisited", *(f"beyond_{k}" for k in DISTANCE_KINDS)]
+    columns = [
+        "no_watcher",
+        "single_watcher",
+        "elderly_watchers_only",
+        "overloaded_watcher",
+        "stale",
+        "urgent_unvisited",
+        *(f"beyond_{k}" for k in DISTANCE_KINDS),
+    ]
     direct = pd.DataFrame(hh[columns]).assign(households=1, district_id=hh["district_id"])
     direct = direct.groupby("district_id")[["households", *columns]].sum().rename_axis(None)
     parents = districts.set_index("id")["parent_id"]
@@ -97,7 +110,9 @@ def plain_geopandas(
         level = level[level["parent"] >= 0].groupby("parent")[["households", *columns]].sum()
         level.index = level.index.astype(int).rename(None)
         total = total.add(level, fill_value=0)
-    return total.reindex(districts["id"]).fillna(0).astype(int), pd.DataFrame(hh.drop(columns="geometry"))
+    return total.reindex(districts["id"]).fillna(0).astype(int), pd.DataFrame(
+        hh.drop(columns="geometry")
+    )
 
 
 def _timed(function: Any) -> tuple[float, Any]:
@@ -107,7 +122,13 @@ def _timed(function: Any) -> tuple[float, Any]:
 
 
 def bench_coverage(
-    households: int, watchers: int, resources: int, districts: int, *, repeat: int = 3, seed: int = 5,
+    households: int,
+    watchers: int,
+    resources: int,
+    districts: int,
+    *,
+    repeat: int = 3,
+    seed: int = 5,
     plain_repeat: int | None = None,
 ) -> dict[str, Any]:
     """Time the engine and the plain approach on the same inputs; medians and their ratio."""
@@ -126,18 +147,32 @@ def bench_coverage(
     plain, plain_households = plain
     engine_table = result.districts.set_index("district_id")
     distance_gap = max(
-        float(np.nanmax(np.abs(result.households[f"dist_{k}_m"].to_numpy() - plain_households[f"dist_{k}_m"].to_numpy())))
+        float(
+            np.nanmax(
+                np.abs(
+                    result.households[f"dist_{k}_m"].to_numpy()
+                    - plain_households[f"dist_{k}_m"].to_numpy()
+                )
+            )
+        )
         for k in DISTANCE_KINDS
     )
     mismatches = {
-        column: int((engine_table[column] != plain[column]).sum())
-        for column in plain.columns
+        column: int((engine_table[column] != plain[column]).sum()) for column in plain.columns
     }
     engine_s = statistics.median(engine_times)
     plain_s = statistics.median(plain_times)
-    vertices = int(np.median([g.exterior.coords.__len__() if g.geom_type == "Polygon" else
-                              sum(len(p.exterior.coords) for p in g.geoms)
-                              for g in inputs.districts["geometry"] if g is not None]))
+    vertices = int(
+        np.median(
+            [
+                g.exterior.coords.__len__()
+                if g.geom_type == "Polygon"
+                else sum(len(p.exterior.coords) for p in g.geoms)
+                for g in inputs.districts["geometry"]
+                if g is not None
+            ]
+        )
+    )
     return {
         "households": households,
         "watchers": watchers,

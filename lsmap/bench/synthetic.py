@@ -20,7 +20,13 @@ from lsmap.vocab import FREQUENCIES
 
 #: The synthetic region, in EPSG:6677 metres (western Kanagawa).
 REGION = (-80_000.0, -90_000.0, -20_000.0, -30_000.0)
-KIND_SHARES = {"facility": 0.15, "salon": 0.5, "food_bank": 0.1, "support_centre": 0.05, "other": 0.2}
+KIND_SHARES = {
+    "facility": 0.15,
+    "salon": 0.5,
+    "food_bank": 0.1,
+    "support_centre": 0.05,
+    "other": 0.2,
+}
 
 
 def _warp(coords: np.ndarray) -> np.ndarray:
@@ -44,7 +50,9 @@ def synthetic_districts(rng: np.random.Generator, count: int, epsg: int = 6677) 
     cells = shapely.segmentize(cells, max_segment_length=side / 28)
     cells = shapely.transform(cells, _warp)
     to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
-    cells = shapely.transform(cells, lambda c: np.column_stack(to_lonlat.transform(c[:, 0], c[:, 1])))
+    cells = shapely.transform(
+        cells, lambda c: np.column_stack(to_lonlat.transform(c[:, 0], c[:, 1]))
+    )
 
     n_mid = max(1, count // 25)
     n_top = max(1, n_mid // 6)
@@ -63,9 +71,17 @@ def synthetic_districts(rng: np.random.Generator, count: int, epsg: int = 6677) 
     leaf_ids = np.arange(n_top + n_mid + 1, n_top + n_mid + count + 1)
     frames = [
         pd.DataFrame({"id": top_ids, "level": "municipality", "parent_id": -1, "geometry": None}),
-        pd.DataFrame({"id": mid_ids, "level": "district", "parent_id": top_ids[mid_parent], "geometry": None}),
-        pd.DataFrame({"id": leaf_ids, "level": "neighbourhood", "parent_id": mid_ids[leaf_parent],
-                      "geometry": list(cells)}),
+        pd.DataFrame(
+            {"id": mid_ids, "level": "district", "parent_id": top_ids[mid_parent], "geometry": None}
+        ),
+        pd.DataFrame(
+            {
+                "id": leaf_ids,
+                "level": "neighbourhood",
+                "parent_id": mid_ids[leaf_parent],
+                "geometry": list(cells),
+            }
+        ),
     ]
     table = pd.concat(frames, ignore_index=True)
     table["code"] = [f"S{i:05d}" for i in table["id"]]
@@ -96,17 +112,25 @@ def synthetic_inputs(
     leaf_ids = district_table.loc[district_table["level"] == "neighbourhood", "id"].to_numpy()
 
     lon, lat = _lonlat(rng, households, epsg)
-    hh = pd.DataFrame({"id": np.arange(1, households + 1), "lon": lon, "lat": lat, "district_id": -1})
+    hh = pd.DataFrame(
+        {"id": np.arange(1, households + 1), "lon": lon, "lat": lat, "district_id": -1}
+    )
 
     birth = rng.integers(1935, 1990, watchers).astype(float)
     birth[rng.random(watchers) < 0.05] = np.nan
     watcher_table = pd.DataFrame(
-        {"id": np.arange(1, watchers + 1), "birth_year": birth, "district_id": rng.choice(leaf_ids, watchers)}
+        {
+            "id": np.arange(1, watchers + 1),
+            "birth_year": birth,
+            "district_id": rng.choice(leaf_ids, watchers),
+        }
     )
 
     per_household = rng.choice([0, 1, 2, 3], size=households, p=[0.1, 0.35, 0.35, 0.2])
     link_h = np.repeat(hh["id"].to_numpy(), per_household)
-    frequency_days = np.array([d if d is not None else np.nan for _, d in FREQUENCIES.values()], float)
+    frequency_days = np.array(
+        [d if d is not None else np.nan for _, d in FREQUENCIES.values()], float
+    )
     links = pd.DataFrame(
         {
             "household_id": link_h,

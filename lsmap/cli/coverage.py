@@ -25,7 +25,9 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"日付「{text}」は YYYY-MM-DD の形で指定してください") from None
+        raise argparse.ArgumentTypeError(
+            f"日付「{text}」は YYYY-MM-DD の形で指定してください"
+        ) from None
 
 
 def _actor(session: Any, username: str | None) -> Any:
@@ -34,8 +36,16 @@ def _actor(session: Any, username: str | None) -> Any:
     from lsmap.storage.models import User
 
     if username is None:
-        return Actor(user_id=0, username="cli", display_name="コマンドライン", role="admin", district_ids=frozenset())
-    user_id = session.scalar(select(User.id).where(User.username == username, User.deleted_at.is_(None)))
+        return Actor(
+            user_id=0,
+            username="cli",
+            display_name="コマンドライン",
+            role="admin",
+            district_ids=frozenset(),
+        )
+    user_id = session.scalar(
+        select(User.id).where(User.username == username, User.deleted_at.is_(None))
+    )
     actor = load_actor(session, user_id) if user_id is not None else None
     if actor is None:
         raise LookupError(f"ユーザー「{username}」は存在しないか、無効です")
@@ -53,9 +63,9 @@ def rows_as_json(table: pd.DataFrame) -> str:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from lsmap.storage import db
     from lsmap.coverage.report import coverage_for, csv_bytes, district_table
     from lsmap.settings import get_settings
+    from lsmap.storage import db
 
     settings = DEFAULT_COVERAGE_SETTINGS.with_overrides(
         radius_m=args.radius_m,
@@ -73,9 +83,14 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
     if view.policy.radius_raised:
-        print(f"注意: 計画担当の距離の基準は {view.policy.min_radius_m:g} m 以上です。"
-              f"{view.policy.radius_m:g} m で計算しました。", file=sys.stderr)
-    table = table.drop(columns=[c for c in table.columns if c.startswith("share_")] if args.no_shares else [])
+        print(
+            f"注意: 計画担当の距離の基準は {view.policy.min_radius_m:g} m 以上です。"
+            f"{view.policy.radius_m:g} m で計算しました。",
+            file=sys.stderr,
+        )
+    table = table.drop(
+        columns=[c for c in table.columns if c.startswith("share_")] if args.no_shares else []
+    )
     if args.format == "csv":
         sys.stdout.write(csv_bytes(table, bom=False).decode("utf-8"))
     else:
@@ -87,8 +102,13 @@ def cmd_bench_coverage(args: argparse.Namespace) -> int:
     from lsmap.bench.coverage import bench_coverage
 
     report = bench_coverage(
-        args.households, args.watchers, args.resources, args.districts,
-        repeat=args.repeat, plain_repeat=args.plain_repeat, seed=args.seed,
+        args.households,
+        args.watchers,
+        args.resources,
+        args.districts,
+        repeat=args.repeat,
+        plain_repeat=args.plain_repeat,
+        seed=args.seed,
     )
     print(json.dumps(report, ensure_ascii=False))
     return 0
@@ -98,11 +118,22 @@ def add_coverage_commands(sub: Any) -> None:
     """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser."""
     coverage = sub.add_parser("coverage", help="地区ごとの見守りと資源のカバー状況（空白地帯）")
     coverage.add_argument("--level", choices=list(DISTRICT_LEVELS), help="この階層の地区だけを出力")
-    coverage.add_argument("--radius-m", type=float, help=f"資源までの距離の基準（既定 {DEFAULT_COVERAGE_SETTINGS.radius_m:g} m）")
+    coverage.add_argument(
+        "--radius-m",
+        type=float,
+        help=f"資源までの距離の基準（既定 {DEFAULT_COVERAGE_SETTINGS.radius_m:g} m）",
+    )
     coverage.add_argument("--load-threshold", type=int, help="見守り者の負担の上限（世帯数）")
-    coverage.add_argument("--stale-days", type=int, help="頻度の決まっていない世帯で連絡途絶とみなす日数")
+    coverage.add_argument(
+        "--stale-days", type=int, help="頻度の決まっていない世帯で連絡途絶とみなす日数"
+    )
     coverage.add_argument("--elderly-age", type=int, help="高齢の見守り者とみなす年齢")
-    coverage.add_argument("--as", dest="as_user", metavar="USER", help="このユーザーとして見る（既定: 管理者としてすべて）")
+    coverage.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="このユーザーとして見る（既定: 管理者としてすべて）",
+    )
     coverage.add_argument("--today", type=_day, help="基準日 YYYY-MM-DD（既定: 今日）")
     coverage.add_argument("--format", choices=["json", "csv"], default="json")
     coverage.add_argument("--no-shares", action="store_true", help="割合の列を省く")
@@ -110,13 +141,20 @@ def add_coverage_commands(sub: Any) -> None:
 
     bench = sub.add_parser("bench", help="性能測定")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
-    run = bench_sub.add_parser("coverage", help="合成データでカバー計算と geopandas の素直な実装を比べる")
+    run = bench_sub.add_parser(
+        "coverage", help="合成データでカバー計算と geopandas の素直な実装を比べる"
+    )
     run.add_argument("--households", type=int, default=200_000)
     run.add_argument("--watchers", type=int, default=50_000)
     run.add_argument("--resources", type=int, default=10_000)
     run.add_argument("--districts", type=int, default=3_000)
     run.add_argument("--repeat", type=int, default=5, help="エンジンの計測回数（中央値を報告）")
-    run.add_argument("--plain-repeat", type=int, default=None, help="geopandas 版の計測回数（既定: --repeat と同じ）")
+    run.add_argument(
+        "--plain-repeat",
+        type=int,
+        default=None,
+        help="geopandas 版の計測回数（既定: --repeat と同じ）",
+    )
     run.add_argument("--seed", type=int, default=5)
     run.set_defaults(func=cmd_bench_coverage)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from lsmap.storage import db
 from lsmap.settings import get_settings
+from lsmap.storage import db
 
 #: Files with more rows than this print progress while they are checked.
 PROGRESS_ROWS = 2000
@@ -32,7 +32,13 @@ def _actor(session, username: str | None):  # type: ignore[no-untyped-def]
     from lsmap.storage.models import User
 
     if not username:
-        return Actor(user_id=0, username="cli", display_name="コマンドライン", role="admin", district_ids=frozenset())
+        return Actor(
+            user_id=0,
+            username="cli",
+            display_name="コマンドライン",
+            role="admin",
+            district_ids=frozenset(),
+        )
     user_id = session.scalar(select(User.id).where(User.username == username))
     actor = load_actor(session, user_id) if user_id is not None else None
     if actor is None:
@@ -60,13 +66,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _write_template(args: argparse.Namespace) -> int:
-    from lsmap.io.export import csv_bytes
     import pandas as pd
 
+    from lsmap.io.export import csv_bytes
     from lsmap.io.importing.columns import template_headers
 
     if args.what == "districts":
-        return _fail("境界にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）", 2)
+        return _fail(
+            "境界にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）",
+            2,
+        )
     if not args.output:
         return _fail("-o でひな形の保存先を指定してください", 2)
     headers = template_headers(args.what)
@@ -86,18 +95,31 @@ def _import_districts(args: argparse.Namespace) -> int:
     if actor.role != "admin":
         return _fail("境界を取り込めるのは管理者だけです")
     result = import_districts(
-        engine, Path(args.file), args.level, name_field=args.name_field, code_field=args.code_field,
-        code_prefix=args.code_prefix, source_crs=args.crs, actor=actor, dry_run=args.dry_run,
+        engine,
+        Path(args.file),
+        args.level,
+        name_field=args.name_field,
+        code_field=args.code_field,
+        code_prefix=args.code_prefix,
+        source_crs=args.crs,
+        actor=actor,
+        dry_run=args.dry_run,
     )
     plan = result.plan
     for problem in plan.problems:
         print(str(problem))
-    print(f"座標参照系: {plan.source_crs} → EPSG:4326　名前の列: {plan.name_field}　コードの列: {plan.code_field or '（連番）'}")
+    print(
+        f"座標参照系: {plan.source_crs} → EPSG:4326　名前の列: {plan.name_field}　コードの列: {plan.code_field or '（連番）'}"
+    )
     levels = {DISTRICT_LEVELS.get(d.level, d.level) for d in plan.districts}
     if args.dry_run:
-        print(f"試行: {plan.features} 件の図形から {len(plan.districts)} 区域（{'・'.join(sorted(levels))}）を取り込めます。修復 {len(plan.repaired)} 件")
+        print(
+            f"試行: {plan.features} 件の図形から {len(plan.districts)} 区域（{'・'.join(sorted(levels))}）を取り込めます。修復 {len(plan.repaired)} 件"
+        )
     else:
-        print(f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 {result.nested}、修復 {len(plan.repaired)}")
+        print(
+            f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 {result.nested}、修復 {len(plan.repaired)}"
+        )
     return 0
 
 
@@ -120,11 +142,22 @@ def _import_list(args: argparse.Namespace) -> int:
         actor = _actor(session, args.as_user)
 
     def progress(done: int, total: int) -> None:
-        print(f"\r確認中 {done}/{total} 行", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        print(
+            f"\r確認中 {done}/{total} 行",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
     result = import_list_table(
-        engine, actor, args.what, table, overrides=overrides, default_kind=args.kind,
-        dry_run=args.dry_run, progress=progress if len(table.rows) > PROGRESS_ROWS else None,
+        engine,
+        actor,
+        args.what,
+        table,
+        overrides=overrides,
+        default_kind=args.kind,
+        dry_run=args.dry_run,
+        progress=progress if len(table.rows) > PROGRESS_ROWS else None,
     )
     plan = result.plan
     for problem in plan.problems:
@@ -134,7 +167,9 @@ def _import_list(args: argparse.Namespace) -> int:
     if plan.ignored_columns:
         print("使わない列: " + "、".join(plan.ignored_columns))
     if args.dry_run:
-        print(f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます（重複などで除外 {plan.skipped} 行）。データベースは変えていません")
+        print(
+            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます（重複などで除外 {plan.skipped} 行）。データベースは変えていません"
+        )
     else:
         counts = "、".join(f"{k} {v}" for k, v in result.created.items())
         print(f"取り込みました: {counts}（除外 {plan.skipped} 行）")
@@ -171,8 +206,12 @@ def _passphrase(confirm: bool) -> str:
             check_passphrase(value)
         return value
     if not sys.stdin.isatty():
-        raise LookupError(f"パスフレーズを環境変数 {PASSPHRASE_ENV} で渡すか、端末で入力してください")
-    value = getpass.getpass(f"パスフレーズ（{MIN_PASSPHRASE} 文字以上）: " if confirm else "パスフレーズ: ")
+        raise LookupError(
+            f"パスフレーズを環境変数 {PASSPHRASE_ENV} で渡すか、端末で入力してください"
+        )
+    value = getpass.getpass(
+        f"パスフレーズ（{MIN_PASSPHRASE} 文字以上）: " if confirm else "パスフレーズ: "
+    )
     if confirm:
         check_passphrase(value)
         if getpass.getpass("もう一度: ") != value:
@@ -181,8 +220,8 @@ def _passphrase(confirm: bool) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from lsmap.storage import audit
     from lsmap.io.backup import BackupError, backup
+    from lsmap.storage import audit
 
     engine = _engine(args)
     try:
@@ -192,14 +231,23 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"書き出せません: {error.strerror or error}")
     with db.transaction(engine) as session:
-        audit.log(session, _actor(session, None), "backup", "database", (), rows=sum(summary.counts.values()))
-    print(f"バックアップしました: {args.path}（スキーマ {summary.revision}、{sum(summary.counts.values())} 行）")
+        audit.log(
+            session,
+            _actor(session, None),
+            "backup",
+            "database",
+            (),
+            rows=sum(summary.counts.values()),
+        )
+    print(
+        f"バックアップしました: {args.path}（スキーマ {summary.revision}、{sum(summary.counts.values())} 行）"
+    )
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from lsmap.storage import audit
     from lsmap.io.backup import BackupError, restore
+    from lsmap.storage import audit
 
     engine = _engine(args)
     try:
@@ -207,7 +255,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except (BackupError, LookupError) as error:
         return _fail(getattr(error, "message", str(error)))
     with db.transaction(engine) as session:
-        audit.log(session, _actor(session, None), "restore", "database", (), created_at=summary.created_at)
+        audit.log(
+            session, _actor(session, None), "restore", "database", (), created_at=summary.created_at
+        )
     for table, count in summary.counts.items():
         print(f"  {table}: {count}")
     print(f"復元しました（{summary.created_at} 時点のバックアップ）")
@@ -221,24 +271,39 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
     imp = sub.add_parser("import", help="境界・一覧（世帯・見守り者・資源）を取り込む")
     imp.add_argument("what", choices=["districts", "households", "watchers", "resources"])
-    imp.add_argument("file", nargs="?", help="GeoJSON / zip シェープファイル / GeoPackage、または CSV / xlsx")
-    imp.add_argument("--level", help="境界の階層: municipality（市町村）/ district（地区）/ neighbourhood（町内）")
+    imp.add_argument(
+        "file", nargs="?", help="GeoJSON / zip シェープファイル / GeoPackage、または CSV / xlsx"
+    )
+    imp.add_argument(
+        "--level",
+        help="境界の階層: municipality（市町村）/ district（地区）/ neighbourhood（町内）",
+    )
     imp.add_argument("--name-field", help="境界の名前の列")
     imp.add_argument("--code-field", help="境界のコードの列")
     imp.add_argument("--code-prefix", help="コードの前に付ける文字（別ファイルのコードと区別する）")
     imp.add_argument("--crs", help="ファイルに座標参照系がないときの指定（例: EPSG:6676）")
-    imp.add_argument("--kind", help="資源の種類（facility, salon, food_bank, support_centre, other）")
-    imp.add_argument("--column", action="append", help="列の対応付け 列名=項目（例: 施設名=name）。項目を空にすると使わない")
+    imp.add_argument(
+        "--kind", help="資源の種類（facility, salon, food_bank, support_centre, other）"
+    )
+    imp.add_argument(
+        "--column",
+        action="append",
+        help="列の対応付け 列名=項目（例: 施設名=name）。項目を空にすると使わない",
+    )
     imp.add_argument("--dry-run", action="store_true", help="確認だけして書き込まない")
     imp.add_argument("--template", action="store_true", help="見出しだけの CSV ひな形を書き出す")
     imp.add_argument("-o", "--output", help="ひな形の保存先")
-    imp.add_argument("--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）")
+    imp.add_argument(
+        "--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）"
+    )
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="レイヤを書き出す（ユーザーの権限の範囲だけ）")
     exp.add_argument("layer", choices=EXPORT_LAYERS)
     exp.add_argument("--format", choices=FORMATS, required=True)
-    exp.add_argument("--as", dest="as_user", required=True, help="書き出すユーザー名（その権限で絞り込む）")
+    exp.add_argument(
+        "--as", dest="as_user", required=True, help="書き出すユーザー名（その権限で絞り込む）"
+    )
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
 

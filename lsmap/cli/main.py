@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from lsmap.storage import db
 from lsmap.settings import LOCAL_TZ, get_settings, local_time
+from lsmap.storage import db
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -39,8 +39,10 @@ def cmd_db_grant_app(args: argparse.Namespace) -> int:
     except RoleError as error:
         print(f"エラー: {error.message}", file=sys.stderr)
         return 1
-    print(f"ロール「{args.role}」にアプリの権限だけを与えました（{len(statements)} 文）。"
-          "監査ログは読み取りと追加のみ、TRUNCATE・表の変更・削除はできません。")
+    print(
+        f"ロール「{args.role}」にアプリの権限だけを与えました（{len(statements)} 文）。"
+        "監査ログは読み取りと追加のみ、TRUNCATE・表の変更・削除はできません。"
+    )
     print("スキーマを更新（lsmap db upgrade）したら、もう一度実行してください。")
     return 0
 
@@ -73,7 +75,14 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         return 2
     try:
         with db.transaction(_engine(args)) as session:
-            create_user(session, args.name, args.role, password, args.district or [], args.display_name or "")
+            create_user(
+                session,
+                args.name,
+                args.role,
+                password,
+                args.district or [],
+                args.display_name or "",
+            )
     except AccountError as error:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
@@ -116,7 +125,9 @@ def cmd_users_assign(args: argparse.Namespace) -> int:
     except AccountError as error:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
-    print(f"ユーザー「{args.name}」の担当地区を {', '.join(args.district)} にしました（次の画面表示から有効）")
+    print(
+        f"ユーザー「{args.name}」の担当地区を {', '.join(args.district)} にしました（次の画面表示から有効）"
+    )
     return 0
 
 
@@ -125,7 +136,9 @@ def _parse_day(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"日付「{text}」は YYYY-MM-DD の形で指定してください") from None
+        raise argparse.ArgumentTypeError(
+            f"日付「{text}」は YYYY-MM-DD の形で指定してください"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
@@ -136,7 +149,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with db.transaction(_engine(args)) as session:
         actor = _system_admin(session)
         entries = access.audit_entries(
-            session, actor, since=args.since, until=args.until, username=args.user, action=args.action
+            session,
+            actor,
+            since=args.since,
+            until=args.until,
+            username=args.user,
+            action=args.action,
         )
         audit.log(session, actor, "audit_export", "audit_log", (), count=len(entries))
     if args.format == "csv":
@@ -144,7 +162,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     else:
         for entry in entries:
             ids = " ".join(str(i) for i in entry.entity_ids or [])
-            print(f"{local_time(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}\t{entry.entity}\t{ids}")
+            print(
+                f"{local_time(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}\t{entry.entity}\t{ids}"
+            )
     return 0
 
 
@@ -152,14 +172,21 @@ def _system_admin(session):  # type: ignore[no-untyped-def]
     """The command line acts as an administrator (whoever can run it can read the DB file)."""
     from lsmap.access import Actor
 
-    return Actor(user_id=0, username="cli", display_name="コマンドライン", role="admin", district_ids=frozenset())
+    return Actor(
+        user_id=0,
+        username="cli",
+        display_name="コマンドライン",
+        role="admin",
+        district_ids=frozenset(),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lsmap`` command."""
     parser = argparse.ArgumentParser(prog="lsmap", description="lsmap: 支え合い福祉マップ")
     parser.add_argument(
-        "--database-url", help="データベースURL（既定: 環境変数 LSMAP_DATABASE_URL または var/lsmap.sqlite）"
+        "--database-url",
+        help="データベースURL（既定: 環境変数 LSMAP_DATABASE_URL または var/lsmap.sqlite）",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -167,17 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db_parser.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="スキーマを最新にする").set_defaults(func=cmd_db_upgrade)
     db_sub.add_parser("current", help="現在のリビジョンを表示").set_defaults(func=cmd_db_current)
-    grant = db_sub.add_parser("grant-app", help="PostgreSQL: アプリ用ロールに必要な権限だけを与える（所有者が実行）")
+    grant = db_sub.add_parser(
+        "grant-app", help="PostgreSQL: アプリ用ロールに必要な権限だけを与える（所有者が実行）"
+    )
     grant.add_argument("role", help="アプリが接続に使うロール名")
-    grant.add_argument("--create", action="store_true", help="ロールがなければ LOGIN ロールとして作る")
-    grant.add_argument("--password-stdin", action="store_true", help="--create のパスワードを標準入力から読む")
+    grant.add_argument(
+        "--create", action="store_true", help="ロールがなければ LOGIN ロールとして作る"
+    )
+    grant.add_argument(
+        "--password-stdin", action="store_true", help="--create のパスワードを標準入力から読む"
+    )
     grant.set_defaults(func=cmd_db_grant_app)
 
     sample = sub.add_parser("sample", help="サンプルデータ")
     sample_sub = sample.add_subparsers(dest="sample_command", required=True)
-    load = sample_sub.add_parser("load", help="架空の町のサンプルを読み込む（再実行しても重複しない）")
-    load.add_argument("--force", action="store_true",
-                      help="デモ以外のユーザーがいても読み込む（共通パスワードのデモ用アカウントが追加されます）")
+    load = sample_sub.add_parser(
+        "load", help="架空の町のサンプルを読み込む（再実行しても重複しない）"
+    )
+    load.add_argument(
+        "--force",
+        action="store_true",
+        help="デモ以外のユーザーがいても読み込む（共通パスワードのデモ用アカウントが追加されます）",
+    )
     load.set_defaults(func=cmd_sample_load)
 
     users = sub.add_parser("users", help="ユーザー管理")
@@ -190,13 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_users_add)
     users_sub.add_parser("list", help="ユーザー一覧").set_defaults(func=cmd_users_list)
-    for verb, text in (("disable", "ユーザーを無効にする（ログイン中のセッションも終了）"), ("enable", "ユーザーを有効に戻す")):
+    for verb, text in (
+        ("disable", "ユーザーを無効にする（ログイン中のセッションも終了）"),
+        ("enable", "ユーザーを有効に戻す"),
+    ):
         toggle = users_sub.add_parser(verb, help=text)
         toggle.add_argument("name")
         toggle.set_defaults(func=cmd_users_set_active)
     assign = users_sub.add_parser("assign", help="担当地区を置き換える")
     assign.add_argument("name")
-    assign.add_argument("--district", action="append", required=True, help="担当地区コード（複数可）")
+    assign.add_argument(
+        "--district", action="append", required=True, help="担当地区コード（複数可）"
+    )
     assign.set_defaults(func=cmd_users_assign)
 
     audit_parser = sub.add_parser("audit", help="監査ログを出力する")

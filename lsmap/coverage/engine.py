@@ -91,7 +91,9 @@ class Lookup:
         n = len(self.ids)
         # Fast path: ids that are first, first+1, ... (as the database and generators give).
         self.first = int(self.ids[0]) if n else 0
-        self.contiguous = bool(n) and bool(np.array_equal(self.ids, np.arange(self.first, self.first + n)))
+        self.contiguous = bool(n) and bool(
+            np.array_equal(self.ids, np.arange(self.first, self.first + n))
+        )
         if not self.contiguous:
             self.order = np.argsort(self.ids, kind="stable")
             self.sorted = self.ids[self.order]
@@ -163,7 +165,9 @@ def _grid_candidates(
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lsmap-coverage")
 
 
-def _covers_pairs(geoms: np.ndarray, pair_poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _covers_pairs(
+    geoms: np.ndarray, pair_poly: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
     """Whether polygon ``geoms[pair_poly[i]]`` covers point ``(x[i], y[i])``.
 
     Large inputs run in two threads (shapely frees the GIL); each polygon is tested in one
@@ -252,7 +256,9 @@ class _Rollup:
 
 
 def resource_distance_kind(
-    kind: pd.Series | np.ndarray, meetings_per_month: pd.Series | np.ndarray, settings: CoverageSettings
+    kind: pd.Series | np.ndarray,
+    meetings_per_month: pd.Series | np.ndarray,
+    settings: CoverageSettings,
 ) -> np.ndarray:
     """The distance kind of each resource (salons split by how often they meet)."""
     kinds = np.asarray(kind, dtype=object).copy()
@@ -309,7 +315,9 @@ def compute_coverage(
     leaf_geoms = districts["geometry"].to_numpy(object)[leaves]
 
     def district_of(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        given = _int_ids(frame["district_id"]) if "district_id" in frame else np.full(len(frame), -1)
+        given = (
+            _int_ids(frame["district_id"]) if "district_id" in frame else np.full(len(frame), -1)
+        )
         missing = np.flatnonzero(given < 0)
         if len(missing):
             given[missing] = locate_points(lon[missing], lat[missing], leaf_geoms, did[leaves])
@@ -437,10 +445,20 @@ def compute_coverage(
         for column in (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS)):
             out[f"share_{column}"] = np.where(households_n > 0, out[column] / households_n, np.nan)
     resource_frame = pd.DataFrame(
-        {"id": res["id"].to_numpy(np.int64), "district_id": r_district, "distance_kind": rkind, "x": rx, "y": ry}
+        {
+            "id": res["id"].to_numpy(np.int64),
+            "district_id": r_district,
+            "distance_kind": rkind,
+            "x": rx,
+            "y": ry,
+        }
     )
     return CoverageResult(
-        households=result, districts=out, watchers=watcher_frame, resources=resource_frame, settings=settings
+        households=result,
+        districts=out,
+        watchers=watcher_frame,
+        resources=resource_frame,
+        settings=settings,
     )
 
 

@@ -20,8 +20,6 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from lsmap import access
-from lsmap.storage import audit
-from lsmap.escape import spreadsheet_cell
 from lsmap.access import AccessDenied, Actor, AggregatePolicy
 from lsmap.coverage.engine import (
     COUNTED,
@@ -38,6 +36,8 @@ from lsmap.coverage.settings import (
 )
 from lsmap.coverage.siting import SiteCandidate, site_candidates
 from lsmap.coverage.suppression import PRIMARY, SECONDARY, complementary_suppression
+from lsmap.escape import spreadsheet_cell
+from lsmap.storage import audit
 
 #: Household counts per district that are suppressed for planners when small.
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -119,12 +119,17 @@ def suppress_small_counts(table: pd.DataFrame, small: int = 5) -> pd.DataFrame:
         if column in table:
             values = table[column].to_numpy(np.int64)
             primary = np.where((values > 0) & (values < small), PRIMARY, 0)
-            status[column] = primary if parents is None else complementary_suppression(values, parents, small)
+            status[column] = (
+                primary if parents is None else complementary_suppression(values, parents, small)
+            )
     hidden_row = status["households"] != 0 if "households" in status else np.zeros(len(table), bool)
     marks = {PRIMARY: f"<{small}", SECONDARY: HIDDEN}
     for column, state in status.items():
-        out[column] = pd.Series([marks.get(int(s), int(v)) for s, v in zip(state, table[column], strict=True)],
-                                index=table.index, dtype=object)
+        out[column] = pd.Series(
+            [marks.get(int(s), int(v)) for s, v in zip(state, table[column], strict=True)],
+            index=table.index,
+            dtype=object,
+        )
         share = f"share_{column}"
         if share in table:
             out[share] = table[share].astype(object).where(~((state != 0) | hidden_row), None)
@@ -158,9 +163,7 @@ def coverage_for(
     return CoverageView(actor, inputs, compute_coverage(inputs, settings, epsg=epsg), policy)
 
 
-def district_table(
-    session: Session, view: CoverageView, level: str | None = None
-) -> pd.DataFrame:
+def district_table(session: Session, view: CoverageView, level: str | None = None) -> pd.DataFrame:
     """Per-district aggregates in :data:`REPORT_COLUMNS`, suppressed for planners; audited.
 
     Suppression is decided on every level at once (a reader can ask for each level), then
@@ -194,8 +197,16 @@ def siting(
 
         epsg = get_settings().metric_epsg
     policy = view.policy
-    return site_candidates(view.inputs, view.result, kind, district_id, top=top, epsg=epsg,
-                           min_gain=policy.min_site_gain, round_to_m=policy.site_grid_m)
+    return site_candidates(
+        view.inputs,
+        view.result,
+        kind,
+        district_id,
+        top=top,
+        epsg=epsg,
+        min_gain=policy.min_site_gain,
+        round_to_m=policy.site_grid_m,
+    )
 
 
 def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> pd.DataFrame:
@@ -238,7 +249,9 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
                 "district_name": point.district_name,
                 "names": names,
                 "watchers": int(m["watchers"]),
-                "days_since_contact": None if np.isnan(m["days_since_contact"]) else int(m["days_since_contact"]),
+                "days_since_contact": None
+                if np.isnan(m["days_since_contact"])
+                else int(m["days_since_contact"]),
                 "urgent_unvisited": bool(m["urgent_unvisited"]),
                 "gaps": "、".join(gaps),
                 "far_from": "、".join(far),
@@ -246,15 +259,38 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
                 "record": f"/record?household={point.id}",
             }
         )
-    table = pd.DataFrame(rows, columns=[
-        "household_id", "number", "lon", "lat", "district_name", "names", "watchers",
-        "days_since_contact", "urgent_unvisited", "gaps", "far_from", "far_count", "record",
-    ])
-    audit.log(session, actor, "view_gaps", "household", table["household_id"].tolist(), district_id=district_id)
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "household_id",
+            "number",
+            "lon",
+            "lat",
+            "district_name",
+            "names",
+            "watchers",
+            "days_since_contact",
+            "urgent_unvisited",
+            "gaps",
+            "far_from",
+            "far_count",
+            "record",
+        ],
+    )
+    audit.log(
+        session,
+        actor,
+        "view_gaps",
+        "household",
+        table["household_id"].tolist(),
+        district_id=district_id,
+    )
     return table
 
 
-def csv_bytes(table: pd.DataFrame, labels: dict[str, str] | None = None, *, bom: bool = True) -> bytes:
+def csv_bytes(
+    table: pd.DataFrame, labels: dict[str, str] | None = None, *, bom: bool = True
+) -> bytes:
     """``table`` as UTF-8 CSV, with BOM by default (Excel-friendly); text cells that a
     spreadsheet would run as a formula get a leading apostrophe."""
     buffer = io.StringIO()

@@ -67,7 +67,11 @@ def grid_points(shape_m: shapely.Geometry, spacing_m: float | None = None) -> np
 
 
 def _candidate_places(
-    inputs: CoverageInputs, result: CoverageResult, kind: str, members: set[int], epsg: int,
+    inputs: CoverageInputs,
+    result: CoverageResult,
+    kind: str,
+    members: set[int],
+    epsg: int,
     grid_spacing_m: float | None,
 ) -> tuple[np.ndarray, list[tuple[str, int | None, str | None]]]:
     """Candidate places (metres): resources of other kinds in the district, then a grid."""
@@ -83,7 +87,9 @@ def _candidate_places(
     shape = _district_shape(inputs, members)
     if shape is not None:
         to_m = Transformer.from_crs(4326, epsg, always_xy=True)
-        shape_m = shapely.transform(shape, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+        shape_m = shapely.transform(
+            shape, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1]))
+        )
         grid = grid_points(shape_m, grid_spacing_m)
         cand_xy.append(grid)
         cand_info += [("grid", None, None)] * len(grid)
@@ -137,6 +143,15 @@ def site_candidates(
             shown.add((x, y))
         source, resource_id, resource_kind = cand_info[best]
         lon, lat = to_lonlat.transform(x, y)
-        chosen.append(SiteCandidate(len(chosen) + 1, source, resource_id, resource_kind,
-                                    float(lon), float(lat), int(gains[best])))
+        chosen.append(
+            SiteCandidate(
+                len(chosen) + 1,
+                source,
+                resource_id,
+                resource_kind,
+                float(lon),
+                float(lat),
+                int(gains[best]),
+            )
+        )
     return chosen

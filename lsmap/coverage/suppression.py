@@ -93,8 +93,12 @@ def _tighten(level: Level, lo: np.ndarray, hi: np.ndarray) -> bool:
     )
     new_lo = np.maximum(k_lo, p_lo[g] - others_hi)
     new_hi = np.minimum(k_hi, p_hi[g] - (lo_sum[g] - k_lo))
-    changed = bool((p_lo != lo[p]).any() or (p_hi != hi[p]).any()
-                   or (new_lo != k_lo).any() or (new_hi != k_hi).any())
+    changed = bool(
+        (p_lo != lo[p]).any()
+        or (p_hi != hi[p]).any()
+        or (new_lo != k_lo).any()
+        or (new_hi != k_hi).any()
+    )
     lo[p], hi[p], lo[k], hi[k] = p_lo, p_hi, new_lo, new_hi
     return changed
 
@@ -114,8 +118,13 @@ def feasible_bounds(
     return lo, hi
 
 
-def _candidates(row: int, values: np.ndarray, parent_pos: np.ndarray, status: np.ndarray,
-                children: dict[int, list[int]]) -> list[int]:
+def _candidates(
+    row: int,
+    values: np.ndarray,
+    parent_pos: np.ndarray,
+    status: np.ndarray,
+    children: dict[int, list[int]],
+) -> list[int]:
     """Cells whose hiding could protect ``row``, best first: its visible siblings (smallest
     first), its visible ancestors (nearest first), its visible children (smallest first),
     and last the cell itself when it is a "<5" (as "X" it may be any count)."""
@@ -132,7 +141,9 @@ def _candidates(row: int, values: np.ndarray, parent_pos: np.ndarray, status: np
     return found + ([row] if status[row] == PRIMARY else [])
 
 
-def complementary_suppression(values: np.ndarray, parent_pos: np.ndarray, small: int = 5) -> np.ndarray:
+def complementary_suppression(
+    values: np.ndarray, parent_pos: np.ndarray, small: int = 5
+) -> np.ndarray:
     """Status per cell (VISIBLE, PRIMARY "<small", SECONDARY "X") such that no suppressed
     cell can be derived from the visible cells and the nesting (see the module docstring).
 

@@ -25,7 +25,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,9 @@ def dump(engine: Engine) -> dict[str, Any]:
     """Every table's rows as JSON-ready data, read in one consistent transaction."""
     revision = db.current_revision(engine)
     if revision is None:
-        raise BackupError("データベースにスキーマがありません（lsmap db upgrade を先に実行してください）")
+        raise BackupError(
+            "データベースにスキーマがありません（lsmap db upgrade を先に実行してください）"
+        )
     tables: dict[str, Any] = {}
     with _snapshot(engine) as connection:
         for table in Base.metadata.sorted_tables:
@@ -82,13 +84,19 @@ def dump(engine: Engine) -> dict[str, Any]:
             rows = connection.execute(select(table).order_by(*order)).all()
             tables[table.name] = {
                 "columns": columns,
-                "rows": [[_encode(table.c[name].type, value) for name, value in zip(columns, row, strict=True)] for row in rows],
+                "rows": [
+                    [
+                        _encode(table.c[name].type, value)
+                        for name, value in zip(columns, row, strict=True)
+                    ]
+                    for row in rows
+                ],
             }
     return {
         "format": FORMAT_VERSION,
         "revision": revision,
         "backend": engine.dialect.name,
-        "created_at": datetime.now(timezone.utc).isoformat(),
+        "created_at": datetime.now(UTC).isoformat(),
         "tables": tables,
     }
 
@@ -163,7 +171,9 @@ def _key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
 def check_passphrase(passphrase: str) -> None:
     """Refuse a passphrase too short to write a backup with (reading any length is fine)."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise BackupError(f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください（いまは {len(passphrase)} 文字）")
+        raise BackupError(
+            f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください（いまは {len(passphrase)} 文字）"
+        )
 
 
 def encrypt(data: dict[str, Any], passphrase: str) -> bytes:
@@ -171,7 +181,9 @@ def encrypt(data: dict[str, Any], passphrase: str) -> bytes:
     check_passphrase(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
     header = _HEADER.pack(MAGIC, FORMAT_VERSION, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P, salt, nonce)
-    plain = gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    plain = gzip.compress(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    )
     key = _key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
     return header + AESGCM(key).encrypt(nonce, plain, header)
 
@@ -184,10 +196,14 @@ def decrypt(blob: bytes, passphrase: str) -> dict[str, Any]:
     if version != FORMAT_VERSION:
         raise BackupError(f"このバックアップの形式（版 {version}）には対応していません")
     if not (10 <= log2_n <= SCRYPT_LOG2_N and 1 <= r <= SCRYPT_R and 1 <= p <= SCRYPT_P):
-        raise BackupError("バックアップファイルの見出しが壊れています")  # never more work than we ask
+        raise BackupError(
+            "バックアップファイルの見出しが壊れています"
+        )  # never more work than we ask
     header = blob[: _HEADER.size]
     try:
-        plain = AESGCM(_key(passphrase, salt, log2_n, r, p)).decrypt(nonce, blob[_HEADER.size:], header)
+        plain = AESGCM(_key(passphrase, salt, log2_n, r, p)).decrypt(
+            nonce, blob[_HEADER.size :], header
+        )
     except InvalidTag as error:
         raise BackupError(
             "パスフレーズが違うか、バックアップファイルが壊れています（何も変更していません）"
@@ -245,11 +261,16 @@ def restore(
     known = {t.name for t in Base.metadata.sorted_tables}
     unknown = set(data["tables"]) - known
     if unknown:
-        raise BackupError("バックアップにこの版の知らない表があります: " + "、".join(sorted(unknown)))
+        raise BackupError(
+            "バックアップにこの版の知らない表があります: " + "、".join(sorted(unknown))
+        )
     db.upgrade(engine)
     with engine.begin() as connection:
-        filled = [t.name for t in Base.metadata.sorted_tables
-                  if connection.execute(select(func.count()).select_from(t)).scalar()]
+        filled = [
+            t.name
+            for t in Base.metadata.sorted_tables
+            if connection.execute(select(func.count()).select_from(t)).scalar()
+        ]
         if filled:
             raise BackupError(
                 "復元先のデータベースが空ではありません（" + "、".join(filled[:5]) + " など）。"
@@ -268,18 +289,22 @@ def restore(
             for values in dumped["rows"]:
                 row = {n: _decode(table.c[n].type, v) for n, v in zip(names, values, strict=True)}
                 rows.append(row)
-            deferred = [(r, {n: r[n] for n in self_refs}) for r in rows if any(r.get(n) for n in self_refs)]
+            deferred = [
+                (r, {n: r[n] for n in self_refs}) for r in rows if any(r.get(n) for n in self_refs)
+            ]
             for row, _ in deferred:
                 for name in self_refs:
                     row[name] = None
             for start in range(0, len(rows), 1000):
-                connection.execute(table.insert(), rows[start:start + 1000])
+                connection.execute(table.insert(), rows[start : start + 1000])
             pk = list(table.primary_key.columns)
             # keep onupdate columns (updated_at) as they were in the backup
             stamped = [c.name for c in table.columns if c.onupdate is not None and c.name in names]
             for row, refs in deferred:
                 kept = {name: row[name] for name in stamped}
-                connection.execute(table.update().where(pk[0] == row[pk[0].name]).values(**refs, **kept))
+                connection.execute(
+                    table.update().where(pk[0] == row[pk[0].name]).values(**refs, **kept)
+                )
             if progress:
                 progress(table.name, len(rows))
         if engine.dialect.name == "postgresql":
@@ -292,7 +317,9 @@ def _reset_sequences(connection: Connection) -> None:
     for table in Base.metadata.sorted_tables:
         if "id" not in table.c or not table.c.id.primary_key:
             continue
-        connection.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-        ))
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )

@@ -26,8 +26,8 @@ from shapely.geometry import Point, mapping
 from sqlalchemy.orm import Session
 
 from lsmap import access
-from lsmap.storage import audit
 from lsmap.escape import spreadsheet_cell
+from lsmap.storage import audit
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -46,7 +46,9 @@ def neutralise(value: Any) -> Any:
     return spreadsheet_cell(value)
 
 
-def export_layer(session: Session, actor: access.Actor, layer: str, fmt: str, path: Path) -> ExportResult:
+def export_layer(
+    session: Session, actor: access.Actor, layer: str, fmt: str, path: Path
+) -> ExportResult:
     """Write ``layer`` as the actor may see it to ``path`` and audit it (caller commits)."""
     fmt = _check_format(fmt)
     table = access.export_rows(session, actor, layer)
@@ -56,20 +58,44 @@ def export_layer(session: Session, actor: access.Actor, layer: str, fmt: str, pa
         frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
     write_frame(frame, fmt, path, layer=layer, notes=table.notes)
     audit.log(
-        session, actor, "export", table.entity, table.ids,
-        layer=layer, format=fmt, rows=len(table.rows), withheld=bool(table.notes),
+        session,
+        actor,
+        "export",
+        table.entity,
+        table.ids,
+        layer=layer,
+        format=fmt,
+        rows=len(table.rows),
+        withheld=bool(table.notes),
     )
     return ExportResult(path, len(table.rows), tuple(table.notes))
 
 
 def export_frame(
-    session: Session, actor: access.Actor, frame: pd.DataFrame, fmt: str, path: Path,
-    *, layer: str, entity: str = "", ids: list[int] | None = None, notes: list[str] | None = None,
+    session: Session,
+    actor: access.Actor,
+    frame: pd.DataFrame,
+    fmt: str,
+    path: Path,
+    *,
+    layer: str,
+    entity: str = "",
+    ids: list[int] | None = None,
+    notes: list[str] | None = None,
 ) -> ExportResult:
     """Write an already-filtered table (e.g. coverage numbers) and audit it (caller commits)."""
     fmt = _check_format(fmt)
     write_frame(frame, fmt, path, layer=layer, notes=notes or [])
-    audit.log(session, actor, "export", entity or layer, ids or [], layer=layer, format=fmt, rows=len(frame))
+    audit.log(
+        session,
+        actor,
+        "export",
+        entity or layer,
+        ids or [],
+        layer=layer,
+        format=fmt,
+        rows=len(frame),
+    )
     return ExportResult(path, len(frame), tuple(notes or ()))
 
 
@@ -77,7 +103,9 @@ def write_frame(frame: pd.DataFrame, fmt: str, path: Path, *, layer: str, notes:
     """Write ``frame`` (a DataFrame or GeoDataFrame) atomically: all of the file, or none."""
     fmt = _check_format(fmt)
     path = Path(path)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent or Path("."), prefix=".lsmap-export-", suffix=f".{fmt}")
+    handle, temp_name = tempfile.mkstemp(
+        dir=path.parent or Path("."), prefix=".lsmap-export-", suffix=f".{fmt}"
+    )
     os.close(handle)
     temp = Path(temp_name)
     try:
@@ -102,8 +130,14 @@ def _check_format(fmt: str) -> str:
 
 
 def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
-    columns = [c for c in frame.columns if not isinstance(frame, gpd.GeoDataFrame) or c != frame.geometry.name]
-    rows = [[_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)]
+    columns = [
+        c
+        for c in frame.columns
+        if not isinstance(frame, gpd.GeoDataFrame) or c != frame.geometry.name
+    ]
+    rows = [
+        [_plain(v) for v in record] for record in frame[columns].itertuples(index=False, name=None)
+    ]
     return [str(c) for c in columns], rows
 
 
@@ -152,8 +186,11 @@ def geojson_text(frame: pd.DataFrame, notes: list[str]) -> str:
     columns, rows = _cells(frame)
     geoms = list(frame.geometry) if isinstance(frame, gpd.GeoDataFrame) else [None] * len(rows)
     features = [
-        {"type": "Feature", "properties": dict(zip(columns, row, strict=True)),
-         "geometry": mapping(geom) if geom is not None and not shapely.is_empty(geom) else None}
+        {
+            "type": "Feature",
+            "properties": dict(zip(columns, row, strict=True)),
+            "geometry": mapping(geom) if geom is not None and not shapely.is_empty(geom) else None,
+        }
         for row, geom in zip(rows, geoms, strict=True)
     ]
     document: dict[str, Any] = {"type": "FeatureCollection", "features": features}

@@ -28,7 +28,12 @@ LAYER_LABELS: dict[str, str] = {
     "districts": "地区の境界",
     COVERAGE: "カバー状況（地区別の集計）",
 }
-FORMAT_LABELS: dict[str, str] = {"csv": "CSV（Excel 向け）", "xlsx": "Excel（.xlsx）", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
+FORMAT_LABELS: dict[str, str] = {
+    "csv": "CSV（Excel 向け）",
+    "xlsx": "Excel（.xlsx）",
+    "geojson": "GeoJSON",
+    "gpkg": "GeoPackage",
+}
 MIME: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -54,7 +59,9 @@ def layers_for(actor: access.Actor) -> list[str]:
     return [layer for layer in LAYER_LABELS if personal or layer not in ("households", "watchers")]
 
 
-def export_download(session: Session, actor: access.Actor, layer: str, fmt: str, *, level: str | None = None) -> Download:
+def export_download(
+    session: Session, actor: access.Actor, layer: str, fmt: str, *, level: str | None = None
+) -> Download:
     """Export ``layer`` (or the coverage table at ``level``) as ``actor`` may see it; audited.
 
     Raises AccessDenied when the actor may not export the layer (caller commits).
@@ -74,18 +81,41 @@ def export_download(session: Session, actor: access.Actor, layer: str, fmt: str,
     return Download(data, f"lsmap_{layer}{suffix}.{fmt}", MIME[fmt], result.rows, result.notes)
 
 
-def _coverage(session: Session, actor: access.Actor, fmt: str, path: Path, level: str | None) -> ExportResult:
+def _coverage(
+    session: Session, actor: access.Actor, fmt: str, path: Path, level: str | None
+) -> ExportResult:
     from lsmap.coverage.report import COLUMN_LABELS, coverage_for, district_table
 
     view = coverage_for(session, actor)
     table = district_table(session, view, level)
     small = view.policy.small_count
-    notes = [f"1〜{small - 1} の件数は「<{small}」と、上位の地区の合計からそれが割り出せてしまう件数は"
-             "「X」と表示しています"] if view.policy.suppress else []
-    ids = view.result.districts.set_index("district_code").loc[table["district_code"], "district_id"].tolist()
+    notes = (
+        [
+            f"1〜{small - 1} の件数は「<{small}」と、上位の地区の合計からそれが割り出せてしまう件数は"
+            "「X」と表示しています"
+        ]
+        if view.policy.suppress
+        else []
+    )
+    ids = (
+        view.result.districts.set_index("district_code")
+        .loc[table["district_code"], "district_id"]
+        .tolist()
+    )
     labelled = table.rename(columns={c: COLUMN_LABELS.get(c, c) for c in table.columns})
     if fmt in ("geojson", "gpkg"):
         geoms = view.inputs.districts.set_index("code")["geometry"]
-        labelled = gpd.GeoDataFrame(labelled, geometry=[geoms.get(c) for c in table["district_code"]], crs=4326)
-    return export_frame(session, actor, labelled, fmt, path, layer=COVERAGE, entity="district",
-                        ids=[int(i) for i in ids], notes=notes)
+        labelled = gpd.GeoDataFrame(
+            labelled, geometry=[geoms.get(c) for c in table["district_code"]], crs=4326
+        )
+    return export_frame(
+        session,
+        actor,
+        labelled,
+        fmt,
+        path,
+        layer=COVERAGE,
+        entity="district",
+        ids=[int(i) for i in ids],
+        notes=notes,
+    )

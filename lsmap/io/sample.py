@@ -17,10 +17,10 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lsmap.storage import models
 from lsmap.access.accounts import DEMO_USERS, ensure_demo_users
-from lsmap.storage.db import transaction
 from lsmap.settings import get_settings
+from lsmap.storage import models
+from lsmap.storage.db import transaction
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -66,9 +66,13 @@ class RealUsersPresent(ValueError):
 def real_usernames(session: Session) -> list[str]:
     """User names in the database that are not demo accounts."""
     demo = [u.username for u in DEMO_USERS]
-    return list(session.scalars(
-        select(models.User.username).where(models.User.username.not_in(demo)).order_by(models.User.username)
-    ))
+    return list(
+        session.scalars(
+            select(models.User.username)
+            .where(models.User.username.not_in(demo))
+            .order_by(models.User.username)
+        )
+    )
 
 
 def holds_only_sample(session: Session) -> bool:
@@ -76,7 +80,9 @@ def holds_only_sample(session: Session) -> bool:
     only top-level area and every account is a demo account."""
     if real_usernames(session):
         return False
-    tops = set(session.scalars(select(models.District.code).where(models.District.parent_id.is_(None))))
+    tops = set(
+        session.scalars(select(models.District.code).where(models.District.parent_id.is_(None)))
+    )
     return tops == {CITY_CODE}
 
 

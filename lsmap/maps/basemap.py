@@ -119,7 +119,9 @@ def base_map(basemap: str = "gsi", height: str = "100%") -> folium.Map:
         zoom_delta=0.5,
     )
     if basemap == "gsi":
-        folium.TileLayer(GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18).add_to(fmap)
+        folium.TileLayer(
+            GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18
+        ).add_to(fmap)
     folium.TileLayer(
         BLANK_TILE, attr="背景地図なし", name="背景なし（白地図）", show=basemap != "gsi"
     ).add_to(fmap)

@@ -41,12 +41,25 @@ class DistrictCounts:
     resources: np.ndarray
 
 
-def aggregate(district_ids: np.ndarray, household_district: np.ndarray,
-              household_no_watcher: np.ndarray, resource_district: np.ndarray) -> tuple[np.ndarray, ...]:
+def aggregate(
+    district_ids: np.ndarray,
+    household_district: np.ndarray,
+    household_no_watcher: np.ndarray,
+    resource_district: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     """Households, households without a watcher, and resources per district, vectorised."""
     index = {int(d): i for i, d in enumerate(district_ids)}
-    lookup = np.full(int(max(district_ids.max(initial=0), household_district.max(initial=0),
-                             resource_district.max(initial=0))) + 1, -1)
+    lookup = np.full(
+        int(
+            max(
+                district_ids.max(initial=0),
+                household_district.max(initial=0),
+                resource_district.max(initial=0),
+            )
+        )
+        + 1,
+        -1,
+    )
     for district, position in index.items():
         lookup[district] = position
     size = len(district_ids)
@@ -54,11 +67,15 @@ def aggregate(district_ids: np.ndarray, household_district: np.ndarray,
     def count(ids: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         positions = lookup[ids]
         keep = positions >= 0
-        return np.bincount(positions[keep], weights=None if weights is None else weights[keep],
-                           minlength=size).astype(int)
+        return np.bincount(
+            positions[keep], weights=None if weights is None else weights[keep], minlength=size
+        ).astype(int)
 
-    return (count(household_district), count(household_district, household_no_watcher.astype(float)),
-            count(resource_district))
+    return (
+        count(household_district),
+        count(household_district, household_no_watcher.astype(float)),
+        count(resource_district),
+    )
 
 
 def simplified(geometries: np.ndarray, metres: float = SIMPLIFY_M) -> np.ndarray:
@@ -66,7 +83,9 @@ def simplified(geometries: np.ndarray, metres: float = SIMPLIFY_M) -> np.ndarray
     epsg = get_settings().metric_epsg
     forward = Transformer.from_crs(STORAGE_SRID, epsg, always_xy=True)
     back = Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
-    projected = shapely.transform(geometries, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
+    projected = shapely.transform(
+        geometries, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1]))
+    )
     try:
         thinner = shapely.coverage_simplify(projected, metres)
     except Exception:  # noqa: BLE001 - not a clean coverage (overlaps): simplify one by one
@@ -107,8 +126,10 @@ class OverviewLayer(MacroElement):
 def _rings(geometry: Any) -> list[list[list[float]]]:
     polygons = getattr(geometry, "geoms", [geometry])
     return [
-        [np.round(np.asarray(ring.coords)[:, :2], 4).ravel().tolist()
-         for ring in (polygon.exterior, *polygon.interiors)]
+        [
+            np.round(np.asarray(ring.coords)[:, :2], 4).ravel().tolist()
+            for ring in (polygon.exterior, *polygon.interiors)
+        ]
         for polygon in polygons
         if isinstance(polygon, shapely.Polygon)
     ]
@@ -119,19 +140,27 @@ def overview_features(counts: DistrictCounts) -> list[list[Any]]:
     top = max(int(counts.households.max(initial=0)), 1)
     features = []
     for geometry, name, households, no_watcher, resources in zip(
-        simplified(counts.geometries), counts.names, counts.households, counts.no_watcher,
-        counts.resources, strict=True,
+        simplified(counts.geometries),
+        counts.names,
+        counts.households,
+        counts.no_watcher,
+        counts.resources,
+        strict=True,
     ):
         if geometry is None or geometry.is_empty:
             continue
         shade = min(len(SHADES) - 1, int(len(SHADES) * households / (top + 1)))
-        tooltip = (f"{html_text(name)}<br>気がかりな世帯 {households}"
-                   f"<br>見守り者なし {no_watcher}<br>資源 {resources}")
+        tooltip = (
+            f"{html_text(name)}<br>気がかりな世帯 {households}"
+            f"<br>見守り者なし {no_watcher}<br>資源 {resources}"
+        )
         features.append([_rings(geometry), shade, tooltip])
     return features
 
 
-def overview_map(counts: DistrictCounts, *, basemap: str = "gsi", height: str = "100%") -> folium.Map:
+def overview_map(
+    counts: DistrictCounts, *, basemap: str = "gsi", height: str = "100%"
+) -> folium.Map:
     """The zoomed-out map: shaded districts, a legend of the shades, no individual points."""
     from lsmap.maps.basemap import Legend, base_map
 

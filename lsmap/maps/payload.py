@@ -18,8 +18,8 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from lsmap.escape import html_text
 from layers.spec import LayerSpec
+from lsmap.escape import html_text
 
 STATIC = "/app/static/vendor"
 #: Above this many features a layer is drawn on a canvas instead of SVG elements.
@@ -47,8 +47,13 @@ def base_style(spec: LayerSpec) -> dict[str, Any]:
     """The layer's default Leaflet path style."""
     if spec.geometry == "line":
         return {"color": spec.color, "weight": 2, "opacity": 0.75}
-    return {"radius": spec.radius, "color": spec.color, "weight": 1.5,
-            "fillColor": spec.fill_color, "fillOpacity": 0.85}
+    return {
+        "radius": spec.radius,
+        "color": spec.color,
+        "weight": 1.5,
+        "fillColor": spec.fill_color,
+        "fillOpacity": 0.85,
+    }
 
 
 def style_override(spec: LayerSpec, item: Any) -> dict[str, Any]:
@@ -70,8 +75,10 @@ def compose_popup(key: str, captions: list[str], values: list[str], link: str | 
     if link:
         # Streamlit sandboxes the map's iframe without top navigation but lets popups
         # escape: the record opens in a new tab (signed in by the session cookie).
-        body += (f'<p><a class="lsmap-record-link" href="{link}" target="_blank" '
-                 f'rel="noopener">{RECORD_LINK_TEXT}</a></p>')
+        body += (
+            f'<p><a class="lsmap-record-link" href="{link}" target="_blank" '
+            f'rel="noopener">{RECORD_LINK_TEXT}</a></p>'
+        )
     return f'<div class="lsmap-popup-{key}">{body}</div>'
 
 
@@ -110,7 +117,9 @@ class _Strings:
         return found
 
 
-def layer_payload(spec: LayerSpec, items: list[Any], *, meeting_mode: bool = False) -> dict[str, Any]:
+def layer_payload(
+    spec: LayerSpec, items: list[Any], *, meeting_mode: bool = False
+) -> dict[str, Any]:
     """What the browser receives for one layer (strings escaped and interned)."""
     palette: list[dict[str, Any]] = []
     palette_index: dict[str, int] = {}
@@ -133,15 +142,17 @@ def layer_payload(spec: LayerSpec, items: list[Any], *, meeting_mode: bool = Fal
         for _, getter in rows:
             value = getter(item)
             values.append(strings("" if value is None or value == "" else html_text(value)))
-        features.append([
-            item.id,
-            coordinates,
-            palette_index[signature],
-            html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
-            values,
-            strings(html_text(_tooltip(spec, item, meeting_mode))),
-            _link(spec, item),
-        ])
+        features.append(
+            [
+                item.id,
+                coordinates,
+                palette_index[signature],
+                html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
+                values,
+                strings(html_text(_tooltip(spec, item, meeting_mode))),
+                _link(spec, item),
+            ]
+        )
     return {
         "key": spec.key,
         "geometry": spec.geometry,
@@ -158,8 +169,14 @@ def layer_payload(spec: LayerSpec, items: list[Any], *, meeting_mode: bool = Fal
 def script_json(data: Any) -> str:
     """Compact JSON that is safe inside a <script> element (no ASCII escaping of Japanese)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("'", "\\u0027"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return text
 
@@ -239,7 +256,9 @@ class PointLayer(JSCSSMixin, MacroElement):
         self.mark = PAYLOAD_MARK
         self.link_text = RECORD_LINK_TEXT
         if payload["cluster"]:
-            self.default_js = [("markercluster", f"{STATIC}/markercluster/leaflet.markercluster.js")]
+            self.default_js = [
+                ("markercluster", f"{STATIC}/markercluster/leaflet.markercluster.js")
+            ]
             self.default_css = [
                 ("markercluster_css", f"{STATIC}/markercluster/MarkerCluster.css"),
                 ("markercluster_default_css", f"{STATIC}/markercluster/MarkerCluster.Default.css"),
@@ -258,27 +277,35 @@ def sent_features(html: str) -> list[dict[str, Any]]:
     for match in re.finditer(re.escape(PAYLOAD_MARK), html):
         payload, _ = decoder.raw_decode(html, match.end())
         for f in payload["features"]:
-            found.append({
-                "layer": payload["key"],
-                "id": f[0],
-                "className": f"lsmap-{payload['key']} lsmap-id-{f[0]}",
-                "popup": compose_popup(payload["key"], payload["captions"],
-                                       [payload["strings"][i] for i in f[4]], f[6]),
-                "tooltip": payload["strings"][f[5]],
-                "label": f[3],
-                "style": {**payload["style"], **payload["palette"][f[2]]},
-            })
+            found.append(
+                {
+                    "layer": payload["key"],
+                    "id": f[0],
+                    "className": f"lsmap-{payload['key']} lsmap-id-{f[0]}",
+                    "popup": compose_popup(
+                        payload["key"],
+                        payload["captions"],
+                        [payload["strings"][i] for i in f[4]],
+                        f[6],
+                    ),
+                    "tooltip": payload["strings"][f[5]],
+                    "label": f[3],
+                    "style": {**payload["style"], **payload["palette"][f[2]]},
+                }
+            )
     for match in re.finditer(r"L\.geoJSON\(", html):
         collection, _ = decoder.raw_decode(html, match.end())
         for feature in collection["features"]:
             properties = feature["properties"]
-            found.append({
-                "layer": None,
-                "id": properties.get("id"),
-                "className": properties.get("style", {}).get("className", ""),
-                "popup": properties.get("popup", ""),
-                "tooltip": properties.get("tooltip", ""),
-                "label": properties.get("label"),
-                "style": properties.get("style", {}),
-            })
+            found.append(
+                {
+                    "layer": None,
+                    "id": properties.get("id"),
+                    "className": properties.get("style", {}).get("className", ""),
+                    "popup": properties.get("popup", ""),
+                    "tooltip": properties.get("tooltip", ""),
+                    "label": properties.get("label"),
+                    "style": properties.get("style", {}),
+                }
+            )
     return found

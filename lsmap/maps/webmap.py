@@ -16,13 +16,13 @@ import shapely
 from sqlalchemy.orm import Session
 
 from layers import layers_for
+from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.storage import audit
 from lsmap.access import Actor
 from lsmap.escape import html_text
 from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
-from layers.spec import LayerSpec
 from lsmap.maps.payload import PointLayer, layer_payload
+from lsmap.storage import audit
 
 #: Numbered markers of meeting mode: large, high-contrast, readable on a projector.
 NUMBER_CSS = """<style>
@@ -65,14 +65,21 @@ def _legend_html(specs: list[LayerSpec], counts: dict[str, int]) -> str:
 
     lines = []
     for spec in specs:
-        mark = stroke(spec.color) if spec.geometry == "line" else swatch(spec.color, spec.fill_color)
+        mark = (
+            stroke(spec.color) if spec.geometry == "line" else swatch(spec.color, spec.fill_color)
+        )
         lines.append(f"<div>{mark}{html_text(spec.title)}（{counts.get(spec.key, 0)}）</div>")
         notes = []
         for caption, note in spec.legend_notes:
             mark = (
                 stroke(note["color"])
                 if note.get("line")
-                else swatch(note["color"], note["fill_color"], note.get("weight", 1.5), note.get("dash", False))
+                else swatch(
+                    note["color"],
+                    note["fill_color"],
+                    note.get("weight", 1.5),
+                    note.get("dash", False),
+                )
             )
             notes.append(f"<div>{mark}{html_text(caption)}</div>")
         if notes:
@@ -91,7 +98,7 @@ def _legend_html(specs: list[LayerSpec], counts: dict[str, int]) -> str:
     )
     return (
         f'<details open style="{style}"><summary style="font-weight:bold;cursor:pointer">凡例</summary>'
-        f'{"".join(lines)}</details>'
+        f"{''.join(lines)}</details>"
     )
 
 
@@ -99,14 +106,27 @@ def _outline_style(role: str) -> dict[str, Any]:
     """Chosen district bold; areas inside it thin and dashed; neighbours faded grey."""
     return {
         "chosen": {"color": "#252525", "weight": 3, "fill": False, "interactive": False},
-        "inner": {"color": "#737373", "weight": 1, "fill": True, "fillColor": "#ffffff",
-                  "fillOpacity": 0.05, "dashArray": "4 4"},
-        "neighbour": {"color": "#bdbdbd", "weight": 1, "fill": True, "fillColor": "#9e9e9e",
-                      "fillOpacity": 0.35},
+        "inner": {
+            "color": "#737373",
+            "weight": 1,
+            "fill": True,
+            "fillColor": "#ffffff",
+            "fillOpacity": 0.05,
+            "dashArray": "4 4",
+        },
+        "neighbour": {
+            "color": "#bdbdbd",
+            "weight": 1,
+            "fill": True,
+            "fillColor": "#9e9e9e",
+            "fillOpacity": 0.35,
+        },
     }[role]
 
 
-def _outline_features(session: Session, district_id: int | None) -> tuple[list[dict[str, Any]], Any]:
+def _outline_features(
+    session: Session, district_id: int | None
+) -> tuple[list[dict[str, Any]], Any]:
     """Outlines of the chosen district, the areas directly inside it, and its neighbours."""
     children = access.district_children(session)
     parent_of = {child: parent for parent, kids in children.items() for child in kids}
@@ -116,7 +136,11 @@ def _outline_features(session: Session, district_id: int | None) -> tuple[list[d
         chosen = [district_id]
         inner = children.get(district_id, [])
         neighbours = [d for d in children.get(parent_of.get(district_id), []) if d != district_id]
-    roles = {d: "chosen" for d in chosen} | {d: "inner" for d in inner} | {d: "neighbour" for d in neighbours}
+    roles = (
+        {d: "chosen" for d in chosen}
+        | {d: "inner" for d in inner}
+        | {d: "neighbour" for d in neighbours}
+    )
     features = []
     bounds = None
     for info, geom in access.district_outlines(session, list(roles)):
@@ -187,7 +211,9 @@ def fetch_layers(
     session: Session, actor: Actor, district_id: int | None, *, few_watchers_only: bool = False
 ) -> dict[str, list[Any]]:
     """Each of the actor's layers' items, from its access-module query (no rendering)."""
-    points = {spec.key: list(spec.fetch(session, actor, district_id)) for spec in layers_for(actor.role)}
+    points = {
+        spec.key: list(spec.fetch(session, actor, district_id)) for spec in layers_for(actor.role)
+    }
     if few_watchers_only:
         _keep_few_watchers(points)
     return points
@@ -216,8 +242,9 @@ def build_map(
         return overview
     points = fetch_layers(session, actor, district_id, few_watchers_only=few_watchers_only)
     outlines, bounds = _outline_features(session, district_id)
-    fmap = render_map(specs, points, outlines, bounds, basemap=basemap, height=height,
-                      meeting_mode=meeting_mode)
+    fmap = render_map(
+        specs, points, outlines, bounds, basemap=basemap, height=height, meeting_mode=meeting_mode
+    )
     result = MapResult(map=fmap, points=points)
     personal = [spec.key for spec in specs if spec.personal]
     if personal:
@@ -270,6 +297,13 @@ def _overview_if_too_many(
         no_watcher=np.array([no_watcher[i] for i in ids.tolist()]),
         resources=np.zeros(len(ids), dtype=int),
     )
-    audit.log(session, actor, "map_render", "district", ids.tolist(), district_id=district_id,
-              layers=["overview"])
+    audit.log(
+        session,
+        actor,
+        "map_render",
+        "district",
+        ids.tolist(),
+        district_id=district_id,
+        layers=["overview"],
+    )
     return MapResult(map=overview_map(data, basemap=basemap, height=height), points={})

@@ -24,12 +24,12 @@ from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from layers import all_layers
-from lsmap.storage import audit
 from lsmap.access import Actor
+from lsmap.access.views import NO_CONSENTED_RESIDENT
 from lsmap.maps.webmap import _outline_features, fetch_layers
 from lsmap.printing.record_sheets import FONT_FAMILY, japanese_font_path
 from lsmap.settings import STORAGE_SRID, get_settings
-from lsmap.access.views import NO_CONSENTED_RESIDENT
+from lsmap.storage import audit
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 
 #: Paper sizes in millimetres, portrait (width, height).
@@ -59,7 +59,9 @@ def _hex(colour: str) -> tuple[int, int, int]:
 class _Frame:
     """Maps metric coordinates onto the map frame of the page (north up)."""
 
-    def __init__(self, bounds: tuple[float, float, float, float], box: tuple[float, float, float, float]):
+    def __init__(
+        self, bounds: tuple[float, float, float, float], box: tuple[float, float, float, float]
+    ):
         minx, miny, maxx, maxy = bounds
         x, y, w, h = box
         pad = 0.04 * max(maxx - minx, maxy - miny, 1.0)
@@ -75,12 +77,23 @@ class _Frame:
     def visible_metres(self) -> tuple[float, float, float, float]:
         """The metric bounds of everything the frame shows."""
         x, y, w, h = self.box
-        return ((x - self.ox) / self.scale, (self.oy - y - h) / self.scale,
-                (x + w - self.ox) / self.scale, (self.oy - y) / self.scale)
+        return (
+            (x - self.ox) / self.scale,
+            (self.oy - y - h) / self.scale,
+            (x + w - self.ox) / self.scale,
+            (self.oy - y) / self.scale,
+        )
 
 
-def map_pdf(session: Session, actor: Actor, district_id: int | None, options: PaperOptions | None = None,
-            *, today: date | None = None, tile_fetcher: Callable[[int, int, int], bytes] | None = None) -> bytes:
+def map_pdf(
+    session: Session,
+    actor: Actor,
+    district_id: int | None,
+    options: PaperOptions | None = None,
+    *,
+    today: date | None = None,
+    tile_fetcher: Callable[[int, int, int], bytes] | None = None,
+) -> bytes:
     """The paper map of ``district_id`` as PDF bytes, audited as a print."""
     options = options or PaperOptions()
     points = fetch_layers(session, actor, district_id, few_watchers_only=options.few_watchers_only)
@@ -90,7 +103,11 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
     width, height = PAPER_MM[options.paper]
     if options.landscape:
         width, height = height, width
-    pdf = FPDF(orientation="L" if options.landscape else "P", unit="mm", format=(min(width, height), max(width, height)))
+    pdf = FPDF(
+        orientation="L" if options.landscape else "P",
+        unit="mm",
+        format=(min(width, height), max(width, height)),
+    )
     pdf.set_auto_page_break(False)
     pdf.add_font(FONT_FAMILY, fname=str(japanese_font_path()))
     pdf.set_title("支え合い福祉マップ")
@@ -106,8 +123,14 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
     frame = _Frame(projected.bounds, box)
     basemap_note = "背景地図なし（地区の境界のみ）"
     if options.basemap == "gsi":
-        tiles = gsi_tiles(frame.visible_metres(), frame, to_metres, fetch=tile_fetcher or fetch_tile)
-        basemap_note = (GSI_CREDIT if tiles else "背景地図（地理院タイル）を取得できなかったため、地区の境界のみ")
+        tiles = gsi_tiles(
+            frame.visible_metres(), frame, to_metres, fetch=tile_fetcher or fetch_tile
+        )
+        basemap_note = (
+            GSI_CREDIT
+            if tiles
+            else "背景地図（地理院タイル）を取得できなかったため、地区の境界のみ"
+        )
     else:
         tiles = []
     with pdf.rect_clip(*box):
@@ -129,8 +152,17 @@ def map_pdf(session: Session, actor: Actor, district_id: int | None, options: Pa
     households = points.get("households", [])
     if options.with_list:
         _name_list(pdf, width, name, day, households)
-    audit.log(session, actor, "print", "household", [p.id for p in households], kind="map_pdf",
-              paper=options.paper, landscape=options.landscape, with_list=options.with_list)
+    audit.log(
+        session,
+        actor,
+        "print",
+        "household",
+        [p.id for p in households],
+        kind="map_pdf",
+        paper=options.paper,
+        landscape=options.landscape,
+        with_list=options.with_list,
+    )
     return bytes(pdf.output())
 
 
@@ -143,13 +175,19 @@ def fetch_tile(z: int, x: int, y: int) -> bytes:
     """One 地理院タイル (PNG); raises OSError when offline."""
     import urllib.request
 
-    request = urllib.request.Request(TILE_URL.format(z=z, x=x, y=y), headers={"User-Agent": "lsmap"})
+    request = urllib.request.Request(
+        TILE_URL.format(z=z, x=x, y=y), headers={"User-Agent": "lsmap"}
+    )
     with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310 - fixed https URL
         return bytes(response.read())
 
 
-def gsi_tiles(bounds: tuple[float, float, float, float], frame: _Frame, to_metres: Transformer,
-              fetch: Callable[[int, int, int], bytes]) -> list[tuple[Any, tuple[float, float, float, float]]]:
+def gsi_tiles(
+    bounds: tuple[float, float, float, float],
+    frame: _Frame,
+    to_metres: Transformer,
+    fetch: Callable[[int, int, int], bytes],
+) -> list[tuple[Any, tuple[float, float, float, float]]]:
     """Web-Mercator tiles covering ``bounds`` (metres), each placed by its projected corners.
 
     Returns [] when any tile cannot be fetched (the map is then printed without a basemap).
@@ -177,21 +215,23 @@ def gsi_tiles(bounds: tuple[float, float, float, float], frame: _Frame, to_metre
                 (mx0, mx1), (my0, my1) = to_metres.transform([lon0, lon1], [lat0, lat1])
                 left, top = frame(mx0, my0)
                 right, bottom = frame(mx1, my1)
-                placed.append((io.BytesIO(fetch(zoom, tx, ty)), (left, top, right - left, bottom - top)))
+                placed.append(
+                    (io.BytesIO(fetch(zoom, tx, ty)), (left, top, right - left, bottom - top))
+                )
     except OSError:
         return []
     return placed
 
 
 def _tile_xy(lon: float, lat: float, zoom: int) -> tuple[int, int]:
-    n = 2 ** zoom
+    n = 2**zoom
     x = int((lon + 180.0) / 360.0 * n)
     y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
     return x, y
 
 
 def _tile_lonlat(x: int, y: int, zoom: int) -> tuple[float, float]:
-    n = 2 ** zoom
+    n = 2**zoom
     lon = x / n * 360.0 - 180.0
     lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
     return lon, lat
@@ -230,7 +270,9 @@ def _rings(geometry: Any) -> list[Any]:
     return [ring for polygon in polygons for ring in [polygon.exterior, *polygon.interiors]]
 
 
-def _draw_outlines(pdf: FPDF, frame: _Frame, outlines: list[dict[str, Any]], to_metres: Transformer) -> None:
+def _draw_outlines(
+    pdf: FPDF, frame: _Frame, outlines: list[dict[str, Any]], to_metres: Transformer
+) -> None:
     for feature in outlines:
         role = feature["properties"]["style"]["className"].rsplit("-", 1)[1]
         geometry = shapely.transform(shape(feature["geometry"]), lambda xy: _project(to_metres, xy))
@@ -255,7 +297,9 @@ def _draw_outlines(pdf: FPDF, frame: _Frame, outlines: list[dict[str, Any]], to_
     pdf.set_dash_pattern()
 
 
-def _draw_layers(pdf: FPDF, frame: _Frame, points: dict[str, list[Any]], to_metres: Transformer) -> None:
+def _draw_layers(
+    pdf: FPDF, frame: _Frame, points: dict[str, list[Any]], to_metres: Transformer
+) -> None:
     specs = {spec.key: spec for spec in all_layers()}
     order = ["links", "facility", "salon", "food_bank", "support_centre", "watchers", "households"]
     for key in [k for k in order if k in points] + [k for k in points if k not in order]:
@@ -264,7 +308,13 @@ def _draw_layers(pdf: FPDF, frame: _Frame, points: dict[str, list[Any]], to_metr
         if spec.geometry == "line":
             pdf.set_line_width(0.25)
             for line in items:
-                pdf.set_draw_color(*_hex((spec.point_style(line) if spec.point_style else {}).get("color", spec.color)))
+                pdf.set_draw_color(
+                    *_hex(
+                        (spec.point_style(line) if spec.point_style else {}).get(
+                            "color", spec.color
+                        )
+                    )
+                )
                 (ax, ay), (bx, by) = line.coords
                 (mx1, mx2), (my1, my2) = to_metres.transform([ax, bx], [ay, by])
                 pdf.line(*frame(mx1, my1), *frame(mx2, my2))
@@ -311,7 +361,9 @@ def _north_arrow(pdf: FPDF, box: tuple[float, float, float, float]) -> None:
 
 
 def _scale_bar(pdf: FPDF, frame: _Frame, box: tuple[float, float, float, float]) -> None:
-    metres = max(step for step in SCALE_STEPS if step * frame.scale <= box[2] / 4 or step == SCALE_STEPS[0])
+    metres = max(
+        step for step in SCALE_STEPS if step * frame.scale <= box[2] / 4 or step == SCALE_STEPS[0]
+    )
     length = metres * frame.scale
     x, y = box[0] + 6, box[1] + box[3] - 6
     pdf.set_fill_color(255, 255, 255)
@@ -332,7 +384,9 @@ def _round_scale(denominator: float) -> str:
     return f"{int(round(denominator / magnitude) * magnitude):,}"
 
 
-def _legend(pdf: FPDF, counts: dict[str, int], box: tuple[float, float, float, float], width: float) -> None:
+def _legend(
+    pdf: FPDF, counts: dict[str, int], box: tuple[float, float, float, float], width: float
+) -> None:
     x = width - MARGIN - LEGEND_WIDTH
     y = box[1]
     pdf.set_draw_color(120, 120, 120)
@@ -394,9 +448,13 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
     pdf.set_line_width(0.1)
     pdf.set_font(FONT_FAMILY, size=8)
     pdf.set_xy(MARGIN, MARGIN + 16)
-    with pdf.table(col_widths=(12, 60, 40, 30, 20), text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT"),
-                   line_height=4.6, first_row_as_headings=True,
-                   headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235))) as table:
+    with pdf.table(
+        col_widths=(12, 60, 40, 30, 20),
+        text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT"),
+        line_height=4.6,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235)),
+    ) as table:
         table.row(["番号", "氏名", "町内", "世帯の状況", "見守り者"])
         for point in households:
             names = "・".join(r.name for r in point.residents if r.name)
@@ -404,5 +462,12 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
                 names += "（同意のない方あり）" if names else "（同意なし：氏名非表示）"
             elif point.details_withheld and not names:
                 names = NO_CONSENTED_RESIDENT
-            table.row([str(point.number), names, point.district_name,
-                       label(HOUSEHOLD_TYPES, point.household_type), str(point.watcher_count)])
+            table.row(
+                [
+                    str(point.number),
+                    names,
+                    point.district_name,
+                    label(HOUSEHOLD_TYPES, point.household_type),
+                    str(point.watcher_count),
+                ]
+            )

@@ -21,9 +21,9 @@ from fpdf.fonts import FontFace
 from sqlalchemy.orm import Session
 
 from lsmap import access
-from lsmap.storage import audit
 from lsmap.access import Actor
 from lsmap.access.views import WatchRecord, withheld_reason
+from lsmap.storage import audit
 from lsmap.vocab import (
     CONSENT_STATUSES,
     EMERGENCY_RELATIONS,
@@ -98,7 +98,9 @@ class _Sheet(FPDF):
         self.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT_FAMILY, size=10)
 
-    def grid(self, headings: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+    def grid(
+        self, headings: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]
+    ) -> None:
         self.set_font(FONT_FAMILY, size=10)
         heading_style = FontFace(emphasis="", fill_color=(232, 232, 232))
         with self.table(
@@ -143,8 +145,13 @@ def watch_record_pdf(session: Session, actor: Actor, household_id: int) -> bytes
         (30, 45, 28, 67, 16),
     )
     if record.hidden_residents:
-        pdf.cell(0, 6, f"ほかに同意のない方 {record.hidden_residents} 名（氏名等は記載しません）",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(
+            0,
+            6,
+            f"ほかに同意のない方 {record.hidden_residents} 名（氏名等は記載しません）",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
     pdf.heading("見守り者")
     pdf.grid(
         ("氏名", "役割", "関わり方"),
@@ -152,7 +159,10 @@ def watch_record_pdf(session: Session, actor: Actor, household_id: int) -> bytes
             (
                 w.name,
                 label(WATCHER_ROLES, w.role),
-                "、".join(f"{label(INVOLVEMENTS, i)}（{label(FREQUENCIES, f)}）" for i, f in w.involvements),
+                "、".join(
+                    f"{label(INVOLVEMENTS, i)}（{label(FREQUENCIES, f)}）"
+                    for i, f in w.involvements
+                ),
             )
             for w in record.watchers
         ],
@@ -173,17 +183,28 @@ def emergency_card_pdf(session: Session, actor: Actor, household_id: int) -> byt
     pdf.heading("ご本人")
     pdf.grid(
         ("氏名", "ふりがな", "生年", "TEL"),
-        [(r.name or "", r.furigana or "", str(r.birth_year or ""), r.phone or "") for r in record.residents],
+        [
+            (r.name or "", r.furigana or "", str(r.birth_year or ""), r.phone or "")
+            for r in record.residents
+        ],
         (50, 50, 30, 56),
     )
     pdf.heading("緊急連絡先")
     if record.details_withheld:
-        pdf.cell(0, 6, f"{withheld_reason(record.hidden_residents)}、連絡先は記載しません。",
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(
+            0,
+            6,
+            f"{withheld_reason(record.hidden_residents)}、連絡先は記載しません。",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
     else:
         pdf.grid(
             ("氏名・機関", "関係", "電話", "備考"),
-            [(e.name, label(EMERGENCY_RELATIONS, e.relation), e.phone, e.note) for e in record.emergency_contacts],
+            [
+                (e.name, label(EMERGENCY_RELATIONS, e.relation), e.phone, e.note)
+                for e in record.emergency_contacts
+            ],
             (50, 40, 40, 56),
         )
     audit.log(session, actor, "print", "household", [household_id], document="emergency_card")

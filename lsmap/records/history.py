@@ -10,11 +10,16 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import EDIT_MODELS, AccessDenied, Actor
-from lsmap.storage.models import AuditEntry
-from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS, WRITE_ACTIONS
 from lsmap.records.validation import label_of
+from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS, WRITE_ACTIONS
+from lsmap.storage.models import AuditEntry
 
-ACTION_LABELS: dict[str, str] = {"create": "作成", "update": "変更", "delete": "削除", "restore": "復元"}
+ACTION_LABELS: dict[str, str] = {
+    "create": "作成",
+    "update": "変更",
+    "delete": "削除",
+    "restore": "復元",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ class HistoryEntry:
         return f"{what} を{action}" + (f": {names}" if names and self.action == "update" else "")
 
 
-def record_history(session: Session, actor: Actor, entity: str, record_id: int) -> list[HistoryEntry]:
+def record_history(
+    session: Session, actor: Actor, entity: str, record_id: int
+) -> list[HistoryEntry]:
     """Changes of one record, newest first; a household's includes its residents, links,
     contacts and emergency contacts. Only actors who may edit the record may read it."""
     row = session.get(EDIT_MODELS[entity], record_id)
@@ -54,7 +61,11 @@ def record_history(session: Session, actor: Actor, entity: str, record_id: int) 
         ids = entry.entity_ids or []
         detail = entry.detail or {}
         own = entry.entity == entity and record_id in ids
-        child = entity == "household" and entry.entity in CHILD_ENTITIES and detail.get("household") == record_id
+        child = (
+            entity == "household"
+            and entry.entity in CHILD_ENTITIES
+            and detail.get("household") == record_id
+        )
         if own or child:
             history.append(
                 HistoryEntry(

@@ -91,11 +91,20 @@ def start_page(session: Session, actor: Actor, today: date | None = None) -> Sta
         if (found := urgent_since(facts)) is not None:
             on, signs = found
             urgent.append(
-                WorkItem(facts.household_id, facts.district_name, facts.label, on, (today - on).days, signs)
+                WorkItem(
+                    facts.household_id,
+                    facts.district_name,
+                    facts.label,
+                    on,
+                    (today - on).days,
+                    signs,
+                )
             )
         if (late := overdue_since(facts, today)) is not None:
             last, days, code = late
-            overdue.append(WorkItem(facts.household_id, facts.district_name, facts.label, last, days, (), code))
+            overdue.append(
+                WorkItem(facts.household_id, facts.district_name, facts.label, last, days, (), code)
+            )
     urgent.sort(key=lambda item: (item.since, item.household_id))
     overdue.sort(key=lambda item: (item.since or date.min, item.household_id))
     return StartPage(urgent=urgent, overdue=overdue)

@@ -140,7 +140,9 @@ def check_date(values: Mapping[str, Any], field: str, today: date) -> list[Field
     return []
 
 
-def check_choice(values: Mapping[str, Any], field: str, choices: Mapping[str, Any]) -> list[FieldError]:
+def check_choice(
+    values: Mapping[str, Any], field: str, choices: Mapping[str, Any]
+) -> list[FieldError]:
     """An optional code that must be one of ``choices``."""
     value = values.get(field)
     if value in (None, "") or value in choices:
@@ -162,7 +164,12 @@ def check_point(
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return [message("location", "の経度・緯度が範囲外です（経度 -180〜180、緯度 -90〜90）")]
     if municipality is not None and not municipality.covers(Point(lon, lat)):
-        return [message("location", f"が{municipality_name}の区域の外です。地図で区域内をクリックしてください")]
+        return [
+            message(
+                "location",
+                f"が{municipality_name}の区域の外です。地図で区域内をクリックしてください",
+            )
+        ]
     return []
 
 
@@ -176,7 +183,9 @@ def check_birth_year(values: Mapping[str, Any], today: date) -> list[FieldError]
     except (TypeError, ValueError):
         return [message("birth_year", "は西暦の年（例 1945）で入力してください")]
     if not MIN_BIRTH_YEAR <= year <= today.year:
-        return [message("birth_year", f"は {MIN_BIRTH_YEAR}〜{today.year} の西暦で入力してください")]
+        return [
+            message("birth_year", f"は {MIN_BIRTH_YEAR}〜{today.year} の西暦で入力してください")
+        ]
     return []
 
 
@@ -195,7 +204,9 @@ def validate_household(
     errors += check_choice(values, "household_type", HOUSEHOLD_TYPES)
     placement = values.get("placement", "exact")
     if placement not in ("exact", "approximate"):
-        errors.append(message("placement", "は「地図・座標」か「町丁目（おおよそ）」を選んでください"))
+        errors.append(
+            message("placement", "は「地図・座標」か「町丁目（おおよそ）」を選んでください")
+        )
     elif placement == "exact":
         errors += check_point(values, municipality, municipality_name)
     errors += check_date(values, "closed_on", today)

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from lsmap import access
-from lsmap.storage import audit, db
-from lsmap.records import validation
 from lsmap.access import EDIT_FIELDS, EDIT_MODELS, AccessDenied, Actor
-from lsmap.storage.models import AuditEntry, District, Household, Watcher, WatchLink, utcnow
+from lsmap.records import validation
 from lsmap.records.validation import FieldError, label_of
+from lsmap.storage import audit, db
+from lsmap.storage.models import AuditEntry, District, Household, Watcher, WatchLink, utcnow
 
 #: Child records and the household they belong to.
 CHILD_ENTITIES = frozenset({"resident", "watch_link", "contact_log", "emergency_contact"})
@@ -64,9 +64,13 @@ class ValidationFailed(RecordError):
 class StaleRecord(RecordError):
     """Someone saved the record after it was loaded; nothing was saved, nothing lost."""
 
-    def __init__(self, entity: str, changed: list[str], by: str | None, current: dict[str, Any] | None) -> None:
+    def __init__(
+        self, entity: str, changed: list[str], by: str | None, current: dict[str, Any] | None
+    ) -> None:
         who = f"{by} さん" if by else "ほかの方"
-        names = "、".join(dict.fromkeys(_field_label(f) for f in changed)) or "（項目を特定できません）"
+        names = (
+            "、".join(dict.fromkeys(_field_label(f) for f in changed)) or "（項目を特定できません）"
+        )
         state = "削除されています" if current is None else f"変更された項目: {names}"
         super().__init__(
             f"{who}がこの{ENTITY_LABELS.get(entity, '記録')}を先に保存したため、保存しませんでした"
@@ -120,14 +124,20 @@ def _int_or_none(value: Any) -> int | None:
 
 def _household_of(session: Session, actor: Actor, household_id: Any) -> Household:
     """The live household ``household_id``, which the actor may edit."""
-    household = session.get(Household, _int_or_none(household_id)) if household_id not in (None, "") else None
+    household = (
+        session.get(Household, _int_or_none(household_id))
+        if household_id not in (None, "")
+        else None
+    )
     if household is None or household.deleted_at is not None:
         raise AccessDenied(NOT_FOUND)
     _require_edit(actor, household.district_id)
     return household
 
 
-def _changed(before: Mapping[str, Any], after: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
+def _changed(
+    before: Mapping[str, Any], after: Mapping[str, Any], fields: tuple[str, ...]
+) -> list[str]:
     return [f for f in fields if before.get(f) != after.get(f)]
 
 
@@ -141,7 +151,9 @@ def _last_writer(session: Session, entity: str, record_id: int) -> str | None:
     return next((e.username for e in entries if record_id in (e.entity_ids or [])), None)
 
 
-def _stale(engine: Engine, actor: Actor, entity: str, record_id: int, loaded: Mapping[str, Any] | None) -> StaleRecord:
+def _stale(
+    engine: Engine, actor: Actor, entity: str, record_id: int, loaded: Mapping[str, Any] | None
+) -> StaleRecord:
     """Build the refusal: which fields differ between what was loaded and what is stored."""
     with db.transaction(engine) as session:
         row = session.get(EDIT_MODELS[entity], record_id)
@@ -153,7 +165,9 @@ def _stale(engine: Engine, actor: Actor, entity: str, record_id: int, loaded: Ma
     return StaleRecord(entity, changed, by, current)
 
 
-def _audit(session: Session, actor: Actor, action: str, entity: str, row: Any, fields: list[str]) -> None:
+def _audit(
+    session: Session, actor: Actor, action: str, entity: str, row: Any, fields: list[str]
+) -> None:
     detail: dict[str, Any] = {"fields": sorted(set(fields))}
     if entity in CHILD_ENTITIES:
         detail["household"] = row.household_id
@@ -172,11 +186,22 @@ def _columns(
         if district_id is not None:
             _require_edit(actor, district_id)
         outline, town = _municipality(session, district_id)
-        _fail(validation.validate_household(values, municipality=outline, municipality_name=town, today=today))
+        _fail(
+            validation.validate_household(
+                values, municipality=outline, municipality_name=town, today=today
+            )
+        )
         if values.get("placement", "exact") == "approximate":
             district = session.get(District, district_id)
             if district is None or district.geom is None:
-                _fail([validation.message("district_id", "の区域が登録されていないため、おおよその位置に置けません")])
+                _fail(
+                    [
+                        validation.message(
+                            "district_id",
+                            "の区域が登録されていないため、おおよその位置に置けません",
+                        )
+                    ]
+                )
             location, approximate = district.geom.representative_point(), True
         else:
             location, approximate = Point(float(values["lon"]), float(values["lat"])), False
@@ -196,7 +221,9 @@ def _columns(
             "furigana": validation.normalise_text(values.get("furigana")),
             "birth_year": _int_or_none(values.get("birth_year")),
             "phone": validation.normalise_phone(values.get("phone")),
-            "concern_tags": [t.strip() for t in values.get("concern_tags") or [] if t and t.strip()],
+            "concern_tags": [
+                t.strip() for t in values.get("concern_tags") or [] if t and t.strip()
+            ],
             "concerns": (values.get("concerns") or "").strip(),
             "consent_status": values.get("consent_status") or "unanswered",
             "consent_date": values.get("consent_date") or None,
@@ -208,7 +235,11 @@ def _columns(
         if district_id is not None:
             _require_edit(actor, district_id)
         outline, town = _municipality(session, district_id)
-        _fail(validation.validate_watcher(values, municipality=outline, municipality_name=town, today=today))
+        _fail(
+            validation.validate_watcher(
+                values, municipality=outline, municipality_name=town, today=today
+            )
+        )
         located = values.get("lon") not in (None, "")
         return {
             "name": validation.normalise_text(values["name"]),
@@ -239,7 +270,9 @@ def _columns(
             "method": values["method"],
             "observation": (values.get("observation") or "").strip(),
             "signs": sorted(set(values.get("signs") or [])),
-            "recorded_by": (values.get("recorded_by") or "").strip() or actor.display_name or actor.username,
+            "recorded_by": (values.get("recorded_by") or "").strip()
+            or actor.display_name
+            or actor.username,
         }
     if entity == "emergency_contact":
         _fail(validation.validate_emergency_contact(values))
@@ -254,15 +287,26 @@ def _columns(
 
 def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> None:
     watcher = session.get(Watcher, _int_or_none(watcher_id))
-    if watcher is None or watcher.deleted_at is not None or not access.can(actor, "view", watcher.district_id):
-        _fail([validation.message("watcher_id", "は担当地区の登録済みの見守り者から選んでください")])
+    if (
+        watcher is None
+        or watcher.deleted_at is not None
+        or not access.can(actor, "view", watcher.district_id)
+    ):
+        _fail(
+            [validation.message("watcher_id", "は担当地区の登録済みの見守り者から選んでください")]
+        )
 
 
 # ---------------------------------------------------------------- generic writes
 
 
 def create(
-    engine: Engine, actor: Actor, entity: str, values: Mapping[str, Any], *, today: date | None = None
+    engine: Engine,
+    actor: Actor,
+    entity: str,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
 ) -> int:
     """Create a record of ``entity``; children name their ``household_id``. Returns its id."""
     today = today or date.today()
@@ -286,7 +330,9 @@ def create(
         return int(row.id)
 
 
-def _revive_link(session: Session, actor: Actor, household_id: int, columns: dict[str, Any]) -> int | None:
+def _revive_link(
+    session: Session, actor: Actor, household_id: int, columns: dict[str, Any]
+) -> int | None:
     """A link for the same watcher and involvement: refuse if live, restore if deleted."""
     existing = session.scalar(
         select(WatchLink).where(
@@ -298,12 +344,21 @@ def _revive_link(session: Session, actor: Actor, household_id: int, columns: dic
     if existing is None:
         return None
     if existing.deleted_at is None:
-        _fail([validation.message("involvement", "はこの見守り者について既に登録されています。頻度を変えるときは編集してください")])
+        _fail(
+            [
+                validation.message(
+                    "involvement",
+                    "はこの見守り者について既に登録されています。頻度を変えるときは編集してください",
+                )
+            ]
+        )
     before = access._edit_snapshot("watch_link", existing)
     existing.deleted_at = None
     existing.frequency, existing.note = columns["frequency"], columns["note"]
     session.flush()
-    fields = _changed(before, access._edit_snapshot("watch_link", existing), EDIT_FIELDS["watch_link"])
+    fields = _changed(
+        before, access._edit_snapshot("watch_link", existing), EDIT_FIELDS["watch_link"]
+    )
     _audit(session, actor, "restore", "watch_link", existing, fields)
     return int(existing.id)
 
@@ -336,8 +391,12 @@ def update(
             if entity == "household" and "placement" not in values:
                 merged["placement"] = "approximate" if before["location_approximate"] else "exact"
             columns = _columns(session, actor, entity, merged, today)
-            if entity == "household" and merged["placement"] == "approximate" and before["location_approximate"] \
-                    and merged["district_id"] == before["district_id"]:
+            if (
+                entity == "household"
+                and merged["placement"] == "approximate"
+                and before["location_approximate"]
+                and merged["district_id"] == before["district_id"]
+            ):
                 columns["location"] = row.location  # keep the representative point as it was
             for name, value in columns.items():
                 setattr(row, name, value)
@@ -357,25 +416,57 @@ class _StaleSignal(Exception):
 
 
 def close_household(
-    engine: Engine, actor: Actor, household_id: int, *, closed_on: date, version: int,
-    loaded: Mapping[str, Any] | None = None, today: date | None = None,
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    *,
+    closed_on: date,
+    version: int,
+    loaded: Mapping[str, Any] | None = None,
+    today: date | None = None,
 ) -> int:
     """Close a household's watch (終了) on ``closed_on``; returns the new version."""
     if closed_on in (None, ""):
         raise ValidationFailed([validation.message("closed_on", "を入力してください")])
-    return update(engine, actor, "household", household_id, {"closed_on": closed_on},
-                  version=version, loaded=loaded, today=today)
+    return update(
+        engine,
+        actor,
+        "household",
+        household_id,
+        {"closed_on": closed_on},
+        version=version,
+        loaded=loaded,
+        today=today,
+    )
 
 
 def reopen_household(
-    engine: Engine, actor: Actor, household_id: int, *, version: int, loaded: Mapping[str, Any] | None = None
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    *,
+    version: int,
+    loaded: Mapping[str, Any] | None = None,
 ) -> int:
     """Reopen a closed household; returns the new version."""
-    return update(engine, actor, "household", household_id, {"closed_on": None}, version=version, loaded=loaded)
+    return update(
+        engine,
+        actor,
+        "household",
+        household_id,
+        {"closed_on": None},
+        version=version,
+        loaded=loaded,
+    )
 
 
 def delete(
-    engine: Engine, actor: Actor, entity: str, record_id: int, *, version: int,
+    engine: Engine,
+    actor: Actor,
+    entity: str,
+    record_id: int,
+    *,
+    version: int,
     loaded: Mapping[str, Any] | None = None,
 ) -> None:
     """Soft-delete a record (it can be restored); refused when stale."""
@@ -417,40 +508,68 @@ def restore(engine: Engine, actor: Actor, entity: str, record_id: int) -> None:
 # ---------------------------------------------------------------- named shortcuts
 
 
-def create_household(engine: Engine, actor: Actor, values: Mapping[str, Any], *, today: date | None = None) -> int:
+def create_household(
+    engine: Engine, actor: Actor, values: Mapping[str, Any], *, today: date | None = None
+) -> int:
     """Create a household; ``placement`` "exact" needs lon/lat, "approximate" uses the 町丁目."""
     return create(engine, actor, "household", values, today=today)
 
 
 def add_resident(
-    engine: Engine, actor: Actor, household_id: int, values: Mapping[str, Any], *, today: date | None = None
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
 ) -> int:
     """Add a resident (気がかりな人) to a household."""
     return create(engine, actor, "resident", {**values, "household_id": household_id}, today=today)
 
 
-def create_watcher(engine: Engine, actor: Actor, values: Mapping[str, Any], *, today: date | None = None) -> int:
+def create_watcher(
+    engine: Engine, actor: Actor, values: Mapping[str, Any], *, today: date | None = None
+) -> int:
     """Register a watcher (見守り者) in one of the actor's districts."""
     return create(engine, actor, "watcher", values, today=today)
 
 
 def link_watcher(
-    engine: Engine, actor: Actor, household_id: int, watcher_id: int, involvement: str, frequency: str,
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    watcher_id: int,
+    involvement: str,
+    frequency: str,
     note: str = "",
 ) -> int:
     """Link a watcher to a household with an involvement (関わり方) and a frequency."""
-    values = {"household_id": household_id, "watcher_id": watcher_id, "involvement": involvement,
-              "frequency": frequency, "note": note}
+    values = {
+        "household_id": household_id,
+        "watcher_id": watcher_id,
+        "involvement": involvement,
+        "frequency": frequency,
+        "note": note,
+    }
     return create(engine, actor, "watch_link", values)
 
 
 def record_contact(
-    engine: Engine, actor: Actor, household_id: int, values: Mapping[str, Any], *, today: date | None = None
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
 ) -> int:
     """Add a contact-log entry (who, how, what they saw, warning signs)."""
-    return create(engine, actor, "contact_log", {**values, "household_id": household_id}, today=today)
+    return create(
+        engine, actor, "contact_log", {**values, "household_id": household_id}, today=today
+    )
 
 
-def add_emergency_contact(engine: Engine, actor: Actor, household_id: int, values: Mapping[str, Any]) -> int:
+def add_emergency_contact(
+    engine: Engine, actor: Actor, household_id: int, values: Mapping[str, Any]
+) -> int:
     """Add a line to the household's 緊急連絡カード."""
     return create(engine, actor, "emergency_contact", {**values, "household_id": household_id})

@@ -19,6 +19,7 @@ class Actor(Protocol):
     @property
     def role(self) -> str: ...
 
+
 E = TypeVar("E", bound=BaseException)
 
 
@@ -46,7 +47,9 @@ def log(
     )
 
 
-def log_attempt(session: Session, username: str, action: str, ids: Iterable[int] = (), **detail: Any) -> None:
+def log_attempt(
+    session: Session, username: str, action: str, ids: Iterable[int] = (), **detail: Any
+) -> None:
     """Append an entry for a sign-in attempt under the user name as typed (never the password).
 
     The name may belong to nobody; it is cut to the column's 64 characters.
@@ -64,7 +67,12 @@ def log_attempt(session: Session, username: str, action: str, ids: Iterable[int]
 
 
 def log_denied(
-    session: Session, actor: Actor | None, error: E, entity: str, ids: Iterable[int] = (), **detail: Any
+    session: Session,
+    actor: Actor | None,
+    error: E,
+    entity: str,
+    ids: Iterable[int] = (),
+    **detail: Any,
 ) -> E:
     """Audit a refused read as ``access_denied`` and return ``error`` to raise.
 
@@ -82,7 +90,16 @@ def log_denied(
     return error
 
 
-AUDIT_COLUMNS: tuple[str, ...] = ("id", "at", "username", "role", "action", "entity", "entity_ids", "detail")
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "at",
+    "username",
+    "role",
+    "action",
+    "entity",
+    "entity_ids",
+    "detail",
+)
 
 #: Japanese labels of the audited actions (the admin page shows these).
 ACTION_LABELS: dict[str, str] = {

@@ -55,7 +55,9 @@ class Geometry(TypeDecorator[BaseGeometry]):
         if not isinstance(value, BaseGeometry):
             raise TypeError(f"expected a shapely geometry, got {type(value).__name__}")
         if dialect.name == "postgresql":
-            return WKBElement(shapely.to_wkb(value, include_srid=False), srid=self.srid, extended=False)
+            return WKBElement(
+                shapely.to_wkb(value, include_srid=False), srid=self.srid, extended=False
+            )
         return shapely.to_wkb(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> BaseGeometry | None:

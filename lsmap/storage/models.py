@@ -7,7 +7,7 @@ Geometry columns hold shapely geometries in EPSG:4326 (see :mod:`lsmap.storage.g
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -23,14 +23,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, declared_attr, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from lsmap.storage.geometry import Geometry
 
 
 def utcnow() -> datetime:
     """Timezone-aware now, the only clock the models use."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -52,8 +52,6 @@ class Versioned:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
-
-
 class District(Versioned, Base):
     """An area: 市町村 → 地区 → 町内/町丁目, nested through ``parent_id``."""
 
@@ -67,7 +65,6 @@ class District(Versioned, Base):
     geom: Mapped[BaseGeometry | None] = mapped_column(Geometry("MULTIPOLYGON"))
 
     parent: Mapped[District | None] = relationship(remote_side="District.id")
-
 
 
 class Household(Versioned, Base):
@@ -96,7 +93,6 @@ class Household(Versioned, Base):
     )
 
 
-
 class Resident(Versioned, Base):
     """A person of concern (気がかりな人) living in a household."""
 
@@ -118,7 +114,6 @@ class Resident(Versioned, Base):
     household: Mapped[Household] = relationship(back_populates="residents")
 
 
-
 class Watcher(Versioned, Base):
     """A watcher (見守り者): 民生委員, 福祉推進員, neighbour, 区長 ..."""
 
@@ -138,7 +133,6 @@ class Watcher(Versioned, Base):
     links: Mapped[list[WatchLink]] = relationship(back_populates="watcher")
 
 
-
 class WatchLink(Versioned, Base):
     """How one watcher is involved with one household (関わり方) and how often."""
 
@@ -154,7 +148,6 @@ class WatchLink(Versioned, Base):
 
     watcher: Mapped[Watcher] = relationship(back_populates="links")
     household: Mapped[Household] = relationship(back_populates="links")
-
 
 
 class ContactLog(Versioned, Base):
@@ -176,7 +169,6 @@ class ContactLog(Versioned, Base):
     watcher: Mapped[Watcher | None] = relationship()
 
 
-
 class EmergencyContact(Versioned, Base):
     """One line of a household's 緊急連絡カード."""
 
@@ -190,7 +182,6 @@ class EmergencyContact(Versioned, Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     household: Mapped[Household] = relationship(back_populates="emergency_contacts")
-
 
 
 class Resource(Versioned, Base):
@@ -213,7 +204,6 @@ class Resource(Versioned, Base):
     csws: Mapped[list[Csw]] = relationship(back_populates="facility", order_by="Csw.id")
 
 
-
 class Csw(Versioned, Base):
     """A community social worker on the staff of a participating facility."""
 
@@ -225,7 +215,6 @@ class Csw(Versioned, Base):
     phone: Mapped[str] = mapped_column(String(32), nullable=False, default="")
 
     facility: Mapped[Resource] = relationship(back_populates="csws")
-
 
 
 class User(Versioned, Base):
@@ -243,7 +232,6 @@ class User(Versioned, Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     districts: Mapped[list[District]] = relationship(secondary="user_districts")
-
 
 
 class UserDistrict(Base):
@@ -293,4 +281,6 @@ class ImportMapping(Base):
     headers_key: Mapped[str] = mapped_column(String(64), nullable=False)
     mapping: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
     updated_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

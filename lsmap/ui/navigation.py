@@ -7,11 +7,21 @@ from collections.abc import Callable
 import streamlit as st
 
 from lsmap.access import EDIT_ROLES, PERSONAL_ROLES, Actor
-from lsmap.ui.pages import audit_page, login_page, map_page, record_page
-from lsmap.ui.pages import deleted_page, record_edit_page, start_page, watchers_page
-from lsmap.ui.pages import coverage_page, gaps_page
-from lsmap.ui.pages import export_page, import_page
 from lsmap.ui.links import PAGES
+from lsmap.ui.pages import (
+    audit_page,
+    coverage_page,
+    deleted_page,
+    export_page,
+    gaps_page,
+    import_page,
+    login_page,
+    map_page,
+    record_edit_page,
+    record_page,
+    start_page,
+    watchers_page,
+)
 
 #: url path -> render function; titles and icons are in :mod:`lsmap.ui.links`.
 RENDERERS: dict[str, Callable[[], None]] = {

@@ -13,7 +13,9 @@ from lsmap.vocab import ROLES
 def user_box(actor: Actor) -> None:
     """Who is signed in, and the logout button, in the sidebar."""
     with st.sidebar:
-        st.markdown(f"**{markdown_text(actor.display_name)}**  \n{ROLES.get(actor.role, actor.role)}")
+        st.markdown(
+            f"**{markdown_text(actor.display_name)}**  \n{ROLES.get(actor.role, actor.role)}"
+        )
         if st.button("ログアウト", key="logout"):
             sign_out(actor)
             st.session_state.clear()

@@ -52,20 +52,28 @@ def is_link(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def check_members(archive: zipfile.ZipFile, limits: ImportLimits, what: str) -> list[zipfile.ZipInfo]:
+def check_members(
+    archive: zipfile.ZipFile, limits: ImportLimits, what: str
+) -> list[zipfile.ZipInfo]:
     """The members of ``archive`` after the checks above; raises ImportRejected otherwise."""
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise ImportRejected(f"{what}の中のファイルが多すぎます（{len(members)} 個、上限 {MAX_MEMBERS} 個）")
+        raise ImportRejected(
+            f"{what}の中のファイルが多すぎます（{len(members)} 個、上限 {MAX_MEMBERS} 個）"
+        )
     for info in members:
         if unsafe_name(info.filename):
             raise ImportRejected(
                 f"{what}の中に、展開先の外を指すファイル名があります（{info.filename[:80]}）。安全のため読みません"
             )
         if is_link(info):
-            raise ImportRejected(f"{what}の中にリンク（シンボリックリンク）があります（{info.filename[:80]}）。安全のため読みません")
+            raise ImportRejected(
+                f"{what}の中にリンク（シンボリックリンク）があります（{info.filename[:80]}）。安全のため読みません"
+            )
         if info.flag_bits & 0x1:
-            raise ImportRejected(f"{what}にパスワードがかかっています。パスワードなしで保存し直してください")
+            raise ImportRejected(
+                f"{what}にパスワードがかかっています。パスワードなしで保存し直してください"
+            )
     total = sum(info.file_size for info in members)
     if total > limits.max_uncompressed_mb * MB:
         raise ImportRejected(
@@ -73,7 +81,9 @@ def check_members(archive: zipfile.ZipFile, limits: ImportLimits, what: str) -> 
             "ファイルを分けてください"
         )
     for info in members:
-        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
             raise ImportRejected(
                 f"{what}の中の「{info.filename[:80]}」は圧縮率が異常に高く（{info.file_size // max(info.compress_size, 1):,} 倍）、"
                 "zip 爆弾の疑いがあるため展開しません"
@@ -87,7 +97,9 @@ def extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, what:
         with archive.open(info) as source, target.open("wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
-        raise ImportRejected(f"{what}が壊れているか、途中で切れています（{info.filename[:80]}）") from error
+        raise ImportRejected(
+            f"{what}が壊れているか、途中で切れています（{info.filename[:80]}）"
+        ) from error
 
 
 def member_suffix(name: str) -> str:

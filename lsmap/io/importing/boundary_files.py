@@ -37,10 +37,34 @@ if TYPE_CHECKING:
 #: The drivers a boundary file may be read with, by suffix.
 DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-NESTED_ARCHIVES = {".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz", ".zst", ".lzh", ".cab", ".kmz", ".gpkg.zip"}
-GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
+NESTED_ARCHIVES = {
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".tar",
+    ".7z",
+    ".rar",
+    ".bz2",
+    ".xz",
+    ".zst",
+    ".lzh",
+    ".cab",
+    ".kmz",
+    ".gpkg.zip",
+}
+GEOMETRY_TYPES = {
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+}
 #: What a boundary file never needs to say: references GDAL would follow.
-FORBIDDEN = re.compile(rb"(?i)/vsi[a-z0-9_]*/|vrt://|<\s*OGRVRTDataSource|<\s*VRTDataset|gdal_streamed_alg")
+FORBIDDEN = re.compile(
+    rb"(?i)/vsi[a-z0-9_]*/|vrt://|<\s*OGRVRTDataSource|<\s*VRTDataset|gdal_streamed_alg"
+)
 SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GPKG_APPLICATION_IDS = {b"GPKG", b"GP10", b"GP11"}
@@ -63,7 +87,9 @@ def read_boundary_file(path: str, limits: ImportLimits) -> gpd.GeoDataFrame:
 def refuse_virtual_path(path: str) -> None:
     """Refuse a path that names a GDAL virtual file system or a connection string."""
     if FORBIDDEN.search(path.encode("utf-8", "replace")) or "://" in path:
-        raise ImportRejected("ファイルの指定に GDAL の仮想ファイルや URL が含まれています。普通のファイルを指定してください")
+        raise ImportRejected(
+            "ファイルの指定に GDAL の仮想ファイルや URL が含まれています。普通のファイルを指定してください"
+        )
 
 
 def _read_layer(path: Path, limits: ImportLimits) -> gpd.GeoDataFrame:
@@ -113,7 +139,9 @@ def check_content(path: Path, driver: str) -> int | None:
         return geojson_features(data)
     if driver == "ESRI Shapefile":
         if not data.startswith(SHAPEFILE_MAGIC):
-            raise ImportRejected(f"「{path.name}」はシェープファイル（.shp）ではありません。中身が拡張子と合いません")
+            raise ImportRejected(
+                f"「{path.name}」はシェープファイル（.shp）ではありません。中身が拡張子と合いません"
+            )
         for part in SHAPEFILE_PARTS[1:]:
             sidecar = path.with_suffix(part)
             if sidecar.is_file():
@@ -139,17 +167,23 @@ def geojson_features(data: bytes) -> int:
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ImportRejected("GeoJSON として読めません（JSON が壊れているか、途中で切れています）") from error
+        raise ImportRejected(
+            "GeoJSON として読めません（JSON が壊れているか、途中で切れています）"
+        ) from error
     kind = document.get("type") if isinstance(document, dict) else None
     if kind == "FeatureCollection":
         features = document.get("features")
         if not isinstance(features, list):
-            raise ImportRejected("GeoJSON として読めません（FeatureCollection に features の配列がありません）")
+            raise ImportRejected(
+                "GeoJSON として読めません（FeatureCollection に features の配列がありません）"
+            )
         count = len(features)
     elif kind == "Feature" or kind in GEOMETRY_TYPES:
         count = 1
     else:
-        raise ImportRejected("GeoJSON として読めません（type が FeatureCollection・Feature・図形のどれでもありません）")
+        raise ImportRejected(
+            "GeoJSON として読めません（type が FeatureCollection・Feature・図形のどれでもありません）"
+        )
     _check_geojson_crs(document.get("crs"))
     return count
 
@@ -158,14 +192,24 @@ def _check_geojson_crs(crs: Any) -> None:
     """Only a named CRS (EPSG code or OGC URN) is read; links to other files or URLs are refused."""
     if crs is None:
         return
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and crs.get("type") == "name" else None
-    if not isinstance(name, str) or not re.fullmatch(r"(?i)(urn:ogc:def:crs:[A-Za-z0-9:._]+|EPSG:\d+)", name.strip()):
-        raise ImportRejected("GeoJSON の座標参照系（crs）は EPSG コードの名前だけ使えます（外部のファイルや URL は読みません）")
+    name = (
+        crs.get("properties", {}).get("name")
+        if isinstance(crs, dict) and crs.get("type") == "name"
+        else None
+    )
+    if not isinstance(name, str) or not re.fullmatch(
+        r"(?i)(urn:ogc:def:crs:[A-Za-z0-9:._]+|EPSG:\d+)", name.strip()
+    ):
+        raise ImportRejected(
+            "GeoJSON の座標参照系（crs）は EPSG コードの名前だけ使えます（外部のファイルや URL は読みません）"
+        )
 
 
 def _check_geopackage(path: Path, data: bytes) -> None:
     if not data.startswith(SQLITE_MAGIC) or data[68:72] not in GPKG_APPLICATION_IDS:
-        raise ImportRejected(f"「{path.name}」は GeoPackage ではありません。中身が拡張子と合いません")
+        raise ImportRejected(
+            f"「{path.name}」は GeoPackage ではありません。中身が拡張子と合いません"
+        )
     try:
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
         try:
@@ -192,15 +236,21 @@ def extract_layer(archive_path: Path, folder: Path, limits: ImportLimits) -> Pat
         for member in members:
             suffix = archives.member_suffix(member.filename)
             if suffix in NESTED_ARCHIVES or member.filename.lower().endswith(".tar.gz"):
-                raise ImportRejected(f"zip の中に圧縮ファイル（{member.filename[:80]}）があります。中身を直接 zip にしてください")
-            if suffix in (".vrt", ".ovf") or FORBIDDEN.search(member.filename.encode("utf-8", "replace")):
+                raise ImportRejected(
+                    f"zip の中に圧縮ファイル（{member.filename[:80]}）があります。中身を直接 zip にしてください"
+                )
+            if suffix in (".vrt", ".ovf") or FORBIDDEN.search(
+                member.filename.encode("utf-8", "replace")
+            ):
                 raise ImportRejected(
                     f"zip の中に GDAL の仮想ファイル（VRT など: {member.filename[:80]}）があります。安全のため読みません"
                 )
         chosen = _layer_members(members)
         main_suffix = archives.member_suffix(chosen[0].filename)
         for member in chosen:
-            archives.extract(archive, member, folder / f"layer{archives.member_suffix(member.filename)}", what)
+            archives.extract(
+                archive, member, folder / f"layer{archives.member_suffix(member.filename)}", what
+            )
     return folder / f"layer{main_suffix}"
 
 
@@ -214,19 +264,28 @@ def _layer_members(members: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
     """The members of the one layer: the .shp set (main file first), or one GeoJSON / GPKG."""
     layers = [m for m in members if archives.member_suffix(m.filename) in DRIVERS]
     if not layers:
-        raise ImportRejected("zip の中にシェープファイル（.shp）や GeoJSON・GeoPackage がありません")
+        raise ImportRejected(
+            "zip の中にシェープファイル（.shp）や GeoJSON・GeoPackage がありません"
+        )
     if len(layers) > 1:
         names = "、".join(m.filename for m in layers[:10])
-        raise ImportRejected(f"zip の中に境界ファイルが複数あります（{names}）。1つずつ zip にしてください")
+        raise ImportRejected(
+            f"zip の中に境界ファイルが複数あります（{names}）。1つずつ zip にしてください"
+        )
     main = layers[0]
     if archives.member_suffix(main.filename) != ".shp":
         return [main]
     stem = _stem(main.filename)
-    parts = {archives.member_suffix(m.filename): m for m in members
-             if _stem(m.filename) == stem and archives.member_suffix(m.filename) in SHAPEFILE_PARTS}
+    parts = {
+        archives.member_suffix(m.filename): m
+        for m in members
+        if _stem(m.filename) == stem and archives.member_suffix(m.filename) in SHAPEFILE_PARTS
+    }
     missing = [p for p in (".shx", ".dbf") if p not in parts]
     if missing:
-        raise ImportRejected(f"zip の中のシェープファイルに {'・'.join(missing)} がありません。一緒に zip にしてください")
+        raise ImportRejected(
+            f"zip の中のシェープファイルに {'・'.join(missing)} がありません。一緒に zip にしてください"
+        )
     return [main, *(member for suffix, member in parts.items() if suffix != ".shp")]
 
 

@@ -24,12 +24,34 @@ LIST_KINDS = ("households", "watchers", "resources")
 #: The fields of each list, in template order.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "households": (
-        "ref", "name", "furigana", "birth_year", "phone", "household_type", "address", "town",
-        "lat", "lon", "approximate", "concern_tags", "concerns", "consent_status", "note",
+        "ref",
+        "name",
+        "furigana",
+        "birth_year",
+        "phone",
+        "household_type",
+        "address",
+        "town",
+        "lat",
+        "lon",
+        "approximate",
+        "concern_tags",
+        "concerns",
+        "consent_status",
+        "note",
     ),
     "watchers": ("ref", "name", "role", "phone", "address", "birth_year", "town", "lat", "lon"),
     "resources": (
-        "ref", "name", "kind", "address", "phone", "schedule", "town", "lat", "lon", "csws",
+        "ref",
+        "name",
+        "kind",
+        "address",
+        "phone",
+        "schedule",
+        "town",
+        "lat",
+        "lon",
+        "csws",
     ),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {kind: ("name",) for kind in LIST_KINDS}
@@ -37,13 +59,25 @@ REQUIRED: dict[str, tuple[str, ...]] = {kind: ("name",) for kind in LIST_KINDS}
 _ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("番号", "世帯番号", "管理番号", "参照番号", "ID", "ref"),
     "name": (
-        "氏名", "名前", "お名前", "名称", "施設名", "施設名称", "要配慮者利用施設名称", "name",
+        "氏名",
+        "名前",
+        "お名前",
+        "名称",
+        "施設名",
+        "施設名称",
+        "要配慮者利用施設名称",
+        "name",
     ),
     "furigana": ("ふりがな", "フリガナ", "氏名_カナ", "氏名カナ", "かな"),
     "birth_year": ("生年", "生まれ年", "生年（西暦）", "birth_year"),
     "phone": ("電話", "電話番号", "TEL", "連絡先", "telephoneNumber", "phone"),
     "address": (
-        "住所", "所在地", "所在地_連結表記", "所在地_連結", "住所（連結表記）", "address",
+        "住所",
+        "所在地",
+        "所在地_連結表記",
+        "所在地_連結",
+        "住所（連結表記）",
+        "address",
     ),
     "town": ("町丁目", "町名", "町内", "町内会", "自治会", "町丁目名"),
     "lat": ("緯度", "latitude", "lat", "Y座標（緯度）"),
@@ -144,7 +178,9 @@ def remember_mapping(
         select(ImportMapping).where(ImportMapping.kind == kind, ImportMapping.headers_key == key)
     )
     if existing is None:
-        session.add(ImportMapping(kind=kind, headers_key=key, mapping=dict(mapping), updated_by=username))
+        session.add(
+            ImportMapping(kind=kind, headers_key=key, mapping=dict(mapping), updated_by=username)
+        )
     elif existing.mapping != mapping:
         existing.mapping = dict(mapping)
         existing.updated_by = username

@@ -18,9 +18,9 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lsmap.storage import audit, db
 from lsmap.io.importing.normalise import text
 from lsmap.io.importing.problems import ImportRejected, Problem, errors
+from lsmap.storage import audit, db
 from lsmap.storage.models import District
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
 
@@ -35,7 +35,9 @@ BOUNDARY_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
 _LEVEL_WORDS = {
     **{label: code for code, label in DISTRICT_LEVELS.items()},
-    "町内": "neighbourhood", "町丁目": "neighbourhood", "自治会": "neighbourhood",
+    "町内": "neighbourhood",
+    "町丁目": "neighbourhood",
+    "自治会": "neighbourhood",
     "市区町村": "municipality",
 }
 
@@ -153,7 +155,9 @@ def guess_fields(frame: gpd.GeoDataFrame) -> tuple[str, str | None]:
             texts.append((unique, column))
     if not texts:
         raise ImportRejected(
-            "名前の列が分かりません。--name-field で列名を指定してください（列: " + "、".join(map(str, columns)) + "）"
+            "名前の列が分かりません。--name-field で列名を指定してください（列: "
+            + "、".join(map(str, columns))
+            + "）"
         )
     name = max(texts, key=lambda item: item[0])[1]
     return name, (codes[0] if codes else None)
@@ -172,8 +176,12 @@ def plan_districts(
     columns = [c for c in frame.columns if c != frame.geometry.name]
     for given, what in ((name_field, "--name-field"), (code_field, "--code-field")):
         if given and given not in columns:
-            raise ImportRejected(f"{what} の列「{given}」はありません（列: " + "、".join(map(str, columns)) + "）")
-    guessed_name, guessed_code = guess_fields(frame) if not (name_field and code_field) else ("", None)
+            raise ImportRejected(
+                f"{what} の列「{given}」はありません（列: " + "、".join(map(str, columns)) + "）"
+            )
+    guessed_name, guessed_code = (
+        guess_fields(frame) if not (name_field and code_field) else ("", None)
+    )
     name_col = name_field or guessed_name
     code_col = code_field or guessed_code
     if code_prefix is None:
@@ -184,7 +192,11 @@ def plan_districts(
     crs = frame.crs
     problems: list[Problem] = []
     if frame.attrs.get("crs_assumed"):
-        problems.append(Problem(None, "", "座標参照系の指定がないため、経緯度（JGD2011）とみなしました", "warning"))
+        problems.append(
+            Problem(
+                None, "", "座標参照系の指定がないため、経緯度（JGD2011）とみなしました", "warning"
+            )
+        )
     repaired: list[str] = []
     rows: list[tuple[str, str, str, BaseGeometry]] = []
     for number, (_, feature) in enumerate(frame.iterrows(), 1):
@@ -208,16 +220,25 @@ def plan_districts(
             geom = _polygonal(shapely.make_valid(geom))
             repaired.append(name)
             problems.append(
-                Problem(number, "geometry", f"「{name}」の図形が不正（{_reason_ja(reason)}）だったため修復しました", "warning")
+                Problem(
+                    number,
+                    "geometry",
+                    f"「{name}」の図形が不正（{_reason_ja(reason)}）だったため修復しました",
+                    "warning",
+                )
             )
         geom = _polygonal(geom)
         if geom.is_empty:
-            problems.append(Problem(number, "geometry", f"「{name}」は面（ポリゴン）ではありません"))
+            problems.append(
+                Problem(number, "geometry", f"「{name}」は面（ポリゴン）ではありません")
+            )
             continue
         rows.append((f"{code_prefix}{raw_code}", name, feature_level, geom))
     if not rows:
         if frame.geometry.isna().all() or frame.geometry.is_empty.all():
-            raise ImportRejected("図形をひとつも読めません。ファイルが壊れているか途中で切れています", problems)
+            raise ImportRejected(
+                "図形をひとつも読めません。ファイルが壊れているか途中で切れています", problems
+            )
         raise ImportRejected("取り込める区域がありません", problems)
     reprojected = gpd.GeoSeries([r[3] for r in rows], crs=crs).to_crs(4326)
     districts: dict[str, PlannedDistrict] = {}
@@ -233,19 +254,30 @@ def plan_districts(
         if districts[code].parts > 1:
             # parts of one area (islands) are usually disjoint: then no union is needed
             joined = MultiPolygon(polygons)
-            districts[code].geom = joined if joined.is_valid else _polygonal(shapely.union_all(polygons))
+            districts[code].geom = (
+                joined if joined.is_valid else _polygonal(shapely.union_all(polygons))
+            )
     west, south, east, north = JAPAN_BOUNDS
     for planned in districts.values():
         minx, miny, maxx, maxy = planned.geom.bounds
         if not (west <= minx and maxx <= east and south <= miny and maxy <= north):
             problems.append(
-                Problem(None, "geometry", f"「{planned.name}」が日本の範囲外にあります。座標参照系が正しいか確かめてください")
+                Problem(
+                    None,
+                    "geometry",
+                    f"「{planned.name}」が日本の範囲外にあります。座標参照系が正しいか確かめてください",
+                )
             )
     merged = sum(p.parts for p in districts.values() if p.parts > 1)
     if merged:
         groups = sum(1 for p in districts.values() if p.parts > 1)
         problems.append(
-            Problem(None, code_col or "", f"同じコードの図形 {merged} 件を {groups} 区域にまとめました", "info")
+            Problem(
+                None,
+                code_col or "",
+                f"同じコードの図形 {merged} 件を {groups} 区域にまとめました",
+                "info",
+            )
         )
     return DistrictPlan(
         source_crs=crs.to_string() if crs is not None else "",
@@ -297,8 +329,15 @@ def import_districts(
     level = parse_level(level) if level else None
     frame = read_boundaries(path, source_crs)
     return import_district_frame(
-        engine, frame, level, name_field=name_field, code_field=code_field,
-        code_prefix=code_prefix, source_name=path.stem, actor=actor, dry_run=dry_run,
+        engine,
+        frame,
+        level,
+        name_field=name_field,
+        code_field=code_field,
+        code_prefix=code_prefix,
+        source_name=path.stem,
+        actor=actor,
+        dry_run=dry_run,
     )
 
 
@@ -317,18 +356,30 @@ def import_district_frame(
     """Import boundaries already read (with a CRS) in one transaction; see :func:`import_districts`."""
     level = parse_level(level) if level else None
     plan = plan_districts(
-        frame, level, name_field=name_field, code_field=code_field,
-        code_prefix=code_prefix, source_name=source_name,
+        frame,
+        level,
+        name_field=name_field,
+        code_field=code_field,
+        code_prefix=code_prefix,
+        source_name=source_name,
     )
     with db.transaction(engine) as session:
-        existing = {d.code: d for d in session.scalars(select(District).where(District.code.in_([p.code for p in plan.districts])))}
+        existing = {
+            d.code: d
+            for d in session.scalars(
+                select(District).where(District.code.in_([p.code for p in plan.districts]))
+            )
+        }
         for planned in plan.districts:
             found = existing.get(planned.code)
             if found is not None and found.level != planned.level:
-                plan.problems.append(Problem(
-                    None, plan.code_field,
-                    f"コード「{planned.code}」は既に別の階層の区域「{found.name}」で使われています。--code-prefix で区別してください",
-                ))
+                plan.problems.append(
+                    Problem(
+                        None,
+                        plan.code_field,
+                        f"コード「{planned.code}」は既に別の階層の区域「{found.name}」で使われています。--code-prefix で区別してください",
+                    )
+                )
         if errors(plan.problems):
             raise ImportRejected("境界ファイルに問題があるため取り込みませんでした", plan.problems)
         result = DistrictImportResult(plan=plan)
@@ -338,7 +389,9 @@ def import_district_frame(
         for planned in plan.districts:
             found = existing.get(planned.code)
             if found is None:
-                found = District(code=planned.code, name=planned.name, level=planned.level, geom=planned.geom)
+                found = District(
+                    code=planned.code, name=planned.name, level=planned.level, geom=planned.geom
+                )
                 session.add(found)
                 result.created += 1
             else:
@@ -348,9 +401,16 @@ def import_district_frame(
             result.ids.append(found.id)
         result.nested = nest_districts(session, set(result.ids))
         audit.log(
-            session, actor, "import", "district", result.ids,
-            level=level or "mixed", created=result.created, updated=result.updated,
-            repaired=len(plan.repaired), crs=plan.source_crs,
+            session,
+            actor,
+            "import",
+            "district",
+            result.ids,
+            level=level or "mixed",
+            created=result.created,
+            updated=result.updated,
+            repaired=len(plan.repaired),
+            crs=plan.source_crs,
         )
     return result
 
@@ -366,10 +426,17 @@ def nest_districts(session: Session, changed: set[int]) -> int:
     changed_depths = [depth[i] for i in changed if i in depth]
     shallowest = min(changed_depths, default=99)
     targets = [
-        d for d in live
-        if d.id in changed or (depth[d.id] > shallowest and (d.parent_id is None or depth.get(d.parent_id, -1) < shallowest))
+        d
+        for d in live
+        if d.id in changed
+        or (
+            depth[d.id] > shallowest
+            and (d.parent_id is None or depth.get(d.parent_id, -1) < shallowest)
+        )
     ]
-    candidates = [(d, d.geom, d.geom.area) for d in live if d.geom is not None and not d.geom.is_empty]
+    candidates = [
+        (d, d.geom, d.geom.area) for d in live if d.geom is not None and not d.geom.is_empty
+    ]
     shapely.prepare([g for _, g, _ in candidates])
     updated = 0
     for target in targets:
@@ -390,4 +457,3 @@ def nest_districts(session: Session, changed: set[int]) -> int:
             updated += 1
     session.flush()
     return updated
-

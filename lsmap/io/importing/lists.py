@@ -44,12 +44,29 @@ from lsmap.vocab import (
 Progress = Callable[[int, int], None]
 
 MAX_LENGTHS = {
-    "ref": 64, "name": 100, "furigana": 100, "phone": 32, "address": 300, "concerns": 2000,
-    "note": 2000, "schedule": 200, "town": 200,
+    "ref": 64,
+    "name": 100,
+    "furigana": 100,
+    "phone": 32,
+    "address": 300,
+    "concerns": 2000,
+    "note": 2000,
+    "schedule": 200,
+    "town": 200,
 }
 #: How far outside every area a point may lie and still be given the nearest one (degrees).
 NEAREST_TOLERANCE = 0.003
-_TEXT_FIELDS = ("ref", "name", "furigana", "address", "concerns", "note", "schedule", "town", "csws")
+_TEXT_FIELDS = (
+    "ref",
+    "name",
+    "furigana",
+    "address",
+    "concerns",
+    "note",
+    "schedule",
+    "town",
+    "csws",
+)
 _HTML = re.compile(r"<\s*[A-Za-z/!?]")
 _PHONE = re.compile(r"[0-9()+\- ]*")
 _FIRST_PHONE = re.compile(r"\+?\(?\d{2,5}\)?[\- ]?\d{1,4}[\- ]\d{3,4}")
@@ -100,8 +117,9 @@ class Geography:
 
     def __init__(self, session: Session) -> None:
         rows = session.execute(
-            select(District.id, District.name, District.code, District.level, District.geom)
-            .where(District.deleted_at.is_(None), District.geom.is_not(None))
+            select(District.id, District.name, District.code, District.level, District.geom).where(
+                District.deleted_at.is_(None), District.geom.is_not(None)
+            )
         ).all()
         self.areas = [_Area(r.id, r.name, LEVEL_DEPTH.get(r.level, 9), r.geom.area) for r in rows]
         self.geoms = [r.geom for r in rows]
@@ -165,18 +183,27 @@ def plan_list(
     missing = missing_required(kind, mapping)
     if missing:
         raise ImportRejected(
-            "必須の項目の列が見つかりません: " + "、".join(missing)
-            + "。列の対応付けで指定してください（ファイルの列: " + "、".join(table.headers) + "）"
+            "必須の項目の列が見つかりません: "
+            + "、".join(missing)
+            + "。列の対応付けで指定してください（ファイルの列: "
+            + "、".join(table.headers)
+            + "）"
         )
     if default_kind is not None and default_kind not in RESOURCE_KINDS:
         default_kind = _code(RESOURCE_KINDS, default_kind)
         if default_kind is None:
-            raise ImportRejected("資源の種類（--kind）は " + "、".join(f"{k}（{v}）" for k, v in RESOURCE_KINDS.items()) + " のどれかです")
+            raise ImportRejected(
+                "資源の種類（--kind）は "
+                + "、".join(f"{k}（{v}）" for k, v in RESOURCE_KINDS.items())
+                + " のどれかです"
+            )
     plan = ListPlan(kind, mapping, mapping_source, table.encoding, len(table.rows))
     plan.ignored_columns = [h for h in table.headers if h and h not in mapping]
     geography = Geography(session)
     if geography.tree is None and kind in ("households", "watchers"):
-        raise ImportRejected("地区の境界がまだありません。先に `lsmap import districts` で境界を取り込んでください")
+        raise ImportRejected(
+            "地区の境界がまだありません。先に `lsmap import districts` で境界を取り込んでください"
+        )
     known_pairs, known_refs = access.import_match_keys(session, actor, kind)
     seen = {(match_key(n), match_key(a), k): 0 for n, a, k in known_pairs}
     columns = {field_name: header for header, field_name in mapping.items()}
@@ -197,43 +224,76 @@ def plan_list(
             continue
         ref = cleaned.get("ref") or ""
         if ref and ref in known_refs:
-            plan.problems.append(Problem(number, columns.get("ref", ""), f"番号「{ref}」は登録済みのため取り込みません", "warning"))
+            plan.problems.append(
+                Problem(
+                    number,
+                    columns.get("ref", ""),
+                    f"番号「{ref}」は登録済みのため取り込みません",
+                    "warning",
+                )
+            )
             plan.skipped += 1
             continue
-        key = (match_key(cleaned["name"]), match_key(cleaned.get("address", "")), cleaned.get("kind", ""))
+        key = (
+            match_key(cleaned["name"]),
+            match_key(cleaned.get("address", "")),
+            cleaned.get("kind", ""),
+        )
         if key in seen:
             where = "登録済みのデータ" if seen[key] == 0 else f"{spreadsheet_line(seen[key])}行目"
-            plan.problems.append(Problem(
-                number, columns["name"], f"{where}と名前・住所が同じため重複として取り込みません", "warning"))
+            plan.problems.append(
+                Problem(
+                    number,
+                    columns["name"],
+                    f"{where}と名前・住所が同じため重複として取り込みません",
+                    "warning",
+                )
+            )
             plan.skipped += 1
             continue
         seen[key] = number
         plan.rows.append(prepared)
     if not plan.rows and not plan.has_errors:
-        plan.problems.append(Problem(None, "", "取り込む行がありません（すべて重複または登録済みです）", "warning"))
+        plan.problems.append(
+            Problem(None, "", "取り込む行がありません（すべて重複または登録済みです）", "warning")
+        )
     return plan
 
 
 def _clean(
-    kind: str, number: int, values: dict[str, str], columns: dict[str, str],
-    problems: list[Problem], default_kind: str | None,
+    kind: str,
+    number: int,
+    values: dict[str, str],
+    columns: dict[str, str],
+    problems: list[Problem],
+    default_kind: str | None,
 ) -> dict[str, Any]:
     """Normalised, typed values of one row; problems are appended."""
     out: dict[str, Any] = {}
 
     def fail(field_name: str, message: str) -> None:
-        problems.append(Problem(number, columns.get(field_name, field_label(kind, field_name)), message))
+        problems.append(
+            Problem(number, columns.get(field_name, field_label(kind, field_name)), message)
+        )
 
     for field_name in KIND_FIELDS[kind]:
         raw = values.get(field_name, "")
         value = text(raw)
         if field_name in _TEXT_FIELDS:
             if _HTML.search(value):
-                fail(field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください")
+                fail(
+                    field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
+                )
             elif value.startswith(FORMULA_START):
-                fail(field_name, "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません")
+                fail(
+                    field_name,
+                    "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません",
+                )
             elif field_name in MAX_LENGTHS and len(value) > MAX_LENGTHS[field_name]:
-                fail(field_name, f"長すぎます（{len(value)} 文字、上限 {MAX_LENGTHS[field_name]} 文字）")
+                fail(
+                    field_name,
+                    f"長すぎます（{len(value)} 文字、上限 {MAX_LENGTHS[field_name]} 文字）",
+                )
         if field_name == "name" and not value:
             fail(field_name, "名前が空です")
         elif field_name == "phone" and not (_PHONE.fullmatch(value) and len(value) <= 32):
@@ -241,7 +301,14 @@ def _clean(
             if first is None:
                 fail(field_name, f"電話番号として読めません（{value[:20]}）")
             else:
-                problems.append(Problem(number, columns["phone"], f"電話番号に番号以外の文字があるため、最初の番号「{first.group()}」だけを取り込みます", "warning"))
+                problems.append(
+                    Problem(
+                        number,
+                        columns["phone"],
+                        f"電話番号に番号以外の文字があるため、最初の番号「{first.group()}」だけを取り込みます",
+                        "warning",
+                    )
+                )
                 value = first.group()
         elif field_name == "birth_year" and value:
             year = _int(value)
@@ -267,13 +334,24 @@ def _clean(
             value = _vocab(value, WATCHER_ROLES, "other", fail, field_name, "役割")
         elif field_name == "kind":
             if not value and default_kind is None:
-                fail(field_name, "資源の種類が分かりません。列で指定するか --kind で指定してください")
-            value = _vocab(value, RESOURCE_KINDS, default_kind or "other", fail, field_name, "資源の種類")
+                fail(
+                    field_name, "資源の種類が分かりません。列で指定するか --kind で指定してください"
+                )
+            value = _vocab(
+                value, RESOURCE_KINDS, default_kind or "other", fail, field_name, "資源の種類"
+            )
         out[field_name] = value
     return out
 
 
-def _vocab(value: str, vocab: dict[str, str], default: str, fail: Callable[[str, str], None], field_name: str, what: str) -> str:
+def _vocab(
+    value: str,
+    vocab: dict[str, str],
+    default: str,
+    fail: Callable[[str, str], None],
+    field_name: str,
+    what: str,
+) -> str:
     if not value:
         return default
     code = _code(vocab, value)
@@ -295,43 +373,82 @@ def _code(vocab: dict[str, str], value: str) -> str | None:
 
 
 def _place(
-    number: int, values: dict[str, Any], columns: dict[str, str], geography: Geography,
-    problems: list[Problem], kind: str,
+    number: int,
+    values: dict[str, Any],
+    columns: dict[str, str],
+    geography: Geography,
+    problems: list[Problem],
+    kind: str,
 ) -> PreparedRow | None:
     """The row's point and area, or None (with a problem) when it cannot be placed."""
     lat, lon = values.get("lat"), values.get("lon")
     lat_col, lon_col = columns.get("lat", "緯度"), columns.get("lon", "経度")
     if (lat is None) != (lon is None):
-        problems.append(Problem(number, lat_col if lat is None else lon_col, "緯度と経度の片方しかありません"))
+        problems.append(
+            Problem(number, lat_col if lat is None else lon_col, "緯度と経度の片方しかありません")
+        )
         return None
     west, south, east, north = JAPAN_BOUNDS
     if lat is not None and lon is not None:
         if south <= lon <= north and west <= lat <= east:
-            problems.append(Problem(number, f"{lat_col}・{lon_col}",
-                                    f"緯度と経度が入れ替わっているようです（緯度 {lat}、経度 {lon}）"))
+            problems.append(
+                Problem(
+                    number,
+                    f"{lat_col}・{lon_col}",
+                    f"緯度と経度が入れ替わっているようです（緯度 {lat}、経度 {lon}）",
+                )
+            )
             return None
         if not (south <= lat <= north and west <= lon <= east):
-            problems.append(Problem(number, f"{lat_col}・{lon_col}", f"日本の外の位置です（緯度 {lat}、経度 {lon}）"))
+            problems.append(
+                Problem(
+                    number, f"{lat_col}・{lon_col}", f"日本の外の位置です（緯度 {lat}、経度 {lon}）"
+                )
+            )
             return None
         point = Point(lon, lat)
         if geography.boundary is not None and not geography.boundary.contains(point):
-            problems.append(Problem(number, f"{lat_col}・{lon_col}",
-                                    f"市町村の区域の外の位置です（緯度 {lat}、経度 {lon}）"))
+            problems.append(
+                Problem(
+                    number,
+                    f"{lat_col}・{lon_col}",
+                    f"市町村の区域の外の位置です（緯度 {lat}、経度 {lon}）",
+                )
+            )
             return None
         area = geography.containing(point)
         if area is None and kind != "resources":
-            problems.append(Problem(number, f"{lat_col}・{lon_col}", "どの地区にも入らない位置です"))
+            problems.append(
+                Problem(number, f"{lat_col}・{lon_col}", "どの地区にも入らない位置です")
+            )
             return None
-        return PreparedRow(number, values, point, bool(values.get("approximate")),
-                           geography.areas[area].id if area is not None else None)
+        return PreparedRow(
+            number,
+            values,
+            point,
+            bool(values.get("approximate")),
+            geography.areas[area].id if area is not None else None,
+        )
     area = geography.match_town(values.get("town", ""), values.get("address", ""))
     used = columns.get("town") if values.get("town") else columns.get("address")
     if area is None:
-        problems.append(Problem(number, used or lat_col, "緯度・経度がなく、町丁目の名前も一致しないため位置が分かりません"))
+        problems.append(
+            Problem(
+                number,
+                used or lat_col,
+                "緯度・経度がなく、町丁目の名前も一致しないため位置が分かりません",
+            )
+        )
         return None
     point = geography.geoms[area].representative_point()
-    problems.append(Problem(number, used or "",
-                            f"緯度・経度がないため「{geography.areas[area].name}」の代表点に置きました（おおよその位置）", "info"))
+    problems.append(
+        Problem(
+            number,
+            used or "",
+            f"緯度・経度がないため「{geography.areas[area].name}」の代表点に置きました（おおよその位置）",
+            "info",
+        )
+    )
     return PreparedRow(number, values, point, True, geography.areas[area].id)
 
 

@@ -60,7 +60,9 @@ def read_table(data: bytes, filename: str, limits: ImportLimits | None = None) -
     """
     limits = limits or import_limits()
     if len(data) > limits.max_mb * 1024 * 1024:
-        raise ImportRejected(f"ファイルが大きすぎます（{len(data) / 1048576:.1f} MB、上限 {limits.max_mb:g} MB）")
+        raise ImportRejected(
+            f"ファイルが大きすぎます（{len(data) / 1048576:.1f} MB、上限 {limits.max_mb:g} MB）"
+        )
     if not data.strip():
         raise ImportRejected("ファイルが空です")
     suffix = Path(filename).suffix.lower()
@@ -69,9 +71,13 @@ def read_table(data: bytes, filename: str, limits: ImportLimits | None = None) -
     elif suffix in (".csv", ".txt", ".tsv", ""):
         table = _read_csv(data, limits)
     elif suffix == ".xls":
-        raise ImportRejected("古い Excel 形式（.xls）は読めません。.xlsx か CSV で保存し直してください")
+        raise ImportRejected(
+            "古い Excel 形式（.xls）は読めません。.xlsx か CSV で保存し直してください"
+        )
     else:
-        raise ImportRejected(f"この形式のファイルは読めません（{suffix}）。CSV か .xlsx を使ってください")
+        raise ImportRejected(
+            f"この形式のファイルは読めません（{suffix}）。CSV か .xlsx を使ってください"
+        )
     if not any(h for h in table.headers):
         raise ImportRejected("1行目に見出し（列名）がありません")
     if not table.rows:
@@ -138,13 +144,17 @@ def reads_as_euc_jp(data: bytes) -> bool:
         foreign = [c for c in data.decode("euc_jp") if ord(c) > 0x7F]
     except UnicodeDecodeError:
         return False
-    japanese = sum(0x3000 <= ord(c) <= 0x30FF or 0x4E00 <= ord(c) <= 0x9FFF or 0xFF01 <= ord(c) <= 0xFF5E
-                   for c in foreign)
+    japanese = sum(
+        0x3000 <= ord(c) <= 0x30FF or 0x4E00 <= ord(c) <= 0x9FFF or 0xFF01 <= ord(c) <= 0xFF5E
+        for c in foreign
+    )
     return bool(foreign) and japanese >= 0.9 * len(foreign)
 
 
 def _other_encoding(name: str) -> ImportRejected:
-    return ImportRejected(f"文字コードが {name} のファイルは読めません（そのまま読むと文字化けします）。{_SAVE_AGAIN}")
+    return ImportRejected(
+        f"文字コードが {name} のファイルは読めません（そのまま読むと文字化けします）。{_SAVE_AGAIN}"
+    )
 
 
 def _undecodable(data: bytes, error: UnicodeDecodeError, tried: str) -> ImportRejected:
@@ -169,13 +179,15 @@ def _read_csv(data: bytes, limits: ImportLimits) -> RawTable:
         records = _capped(reader, limits)
     except csv.Error as error:
         raise ImportRejected(
-            f"CSV を読めません（{reader.line_num}行目: 引用符 \" が閉じていません）。"
+            f'CSV を読めません（{reader.line_num}行目: 引用符 " が閉じていません）。'
             "ファイルが途中で切れていないか確かめてください"
         ) from error
     if not records:
         raise ImportRejected("ファイルが空です")
     headers = [text(h).lstrip("\ufeff") for h in records[0]]
-    return RawTable(headers=headers, rows=[_pad(row, len(headers)) for row in records[1:]], encoding=encoding)
+    return RawTable(
+        headers=headers, rows=[_pad(row, len(headers)) for row in records[1:]], encoding=encoding
+    )
 
 
 def _capped(rows: Iterable[Sequence[object]], limits: ImportLimits) -> list[list[str]]:
@@ -221,7 +233,9 @@ def _read_xlsx(data: bytes, limits: ImportLimits) -> RawTable:
     headers = [text(h) for h in records[0]]
     while headers and not headers[-1]:
         headers.pop()
-    return RawTable(headers=headers, rows=[_pad(row, len(headers)) for row in records[1:]], encoding="xlsx")
+    return RawTable(
+        headers=headers, rows=[_pad(row, len(headers)) for row in records[1:]], encoding="xlsx"
+    )
 
 
 def _cell_text(value: object) -> str:

@@ -41,8 +41,20 @@ GDAL_CONFIG = {
     "OGR_SQLITE_LIST_VIRTUAL_OGR": "NO",
     "GDAL_PAM_ENABLED": "NO",
 }
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "HOME", "SYSTEMROOT",
-               "GDAL_DATA", "PROJ_DATA", "PROJ_LIB")
+_PASSED_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "HOME",
+    "SYSTEMROOT",
+    "GDAL_DATA",
+    "PROJ_DATA",
+    "PROJ_LIB",
+)
 
 
 def parse_table(data: bytes, filename: str) -> RawTable:
@@ -60,8 +72,11 @@ def run(job: str, arguments: dict[str, Any], limits: ImportLimits | None = None)
     limits = limits or import_limits()
     request = pickle.dumps((job, arguments, limits), protocol=pickle.HIGHEST_PROTOCOL)
     process = subprocess.Popen(
-        [sys.executable, "-m", "lsmap.io.importing.worker"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_environment(job),
+        [sys.executable, "-m", "lsmap.io.importing.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=child_environment(job),
     )
     try:
         output, _ = process.communicate(request, timeout=limits.timeout_s)
@@ -82,24 +97,32 @@ def _result(returncode: int, output: bytes, limits: ImportLimits) -> Any:
             raise ImportRejected(_too_slow(limits))
         if returncode < 0:  # killed: the kernel or the allocator gave up at the memory ceiling
             raise ImportRejected(_too_big(limits))
-        raise ImportRejected(f"ファイルを読む処理が異常終了しました（終了コード {returncode}）。管理者に連絡してください")
+        raise ImportRejected(
+            f"ファイルを読む処理が異常終了しました（終了コード {returncode}）。管理者に連絡してください"
+        )
     if result[0] == "ok":
         return result[1]
     if result[0] == "rejected":
         raise ImportRejected(result[1], result[2])
     if result[0] == "memory":
         raise ImportRejected(_too_big(limits))
-    raise ImportRejected(f"ファイルを読めませんでした（{result[1]}）。壊れているか、対応していない形式の可能性があります")
+    raise ImportRejected(
+        f"ファイルを読めませんでした（{result[1]}）。壊れているか、対応していない形式の可能性があります"
+    )
 
 
 def _too_slow(limits: ImportLimits) -> str:
-    return (f"ファイルを読むのに時間がかかりすぎるため中止しました（上限 {limits.timeout_s:g} 秒）。"
-            "ファイルを分けて取り込んでください")
+    return (
+        f"ファイルを読むのに時間がかかりすぎるため中止しました（上限 {limits.timeout_s:g} 秒）。"
+        "ファイルを分けて取り込んでください"
+    )
 
 
 def _too_big(limits: ImportLimits) -> str:
-    return (f"ファイルを読むのにメモリが足りなくなったため中止しました（上限 {limits.memory_mb:,} MB）。"
-            "ファイルを分けるか、行や図形を減らしてください")
+    return (
+        f"ファイルを読むのにメモリが足りなくなったため中止しました（上限 {limits.memory_mb:,} MB）。"
+        "ファイルを分けるか、行や図形を減らしてください"
+    )
 
 
 def child_environment(job: str) -> dict[str, str]:

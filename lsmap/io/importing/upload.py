@@ -63,7 +63,9 @@ def read_list_upload(data: bytes, filename: str) -> RawTable:
     return parse_table(data, _safe_name(filename))
 
 
-def initial_choices(session: Session | None, kind: str, headers: list[str]) -> tuple[dict[str, str | None], str]:
+def initial_choices(
+    session: Session | None, kind: str, headers: list[str]
+) -> tuple[dict[str, str | None], str]:
     """field -> header to pre-select for each field of ``kind`` (remembered mapping, else the
     template/alias headers), and where that came from (``remembered`` or ``auto``)."""
     mapping, source = cols.resolve_mapping(session, kind, headers)
@@ -83,7 +85,9 @@ def overrides_from_choices(headers: list[str], choices: dict[str, str | None]) -
         if not header:
             continue
         if overrides.get(header):
-            raise ImportRejected(f"列「{header}」が2つの項目に選ばれています。1つの列は1つの項目にだけ使えます")
+            raise ImportRejected(
+                f"列「{header}」が2つの項目に選ばれています。1つの列は1つの項目にだけ使えます"
+            )
         overrides[header] = field
     return overrides
 
@@ -108,8 +112,14 @@ def import_list_upload(
     require_admin(actor)
     overrides = overrides_from_choices(table.headers, choices)
     return import_list_table(
-        engine, actor, kind, table, overrides=overrides, default_kind=default_kind,
-        dry_run=dry_run, progress=progress,
+        engine,
+        actor,
+        kind,
+        table,
+        overrides=overrides,
+        default_kind=default_kind,
+        dry_run=dry_run,
+        progress=progress,
     )
 
 
@@ -120,15 +130,26 @@ def planned_counts(plan: ListPlan) -> dict[str, int]:
         return {"世帯": len(households), "住民": len(plan.rows)}
     if plan.kind == "watchers":
         return {"見守り者": len(plan.rows)}
-    return {"資源": len(plan.rows), "CSW": sum(len(row.values.get("csws", [])) for row in plan.rows)}
+    return {
+        "資源": len(plan.rows),
+        "CSW": sum(len(row.values.get("csws", [])) for row in plan.rows),
+    }
 
 
-CREATED_LABELS = {"households": "世帯", "residents": "住民", "watchers": "見守り者", "resources": "資源", "csws": "CSW"}
+CREATED_LABELS = {
+    "households": "世帯",
+    "residents": "住民",
+    "watchers": "見守り者",
+    "resources": "資源",
+    "csws": "CSW",
+}
 
 
 def created_text(created: dict[str, int]) -> str:
     """「資源 3 件、CSW 1 件」 for the result of a list import."""
-    return "、".join(f"{CREATED_LABELS.get(k, k)} {v} 件" for k, v in created.items() if v or k != "csws")
+    return "、".join(
+        f"{CREATED_LABELS.get(k, k)} {v} 件" for k, v in created.items() if v or k != "csws"
+    )
 
 
 def template_csv(kind: str) -> bytes:
@@ -178,10 +199,13 @@ def preview_boundaries(frame: gpd.GeoDataFrame, source_crs: str | None = None) -
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     name_guess, code_guess = guess_fields(frame)
     return BoundaryPreview(
-        columns=columns, name_guess=str(name_guess), code_guess=str(code_guess) if code_guess else None,
+        columns=columns,
+        name_guess=str(name_guess),
+        code_guess=str(code_guess) if code_guess else None,
         has_level_column=any(c in columns for c in ("level", "階層")),
         crs=frame.crs.to_string() if frame.crs is not None else "",
-        crs_assumed=bool(frame.attrs.get("crs_assumed")), features=len(frame),
+        crs_assumed=bool(frame.attrs.get("crs_assumed")),
+        features=len(frame),
     )
 
 
@@ -201,7 +225,12 @@ def import_boundary_upload(
     transaction; ``filename`` (the upload's name) gives the default code prefix."""
     require_admin(actor)
     return import_district_frame(
-        engine, with_crs(frame, source_crs or None), level,
-        name_field=name_field or None, code_field=code_field or None,
-        source_name=PurePath(_safe_name(filename)).stem, actor=actor, dry_run=dry_run,
+        engine,
+        with_crs(frame, source_crs or None),
+        level,
+        name_field=name_field or None,
+        code_field=code_field or None,
+        source_name=PurePath(_safe_name(filename)).stem,
+        actor=actor,
+        dry_run=dry_run,
     )

@@ -72,7 +72,9 @@ def run(job: str, arguments: dict[str, Any], limits: ImportLimits) -> bytes:
     try:
         function = job_function(job)
         limit_self(limits)
-        return pickle.dumps(("ok", function(**arguments, limits=limits)), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(
+            ("ok", function(**arguments, limits=limits)), protocol=pickle.HIGHEST_PROTOCOL
+        )
     except ImportRejected as error:
         return pickle.dumps(("rejected", error.message, error.problems))
     except MemoryError:

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from lsmap import access
-from lsmap.storage import audit, db
 from lsmap.escape import markdown_text
 from lsmap.settings import LOCAL_TZ, local_time
+from lsmap.storage import audit, db
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
 
@@ -27,13 +27,17 @@ def render() -> None:
 
     user_box(actor)
     st.subheader("監査ログ")
-    st.caption("閲覧・地図表示・出力・印刷・変更の記録です。記録には対象のIDだけを残し、内容は残しません。")
+    st.caption(
+        "閲覧・地図表示・出力・印刷・変更の記録です。記録には対象のIDだけを残し、内容は残しません。"
+    )
     today = datetime.now(LOCAL_TZ).date()
     left, middle, right = st.columns(3)
     since = left.date_input("開始日", today - timedelta(days=7), max_value=today)
     until = middle.date_input("終了日", today, max_value=today)
     action = right.selectbox(
-        "操作", [None, *audit.ACTION_LABELS], format_func=lambda a: "すべて" if a is None else audit.ACTION_LABELS[a]
+        "操作",
+        [None, *audit.ACTION_LABELS],
+        format_func=lambda a: "すべて" if a is None else audit.ACTION_LABELS[a],
     )
     left, right = st.columns(2)
     username = left.text_input("ユーザー名", help="完全一致")
@@ -57,7 +61,10 @@ def render() -> None:
             return
         audit.log(session, actor, "search", "audit_log", (), count=len(entries))
         csv_text = audit.entries_csv(entries)
-    st.write(f"{len(entries)} 件" + (f"（新しい順に {PAGE_ROWS} 件を表示）" if len(entries) > PAGE_ROWS else ""))
+    st.write(
+        f"{len(entries)} 件"
+        + (f"（新しい順に {PAGE_ROWS} 件を表示）" if len(entries) > PAGE_ROWS else "")
+    )
     shown = entries[:PAGE_ROWS]
     st.dataframe(
         pd.DataFrame(
@@ -67,7 +74,11 @@ def render() -> None:
                 "役割": [e.role for e in shown],
                 "操作": [audit.ACTION_LABELS.get(e.action, e.action) for e in shown],
                 "対象": [e.entity for e in shown],
-                "ID": [" ".join(str(i) for i in (e.entity_ids or [])[:20]) + (" …" if len(e.entity_ids or []) > 20 else "") for e in shown],
+                "ID": [
+                    " ".join(str(i) for i in (e.entity_ids or [])[:20])
+                    + (" …" if len(e.entity_ids or []) > 20 else "")
+                    for e in shown
+                ],
             }
         ),
         hide_index=True,

@@ -15,7 +15,6 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lsmap.storage import db
 from lsmap.coverage.report import (
     COLUMN_LABELS,
     CoverageView,
@@ -29,10 +28,11 @@ from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KIND_LAB
 from lsmap.escape import html_text
 from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
 from lsmap.settings import get_settings
+from lsmap.storage import db
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
-from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 from lsmap.ui.sidebar import user_box
+from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 
 #: Metrics a planner can colour the map by (household counts, shown as shares).
 MAP_METRICS: tuple[str, ...] = (
@@ -54,8 +54,13 @@ def colour(share: float | None) -> str:
     return COLOURS[min(int(share * len(COLOURS)), len(COLOURS) - 1)]
 
 
-def choropleth(view: CoverageView, table: pd.DataFrame, metric: str, basemap: str,
-               sites: list[Any] | None = None) -> folium.Map:
+def choropleth(
+    view: CoverageView,
+    table: pd.DataFrame,
+    metric: str,
+    basemap: str,
+    sites: list[Any] | None = None,
+) -> folium.Map:
     """Districts of the table coloured by the share of ``metric``; popups are escaped."""
     fmap = base_map(basemap)
     geoms = view.inputs.districts.set_index("code")["geometry"]
@@ -69,28 +74,46 @@ def choropleth(view: CoverageView, table: pd.DataFrame, metric: str, basemap: st
         count = getattr(row, metric)
         shown = "—" if share is None or pd.isna(share) else f"{share:.0%}"
         text = f"{row.district_name}: {COLUMN_LABELS[metric]} {count}（{shown}）／世帯 {row.households}"
-        features.append({
-            "type": "Feature",
-            "geometry": shapely.geometry.mapping(geom),
-            "properties": {
-                "style": {"color": "#525252", "weight": 1, "fillColor": colour(share), "fillOpacity": 0.75},
-                "tooltip": html_text(text),
-                "popup": f'<div class="lsmap-coverage-popup">{html_text(text)}</div>',
-            },
-        })
-    GeoJsonLayer(features).add_to(fmap)
-    if sites:
-        GeoJsonLayer([
+        features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(s.lon, 6), round(s.lat, 6)]},
+                "geometry": shapely.geometry.mapping(geom),
                 "properties": {
-                    "style": {"radius": 9, "color": "#08306b", "weight": 2, "fillColor": "#4292c6", "fillOpacity": 0.9},
-                    "tooltip": html_text(f"候補 {s.rank}"),
+                    "style": {
+                        "color": "#525252",
+                        "weight": 1,
+                        "fillColor": colour(share),
+                        "fillOpacity": 0.75,
+                    },
+                    "tooltip": html_text(text),
+                    "popup": f'<div class="lsmap-coverage-popup">{html_text(text)}</div>',
                 },
             }
-            for s in sites
-        ]).add_to(fmap)
+        )
+    GeoJsonLayer(features).add_to(fmap)
+    if sites:
+        GeoJsonLayer(
+            [
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(s.lon, 6), round(s.lat, 6)],
+                    },
+                    "properties": {
+                        "style": {
+                            "radius": 9,
+                            "color": "#08306b",
+                            "weight": 2,
+                            "fillColor": "#4292c6",
+                            "fillOpacity": 0.9,
+                        },
+                        "tooltip": html_text(f"候補 {s.rank}"),
+                    },
+                }
+                for s in sites
+            ]
+        ).add_to(fmap)
     steps = "".join(
         f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};margin-right:6px">'
         f"</span>{i * 20}〜{(i + 1) * 20}%</div>"
@@ -116,12 +139,25 @@ def render() -> None:
     st.subheader("カバー状況（地区別の集計）")
     with st.sidebar:
         levels = list(DISTRICT_LEVELS)
-        level = st.selectbox("地区の階層", levels, index=levels.index("neighbourhood"),
-                             format_func=lambda code: DISTRICT_LEVELS[code])
-        metric = st.selectbox("地図に色分けする項目", MAP_METRICS, index=MAP_METRICS.index("stale"),
-                              format_func=lambda c: COLUMN_LABELS[c])
-        radius = st.number_input("資源までの距離の基準（m）", min_value=100, max_value=5000,
-                                 value=int(DEFAULT_COVERAGE_SETTINGS.radius_m), step=100)
+        level = st.selectbox(
+            "地区の階層",
+            levels,
+            index=levels.index("neighbourhood"),
+            format_func=lambda code: DISTRICT_LEVELS[code],
+        )
+        metric = st.selectbox(
+            "地図に色分けする項目",
+            MAP_METRICS,
+            index=MAP_METRICS.index("stale"),
+            format_func=lambda c: COLUMN_LABELS[c],
+        )
+        radius = st.number_input(
+            "資源までの距離の基準（m）",
+            min_value=100,
+            max_value=5000,
+            value=int(DEFAULT_COVERAGE_SETTINGS.radius_m),
+            step=100,
+        )
     cfg = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=float(radius))
     with db.transaction(db.get_engine()) as session:
         view = coverage_for(session, actor, settings=cfg)
@@ -132,12 +168,22 @@ def render() -> None:
     _policy_notes(view)
 
     sites = _siting_section(view, table)
-    st_folium(choropleth(view, table, metric, get_settings().basemap, sites), height=520,
-              use_container_width=True, returned_objects=[], key=f"coverage-map-{level}-{metric}")
+    st_folium(
+        choropleth(view, table, metric, get_settings().basemap, sites),
+        height=520,
+        use_container_width=True,
+        returned_objects=[],
+        key=f"coverage-map-{level}-{metric}",
+    )
 
     shown = table[[c for c in table.columns if not c.startswith("share_")]].drop(columns=["level"])
     shown = shown.map(lambda v: ("あり" if v else "") if isinstance(v, bool) else str(v))
-    shown = shown.rename(columns={**COLUMN_LABELS, **{f"lacks_{k}": f"{v}がない" for k, v in DISTANCE_KIND_LABELS.items()}})
+    shown = shown.rename(
+        columns={
+            **COLUMN_LABELS,
+            **{f"lacks_{k}": f"{v}がない" for k, v in DISTANCE_KIND_LABELS.items()},
+        }
+    )
     st.dataframe(shown, hide_index=True, use_container_width=True)
     downloads.download_button(
         actor,
@@ -160,8 +206,10 @@ def _policy_notes(view: CoverageView) -> None:
     text = f"資源までの距離は直線距離で {view.result.settings.radius_m:g} m を基準にしています。"
     if policy.suppress:
         small = policy.small_count
-        text += (f"計画担当の方には 1〜{small - 1} の件数は「<{small}」と表示し、上位の地区の合計から"
-                 f"「<{small}」の値が割り出せてしまう件数も「X」として伏せています。")
+        text += (
+            f"計画担当の方には 1〜{small - 1} の件数は「<{small}」と表示し、上位の地区の合計から"
+            f"「<{small}」の値が割り出せてしまう件数も「X」として伏せています。"
+        )
     st.caption(text)
 
 
@@ -179,26 +227,43 @@ def _siting_section(view: CoverageView, table: pd.DataFrame) -> list[Any]:
         policy = view.policy
         if not picks:
             if policy.suppress:
-                st.info(f"この地区では、到達できる世帯が {policy.small_count} 世帯以上増える候補地はありません。")
+                st.info(
+                    f"この地区では、到達できる世帯が {policy.small_count} 世帯以上増える候補地はありません。"
+                )
             else:
-                st.info("この地区では、基準の距離より遠い世帯はありません（または候補地がありません）。")
+                st.info(
+                    "この地区では、基準の距離より遠い世帯はありません（または候補地がありません）。"
+                )
             return []
         planner = policy.suppress
         source = {"resource": "既存の資源", "grid": "格子点"}
         st.dataframe(
-            pd.DataFrame({
-                "順位": [p.rank for p in picks],
-                "候補": [source[p.source] + (f"（{DISTANCE_KIND_LABELS.get(p.resource_kind) or RESOURCE_KINDS.get(p.resource_kind, p.resource_kind)}）"
-                                             if p.resource_kind else "") for p in picks],
-                "増える世帯": [str(suppressed(p.gained)) if planner else str(p.gained) for p in picks],
-                "緯度": [round(p.lat, 5) for p in picks],
-                "経度": [round(p.lon, 5) for p in picks],
-            }),
+            pd.DataFrame(
+                {
+                    "順位": [p.rank for p in picks],
+                    "候補": [
+                        source[p.source]
+                        + (
+                            f"（{DISTANCE_KIND_LABELS.get(p.resource_kind) or RESOURCE_KINDS.get(p.resource_kind, p.resource_kind)}）"
+                            if p.resource_kind
+                            else ""
+                        )
+                        for p in picks
+                    ],
+                    "増える世帯": [
+                        str(suppressed(p.gained)) if planner else str(p.gained) for p in picks
+                    ],
+                    "緯度": [round(p.lat, 5) for p in picks],
+                    "経度": [round(p.lon, 5) for p in picks],
+                }
+            ),
             hide_index=True,
         )
         note = "候補は地図に青い丸で示します。増える世帯は順に選んだときの上乗せ分です。"
         if policy.site_grid_m:
-            note += (f"計画担当の方には、世帯の位置が分からないよう、増える世帯が {policy.min_site_gain} 世帯以上の"
-                     f"候補だけを、{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。")
+            note += (
+                f"計画担当の方には、世帯の位置が分からないよう、増える世帯が {policy.min_site_gain} 世帯以上の"
+                f"候補だけを、{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。"
+            )
         st.caption(note)
         return picks

@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from lsmap import access, records
-from lsmap.storage import audit, db
 from lsmap.escape import markdown_text
 from lsmap.records.writes import ENTITY_LABELS
 from lsmap.settings import local_time
+from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
-from lsmap.vocab import CONTACT_METHODS, label
 from lsmap.ui.sidebar import user_box
+from lsmap.vocab import CONTACT_METHODS, label
 
 SHOWN = 200
 
@@ -34,7 +34,11 @@ def render() -> None:
     if not deleted:
         st.info("削除した記録はありません。")
     for item in deleted[:SHOWN]:
-        text = label(CONTACT_METHODS, item["label"]) if item["entity"] == "contact_log" else item["label"]
+        text = (
+            label(CONTACT_METHODS, item["label"])
+            if item["entity"] == "contact_log"
+            else item["label"]
+        )
         where = f"（世帯番号 {item['household_id']}）" if item["household_id"] else ""
         col1, col2 = st.columns([6, 1])
         col1.markdown(
@@ -43,7 +47,9 @@ def render() -> None:
         )
         if col2.button("元に戻す", key=f"restore-{item['entity']}-{item['id']}"):
             done = editing.attempt(
-                lambda item=item: records.restore(db.get_engine(), actor, item["entity"], item["id"]) or True
+                lambda item=item: (
+                    records.restore(db.get_engine(), actor, item["entity"], item["id"]) or True
+                )
             )
             if done:
                 editing.flash(f"{ENTITY_LABELS[item['entity']]} No.{item['id']} を元に戻しました")

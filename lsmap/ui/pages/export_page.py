@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap.storage import db
 from lsmap.access import AccessDenied
 from lsmap.escape import markdown_text
 from lsmap.io.export_download import (
@@ -18,10 +17,11 @@ from lsmap.io.export_download import (
     export_download,
     layers_for,
 )
+from lsmap.storage import db
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
-from lsmap.vocab import DISTRICT_LEVELS
 from lsmap.ui.sidebar import user_box
+from lsmap.vocab import DISTRICT_LEVELS
 
 _KEY = "export_download"
 
@@ -32,20 +32,30 @@ def render() -> None:
 
     user_box(actor)
     st.subheader("データの書き出し")
-    st.caption("あなたが見られる範囲だけを書き出します。書き出しは記録（監査ログ）に残ります。"
-               "持ち出したファイルの扱いに気をつけてください。")
+    st.caption(
+        "あなたが見られる範囲だけを書き出します。書き出しは記録（監査ログ）に残ります。"
+        "持ち出したファイルの扱いに気をつけてください。"
+    )
     layers = layers_for(actor)
     left, middle, right = st.columns(3)
     layer = left.selectbox("書き出すもの", layers, format_func=LAYER_LABELS.get, key="exp_layer")
-    fmt = middle.selectbox("形式", list(FORMAT_LABELS),
-                           format_func=FORMAT_LABELS.get, key="exp_format")
+    fmt = middle.selectbox(
+        "形式", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get, key="exp_format"
+    )
     level = None
     if layer == COVERAGE:
         levels = list(DISTRICT_LEVELS)
-        level = right.selectbox("地区の階層", levels, index=levels.index("neighbourhood"),
-                                format_func=DISTRICT_LEVELS.get, key="exp_level")
+        level = right.selectbox(
+            "地区の階層",
+            levels,
+            index=levels.index("neighbourhood"),
+            format_func=DISTRICT_LEVELS.get,
+            key="exp_level",
+        )
     if actor.role == "planner":
-        st.caption("計画担当の方は、資源・地区の境界・カバー状況（1〜4 の件数は「<5」）を書き出せます。")
+        st.caption(
+            "計画担当の方は、資源・地区の境界・カバー状況（1〜4 の件数は「<5」）を書き出せます。"
+        )
     request = downloads.file_key(actor, layer, fmt, level)
 
     if st.button("書き出す", type="primary", key="exp_make", icon=":material/file_export:"):
@@ -67,6 +77,12 @@ def render() -> None:
     for note in download.notes:
         st.warning("書き出していないもの: " + markdown_text(note))
     downloads.download_button(
-        actor, f"{download.file_name} を保存", download.data, file_name=download.file_name, mime=download.mime,
-        what=f"export:{layer}", icon=":material/download:", key="exp_download",
+        actor,
+        f"{download.file_name} を保存",
+        download.data,
+        file_name=download.file_name,
+        mime=download.mime,
+        what=f"export:{layer}",
+        icon=":material/download:",
+        key="exp_download",
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap.storage import db
 from lsmap.access.accounts import DEMO_PASSWORD, DEMO_USERS
 from lsmap.escape import markdown_text
 from lsmap.settings import get_settings
+from lsmap.storage import db
 from lsmap.ui.session import oidc_fresh, oidc_signed_in, sign_in, sign_in_with_identity
 from lsmap.vocab import ROLES
 
@@ -15,7 +15,9 @@ from lsmap.vocab import ROLES
 def render() -> None:
     """The login form (and, in sample mode, the demo accounts)."""
     st.title("lsmap 支え合い福祉マップ")
-    st.caption("見守りネットワークの地図と記録。要配慮個人情報を扱います。担当者以外は閲覧できません。")
+    st.caption(
+        "見守りネットワークの地図と記録。要配慮個人情報を扱います。担当者以外は閲覧できません。"
+    )
     if st.session_state.pop("expired", False):
         st.info("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。")
     if get_settings().auth == "oidc":
@@ -66,4 +68,6 @@ def _oidc_login() -> None:
         try:
             st.login()
         except Exception:  # noqa: BLE001 - Streamlit raises when [auth] is not configured
-            st.error("OIDC ログインが設定されていません（.streamlit/secrets.toml の [auth]）。管理者に連絡してください")
+            st.error(
+                "OIDC ログインが設定されていません（.streamlit/secrets.toml の [auth]）。管理者に連絡してください"
+            )

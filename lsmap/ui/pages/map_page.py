@@ -9,17 +9,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lsmap import access
-from lsmap.storage import audit, db
 from lsmap.access import PERSONAL_ROLES
+from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.escape import markdown_text
 from lsmap.maps.webmap import build_map
 from lsmap.settings import get_settings
+from lsmap.storage import audit, db
 from lsmap.ui import downloads
 from lsmap.ui.context import chosen_district, require_actor
-from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
-from lsmap.ui.sidebar import user_box
 from lsmap.ui.links import go
+from lsmap.ui.sidebar import user_box
+from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
 
 
 def _label(district: DistrictInfo) -> str:
@@ -97,7 +97,9 @@ def render() -> None:
     if list_column is not None:
         with list_column:
             st.markdown("**名簿**（会議の参加者に見せてよいか確認してから表示してください）")
-            st.dataframe(name_list(households), hide_index=True, use_container_width=True, height=600)
+            st.dataframe(
+                name_list(households), hide_index=True, use_container_width=True, height=600
+            )
     if actor.role in PERSONAL_ROLES:
         _paper_download(actor, district_id, by_id[district_id].name, few_only, result.points)
     if actor.role == "planner":
@@ -108,7 +110,9 @@ def render() -> None:
             choice = st.selectbox(
                 "世帯の見守り記録を開く",
                 [p.id for p in households],
-                format_func=lambda hid: _household_label(households, hid, with_names=not meeting_mode),
+                format_func=lambda hid: _household_label(
+                    households, hid, with_names=not meeting_mode
+                ),
                 index=None,
                 placeholder="番号で選ぶ",
             )
@@ -140,7 +144,9 @@ def _household_label(points: list[HouseholdPoint], household_id: int, *, with_na
     return f"No.{point.number} {names}" if names else f"No.{point.number}"
 
 
-def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: bool, made_from: object) -> None:
+def _paper_download(
+    actor: access.Actor, district_id: int, name: str, few_only: bool, made_from: object
+) -> None:
     """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page.
 
     ``made_from`` is the map's data as read now; the PDF is offered only to the user it was
@@ -152,17 +158,31 @@ def _paper_download(actor: access.Actor, district_id: int, name: str, few_only: 
         left, middle, right = st.columns(3)
         paper = left.radio("用紙", ["A4", "A3"], horizontal=True)
         landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
-        with_list = right.checkbox("番号一覧（名簿）のページを付ける", value=False,
-                                   help="名簿は別ページです。配布しないときは外してください。")
-        options = PaperOptions(paper=paper, landscape=landscape, with_list=with_list,
-                               few_watchers_only=few_only, basemap=get_settings().basemap)
+        with_list = right.checkbox(
+            "番号一覧（名簿）のページを付ける",
+            value=False,
+            help="名簿は別ページです。配布しないときは外してください。",
+        )
+        options = PaperOptions(
+            paper=paper,
+            landscape=landscape,
+            with_list=with_list,
+            few_watchers_only=few_only,
+            basemap=get_settings().basemap,
+        )
         key = downloads.file_key(actor, "paper_map", district_id, options, date.today(), made_from)
         if st.button("PDFを作成"):
             with db.transaction(db.get_engine()) as session:
                 downloads.keep("paper_pdf", key, map_pdf(session, actor, district_id, options))
         if (pdf := downloads.kept("paper_pdf", key)) is not None:
             downloads.download_button(
-                actor, "PDFをダウンロード", pdf, file_name=f"{name}_支え合い福祉マップ.pdf",
-                mime="application/pdf", what="paper_map", entity="district", ids=[district_id],
+                actor,
+                "PDFをダウンロード",
+                pdf,
+                file_name=f"{name}_支え合い福祉マップ.pdf",
+                mime="application/pdf",
+                what="paper_map",
+                entity="district",
+                ids=[district_id],
                 then_drop="paper_pdf",
             )

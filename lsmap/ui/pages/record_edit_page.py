@@ -13,18 +13,21 @@ from typing import Any
 import streamlit as st
 
 from lsmap import access, records
-from lsmap.storage import db
 from lsmap.access import Actor
+from lsmap.access.views import DistrictInfo
 from lsmap.escape import markdown_text
+from lsmap.storage import db
 from lsmap.ui import editing, record_forms
 from lsmap.ui.context import require_actor
-from lsmap.ui.placement_map import click_point
-from lsmap.access.views import DistrictInfo
-from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_TYPES, LEVEL_DEPTH
-from lsmap.ui.sidebar import user_box
 from lsmap.ui.links import go
+from lsmap.ui.placement_map import click_point
+from lsmap.ui.sidebar import user_box
+from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_TYPES, LEVEL_DEPTH
 
-PLACEMENTS = {"exact": "地図をクリック・座標を入力", "approximate": "町丁目の代表点（正確な場所が不明）"}
+PLACEMENTS = {
+    "exact": "地図をクリック・座標を入力",
+    "approximate": "町丁目の代表点（正確な場所が不明）",
+}
 
 
 def _household_id() -> int | None:
@@ -82,7 +85,9 @@ def render() -> None:
         record_forms.history_section(actor, "household", household_id)
 
 
-def household_form(actor: Actor, districts: list[DistrictInfo], fresh: dict[str, Any] | None) -> None:
+def household_form(
+    actor: Actor, districts: list[DistrictInfo], fresh: dict[str, Any] | None
+) -> None:
     """The household's own fields and its placement; create when ``fresh`` is None."""
     record_id = fresh["id"] if fresh else "new"
     loaded = editing.snapshot(actor, "household", fresh["id"], fresh) if fresh else {}
@@ -94,12 +99,19 @@ def household_form(actor: Actor, districts: list[DistrictInfo], fresh: dict[str,
         hoods = [d.id for d in districts if d.level == "neighbourhood"]
         default_district = (hoods or ids)[0]
     district_id = st.selectbox(
-        "町丁目", ids, index=ids.index(default_district), format_func=lambda i: _district_label(by_id[i]),
+        "町丁目",
+        ids,
+        index=ids.index(default_district),
+        format_func=lambda i: _district_label(by_id[i]),
         key=p + "district_id",
     )
     placement = st.radio(
-        "位置の決め方", list(PLACEMENTS), format_func=PLACEMENTS.get, horizontal=True,
-        index=1 if loaded.get("location_approximate") else 0, key=p + "placement",
+        "位置の決め方",
+        list(PLACEMENTS),
+        format_func=PLACEMENTS.get,
+        horizontal=True,
+        index=1 if loaded.get("location_approximate") else 0,
+        key=p + "placement",
     )
     st.session_state.setdefault(p + "lon", "" if loaded.get("lon") is None else str(loaded["lon"]))
     st.session_state.setdefault(p + "lat", "" if loaded.get("lat") is None else str(loaded["lat"]))
@@ -109,7 +121,10 @@ def household_form(actor: Actor, districts: list[DistrictInfo], fresh: dict[str,
         clicked = click_point(district_id, current, key=f"place-{record_id}-{district_id}")
         if clicked is not None and clicked != st.session_state.get(p + "click"):
             st.session_state[p + "click"] = clicked
-            st.session_state[p + "lon"], st.session_state[p + "lat"] = str(clicked[0]), str(clicked[1])
+            st.session_state[p + "lon"], st.session_state[p + "lat"] = (
+                str(clicked[0]),
+                str(clicked[1]),
+            )
             st.rerun()
         col1, col2 = st.columns(2)
         col1.text_input("経度", key=p + "lon", placeholder="例 139.40123")
@@ -118,36 +133,50 @@ def household_form(actor: Actor, districts: list[DistrictInfo], fresh: dict[str,
         st.info("町丁目の代表点に置き、地図では「おおよその位置」（点線）として表示します。")
     types = list(HOUSEHOLD_TYPES)
     household_type = st.selectbox(
-        "世帯の状況", types, format_func=HOUSEHOLD_TYPES.get,
+        "世帯の状況",
+        types,
+        format_func=HOUSEHOLD_TYPES.get,
         index=types.index(loaded["household_type"]) if loaded.get("household_type") in types else 0,
         key=p + "household_type",
     )
     address = st.text_input("住所", value=loaded.get("address", ""), key=p + "address")
     note = st.text_area("メモ", value=loaded.get("note", ""), key=p + "note")
     values = {
-        "district_id": district_id, "placement": placement, "household_type": household_type,
-        "address": address, "note": note,
-        "lon": st.session_state.get(p + "lon") or None, "lat": st.session_state.get(p + "lat") or None,
+        "district_id": district_id,
+        "placement": placement,
+        "household_type": household_type,
+        "address": address,
+        "note": note,
+        "lon": st.session_state.get(p + "lon") or None,
+        "lat": st.session_state.get(p + "lat") or None,
     }
     if fresh is None:
         if st.button("登録する", type="primary", key=p + "create"):
-            new_id = editing.attempt(lambda: records.create_household(db.get_engine(), actor, values))
+            new_id = editing.attempt(
+                lambda: records.create_household(db.get_engine(), actor, values)
+            )
             if new_id is not None:
                 for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(p)]:
                     del st.session_state[key]
-                editing.flash(f"世帯番号 {new_id} を登録しました。続けて気がかりな人を追加してください。")
+                editing.flash(
+                    f"世帯番号 {new_id} を登録しました。続けて気がかりな人を追加してください。"
+                )
                 st.query_params["household"] = str(new_id)
                 st.rerun()
         return
     if st.button("世帯の内容を保存", type="primary", key=p + "save"):
-        if editing.save(actor, "household", fresh["id"], values, loaded, "世帯の内容を保存しました"):
+        if editing.save(
+            actor, "household", fresh["id"], values, loaded, "世帯の内容を保存しました"
+        ):
             st.rerun()
     _close_and_delete(actor, loaded)
 
 
 def _typed_point(p: str) -> tuple[float, float] | None:
     try:
-        return float(st.session_state.get(p + "lon") or ""), float(st.session_state.get(p + "lat") or "")
+        return float(st.session_state.get(p + "lon") or ""), float(
+            st.session_state.get(p + "lat") or ""
+        )
     except ValueError:
         return None
 
@@ -162,8 +191,14 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
             closed_on = st.date_input("見守りの終了日", value=date.today(), key=f"close-on-{hid}")
             if st.button("見守りを終了する", key=f"close-{hid}"):
                 done = editing.attempt(
-                    lambda: records.close_household(engine, actor, hid, closed_on=closed_on,
-                                                    version=loaded["version"], loaded=loaded),
+                    lambda: records.close_household(
+                        engine,
+                        actor,
+                        hid,
+                        closed_on=closed_on,
+                        version=loaded["version"],
+                        loaded=loaded,
+                    ),
                     stale_key=("household", hid),
                 )
                 if done is not None:
@@ -174,7 +209,9 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
             st.info(f"この世帯の見守りは {loaded['closed_on']:%Y-%m-%d} に終了しています。")
             if st.button("見守りを再開する", key=f"reopen-{hid}"):
                 done = editing.attempt(
-                    lambda: records.reopen_household(engine, actor, hid, version=loaded["version"], loaded=loaded),
+                    lambda: records.reopen_household(
+                        engine, actor, hid, version=loaded["version"], loaded=loaded
+                    ),
                     stale_key=("household", hid),
                 )
                 if done is not None:
@@ -182,7 +219,9 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
                     editing.flash("見守りを再開しました")
                     st.rerun()
     with col2:
-        sure = st.checkbox("この世帯を削除する（「削除した記録」から元に戻せます）", key=f"delete-sure-{hid}")
+        sure = st.checkbox(
+            "この世帯を削除する（「削除した記録」から元に戻せます）", key=f"delete-sure-{hid}"
+        )
         if st.button("削除", key=f"delete-{hid}", disabled=not sure):
             if editing.remove(actor, "household", hid, loaded, f"世帯番号 {hid} を削除しました"):
                 st.query_params.clear()

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from lsmap import access
-from lsmap.storage import db
-from lsmap.escape import markdown_text
-from lsmap.ui.context import require_actor
 from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
+from lsmap.escape import markdown_text
+from lsmap.storage import db
+from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import (
@@ -41,7 +41,9 @@ def render() -> None:
     household_id = _household_id()
     if household_id is None:
         st.subheader("見守り記録")
-        st.info("地図の世帯をクリックし「見守り記録を開く」を選ぶと、その世帯の記録が表示されます。")
+        st.info(
+            "地図の世帯をクリックし「見守り記録を開く」を選ぶと、その世帯の記録が表示されます。"
+        )
         if st.button("地図へ"):
             go("map")
         return
@@ -56,7 +58,6 @@ def render() -> None:
 
     print_buttons(actor, household_id, made_from=record)
     if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
-
         go("edit", household=str(household_id))
     if st.button("地図へ戻る"):
         go("map")
@@ -82,7 +83,9 @@ def show_record(record: WatchRecord) -> None:
     if record.address is not None:
         facts.append(f"**住所**: {markdown_text(record.address)}")
     if record.household_type is not None:
-        facts.append(f"**世帯の状況**: {markdown_text(label(HOUSEHOLD_TYPES, record.household_type))}")
+        facts.append(
+            f"**世帯の状況**: {markdown_text(label(HOUSEHOLD_TYPES, record.household_type))}"
+        )
     if record.approximate:
         facts.append("**位置**: 町丁目の代表点（おおよその位置）")
     if record.closed_on is not None:
@@ -91,7 +94,9 @@ def show_record(record: WatchRecord) -> None:
     if record.note:
         st.text(record.note)
     if record.details_withheld:
-        st.warning(f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。")
+        st.warning(
+            f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。"
+        )
 
     st.markdown("#### 気がかりな人")
     if record.residents:
@@ -113,7 +118,9 @@ def show_record(record: WatchRecord) -> None:
             use_container_width=True,
         )
     if record.hidden_residents:
-        st.caption(f"ほかに同意のない方が {record.hidden_residents} 名います（氏名等は表示しません）。")
+        st.caption(
+            f"ほかに同意のない方が {record.hidden_residents} 名います（氏名等は表示しません）。"
+        )
 
     st.markdown("#### 見守り者と関わり方")
     if record.watchers:
@@ -147,7 +154,8 @@ def show_record(record: WatchRecord) -> None:
                         "対応者": [c.watcher_name or c.recorded_by for c in record.contacts],
                         "様子": [c.observation for c in record.contacts],
                         "気になるサイン": [
-                            "、".join(label(WARNING_SIGNS, s) for s in c.signs) for c in record.contacts
+                            "、".join(label(WARNING_SIGNS, s) for s in c.signs)
+                            for c in record.contacts
                         ],
                     }
                 ),
@@ -163,7 +171,10 @@ def show_record(record: WatchRecord) -> None:
                 pd.DataFrame(
                     {
                         "氏名・機関": [e.name for e in record.emergency_contacts],
-                        "関係": [label(EMERGENCY_RELATIONS, e.relation) for e in record.emergency_contacts],
+                        "関係": [
+                            label(EMERGENCY_RELATIONS, e.relation)
+                            for e in record.emergency_contacts
+                        ],
                         "電話": [e.phone for e in record.emergency_contacts],
                         "備考": [e.note for e in record.emergency_contacts],
                     }

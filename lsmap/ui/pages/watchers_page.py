@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from lsmap import access, records
+from lsmap.access.views import DistrictInfo
 from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
-from lsmap.access.views import DistrictInfo
-from lsmap.vocab import WATCHER_ROLES, label
 from lsmap.ui.sidebar import user_box
+from lsmap.vocab import WATCHER_ROLES, label
 
 HEAVY_LOAD = 8
 
@@ -49,12 +49,19 @@ def render() -> None:
             st.caption(f"{HEAVY_LOAD} 世帯以上を担当している見守り者: {heavy} 人")
     by_id = {w["id"]: w for w in watchers}
     chosen = st.selectbox(
-        "編集する見守り者", list(by_id), index=None, placeholder="名前で検索して選ぶ",
+        "編集する見守り者",
+        list(by_id),
+        index=None,
+        placeholder="名前で検索して選ぶ",
         format_func=lambda i: f"{by_id[i]['name']}（担当 {by_id[i]['load']} 世帯）",
     )
     if chosen is not None:
-        loaded = editing.snapshot(actor, "watcher", chosen, {k: v for k, v in by_id[chosen].items()
-                                                             if k not in ("district_name", "load")})
+        loaded = editing.snapshot(
+            actor,
+            "watcher",
+            chosen,
+            {k: v for k, v in by_id[chosen].items() if k not in ("district_name", "load")},
+        )
         p = editing.widget_prefix("watcher", chosen)
         values = _inputs(p, loaded, districts)
         col1, col2 = st.columns(2)
@@ -62,7 +69,9 @@ def render() -> None:
             if editing.save(actor, "watcher", chosen, values, loaded, "見守り者を保存しました"):
                 st.rerun()
         if col2.button("この見守り者を削除", key=p + "delete"):
-            if editing.remove(actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"):
+            if editing.remove(
+                actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
+            ):
                 st.rerun()
     st.markdown("#### 見守り者を登録する")
     p = editing.widget_prefix("watcher", "new")
@@ -83,21 +92,44 @@ def _inputs(p: str, loaded: dict[str, Any], districts: list[DistrictInfo]) -> di
     col1, col2, col3 = st.columns(3)
     values: dict[str, Any] = {
         "name": col1.text_input("氏名", value=loaded.get("name", ""), key=p + "name"),
-        "role": col2.selectbox("役割", roles, format_func=WATCHER_ROLES.get,
-                               index=roles.index(loaded["role"]) if loaded.get("role") in roles else 0, key=p + "role"),
-        "district_id": col3.selectbox("地区・町丁目", ids, format_func=lambda i: by_id[i].name,
-                                      index=ids.index(loaded["district_id"]) if loaded.get("district_id") in ids else 0,
-                                      key=p + "district_id"),
+        "role": col2.selectbox(
+            "役割",
+            roles,
+            format_func=WATCHER_ROLES.get,
+            index=roles.index(loaded["role"]) if loaded.get("role") in roles else 0,
+            key=p + "role",
+        ),
+        "district_id": col3.selectbox(
+            "地区・町丁目",
+            ids,
+            format_func=lambda i: by_id[i].name,
+            index=ids.index(loaded["district_id"]) if loaded.get("district_id") in ids else 0,
+            key=p + "district_id",
+        ),
     }
     col1, col2, col3 = st.columns(3)
     values["phone"] = col1.text_input("電話番号", value=loaded.get("phone", ""), key=p + "phone")
     values["address"] = col2.text_input("住所", value=loaded.get("address", ""), key=p + "address")
     values["birth_year"] = col3.text_input(
-        "生年（西暦）", value="" if loaded.get("birth_year") is None else str(loaded["birth_year"]), key=p + "birth_year"
+        "生年（西暦）",
+        value="" if loaded.get("birth_year") is None else str(loaded["birth_year"]),
+        key=p + "birth_year",
     )
     col1, col2 = st.columns(2)
-    values["lon"] = col1.text_input("経度（任意）", value="" if loaded.get("lon") is None else str(loaded["lon"]),
-                                    key=p + "lon") or None
-    values["lat"] = col2.text_input("緯度（任意）", value="" if loaded.get("lat") is None else str(loaded["lat"]),
-                                    key=p + "lat") or None
+    values["lon"] = (
+        col1.text_input(
+            "経度（任意）",
+            value="" if loaded.get("lon") is None else str(loaded["lon"]),
+            key=p + "lon",
+        )
+        or None
+    )
+    values["lat"] = (
+        col2.text_input(
+            "緯度（任意）",
+            value="" if loaded.get("lat") is None else str(loaded["lat"]),
+            key=p + "lat",
+        )
+        or None
+    )
     return values
