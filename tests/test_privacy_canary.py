@@ -262,7 +262,7 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
     from lsmap.storage.models import LoginSession, utcnow
 
     url, layout = town
-    canary_household = layout.households[("A", False)]
+    canary_household = layout.households[("A", "not_consented")]
     monkeypatch.setenv("LSMAP_DATABASE_URL", url)
     monkeypatch.setenv("LSMAP_BASEMAP", "none")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
