@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from lsmap.ui import context, pages, session
+from lsmap.ui import context, navigation, session
 
-st.set_page_config(page_title="lsmap 支え合い福祉マップ", page_icon=":material/diversity_3:", layout="wide")
+st.set_page_config(
+    page_title="lsmap 支え合い福祉マップ", page_icon=":material/diversity_3:", layout="wide"
+)
 
 actor = session.current_actor()
 context.set_actor(actor)
-st.navigation(pages.pages_for(actor)).run()
+st.navigation(navigation.pages_for(actor)).run()

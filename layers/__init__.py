@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from lsmap.layerspec import LayerSpec
+from layers.spec import LayerSpec
 
 
 def all_layers() -> list[LayerSpec]:

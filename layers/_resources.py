@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import ResourcePoint
+from lsmap.access.views import ResourcePoint
 
 ALL_ROLES = frozenset({"admin", "staff", "meeting", "planner"})
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import NO_CONSENTED_RESIDENT, HouseholdPoint
+from lsmap.access.views import NO_CONSENTED_RESIDENT, HouseholdPoint
 from lsmap.vocab import HOUSEHOLD_TYPES, label
 
 

@@ -5,9 +5,9 @@ Households with no line stand out: that is the point of the 支え合いマッ�
 
 from __future__ import annotations
 
+from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.layerspec import LayerSpec
-from lsmap.views import WatchLinkLine
+from lsmap.access.views import WatchLinkLine
 from lsmap.vocab import FREQUENCIES, INVOLVEMENTS, label
 
 #: One colour per involvement (ColorBrewer Dark2 + grey), readable on a projector.
@@ -38,7 +38,9 @@ LAYER = LayerSpec(
     fill_color="#555555",
     radius=0,
     personal=True,
-    tooltip=lambda line: f"{label(INVOLVEMENTS, line.involvement)}（{label(FREQUENCIES, line.frequency)}）",
+    tooltip=lambda line: (
+        f"{label(INVOLVEMENTS, line.involvement)}（{label(FREQUENCIES, line.frequency)}）"
+    ),
     popup_rows=(
         ("関わり方", lambda line: label(INVOLVEMENTS, line.involvement)),
         ("頻度", lambda line: label(FREQUENCIES, line.frequency)),
@@ -46,6 +48,7 @@ LAYER = LayerSpec(
     meeting_rows=("関わり方", "頻度"),
     point_style=_style,
     legend_notes=tuple(
-        (label(INVOLVEMENTS, code), {"color": colour, "line": True}) for code, colour in COLOURS.items()
+        (label(INVOLVEMENTS, code), {"color": colour, "line": True})
+        for code, colour in COLOURS.items()
     ),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.layerspec import LayerSpec
 from lsmap.vocab import WATCHER_ROLES, label
 
 LAYER = LayerSpec(

@@ -1,5 +1,5 @@
 """Allow ``python -m lsmap``."""
 
-from lsmap.cli import main
+from lsmap.cli.main import main
 
 raise SystemExit(main())

@@ -28,7 +28,8 @@ WORD_JOINER = "\u2060"
 #: ``https:``), after ``@`` (mail addresses), between ``www`` and its dot, and inside the
 #: arrows and dashes it replaces by typographic symbols (``->`` ``<-`` ``--`` ``>=`` ``~=``).
 _TEXT_TRIGGERS = re.compile(
-    r"(?<=\\[:@])|(?<=www)(?=\\\.)|(?:(?<=\\[-~])|(?<=&lt;)|(?<=&gt;))(?=\\[-=]|&gt;)", re.IGNORECASE
+    r"(?<=\\[:@])|(?<=www)(?=\\\.)|(?:(?<=\\[-~])|(?<=&lt;)|(?<=&gt;))(?=\\[-=]|&gt;)",
+    re.IGNORECASE,
 )
 _LEADING_SPACE = re.compile(r"^[ \t]+", re.MULTILINE)
 

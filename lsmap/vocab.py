@@ -103,6 +103,39 @@ ROLES: dict[str, str] = {
 }
 
 
+#: List and export columns.
+#: field -> Japanese label; the label is also the template header.
+FIELD_LABELS: dict[str, str] = {
+    "ref": "番号",
+    "name": "氏名",
+    "furigana": "ふりがな",
+    "birth_year": "生年",
+    "phone": "電話",
+    "address": "住所",
+    "town": "町丁目",
+    "lat": "緯度",
+    "lon": "経度",
+    "approximate": "おおよその位置",
+    "household_type": "世帯の状況",
+    "concern_tags": "気になるところ（分類）",
+    "concerns": "気になるところ",
+    "consent_status": "同意",
+    "note": "備考",
+    "role": "役割",
+    "kind": "資源の種類",
+    "schedule": "開催日",
+    "csws": "CSW",
+}
+
+#: Labels that differ by list (a resource has a 名称, a person a 氏名).
+KIND_FIELD_LABELS: dict[tuple[str, str], str] = {("resources", "name"): "名称"}
+
+
+def field_label(kind: str, field: str) -> str:
+    """The Japanese label (and template header) of ``field`` in a ``kind`` list or export."""
+    return KIND_FIELD_LABELS.get((kind, field), FIELD_LABELS[field])
+
+
 def label(vocab: dict[str, str] | dict[str, tuple[str, int | None]], code: str | None) -> str:
     """Japanese label of ``code`` in ``vocab``; unknown codes are shown as they are."""
     if code is None:

@@ -18,9 +18,9 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lsmap import db
 from lsmap.access import Actor, load_actor
-from lsmap.models import District, User
+from lsmap.storage import db
+from lsmap.storage.models import District, User
 
 BACKEND = os.environ.get("LSMAP_TEST_BACKEND", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -47,9 +47,7 @@ def _drop_postgres_database(url: str) -> None:
     db.get_engine(url).dispose()
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(
-            text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -94,7 +92,7 @@ def engine(empty_url: str) -> Engine:
 @pytest.fixture(scope="session")
 def sample_url(database_factory: Callable[[], str]) -> str:
     """URL of a database holding the sample town; shared by tests, which must not write."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     url = database_factory()
     engine = db.get_engine(url)
@@ -112,7 +110,7 @@ def sample_engine(sample_url: str) -> Engine:
 @pytest.fixture
 def writable_sample_engine(database_factory: Callable[[], str]) -> Engine:
     """A private copy of the sample town that the test may change."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     engine = db.get_engine(database_factory())
     db.upgrade(engine)
@@ -147,7 +145,7 @@ def district_id(session: Session, code: str) -> int:
 @pytest.fixture(scope="module")
 def app_url(database_factory: Callable[[], str]) -> str:
     """A sample town for tests that run the app (which writes sessions and audit rows)."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     url = database_factory()
     engine = db.get_engine(url)
@@ -170,5 +168,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=f"{REALDATA} not present (CI provides ../shared/realdata)")
     for item in items:
         function = getattr(item, "function", None)
-        if function is not None and any(name in inspect.getsource(function) for name in _REALDATA_NAMES):
+        if function is not None and any(
+            name in inspect.getsource(function) for name in _REALDATA_NAMES
+        ):
             item.add_marker(skip)

@@ -14,10 +14,23 @@ MD_COLOR = ":red[偽]"
 MD_AUTOLINK = "<https://evil.example>"
 MARKDOWN_PAYLOADS = (MD_LINK, MD_IMAGE, MD_COLOR, MD_AUTOLINK)
 #: All of them in one name (fits the 100-character name columns), with LaTeX and an icon.
-MARKDOWN_XSS = "[ク](https://evil.example/x)![b](https://evil.example/b.png):red[偽]<https://evil.example>$x$"
+MARKDOWN_XSS = (
+    "[ク](https://evil.example/x)![b](https://evil.example/b.png):red[偽]<https://evil.example>$x$"
+)
 #: Rendered-Markdown contexts (AppTest element types whose body Streamlit renders as Markdown).
-_MARKDOWN_BODIES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info",
-                    "success", "toast", "exception"}
+_MARKDOWN_BODIES = {
+    "markdown",
+    "caption",
+    "title",
+    "header",
+    "subheader",
+    "error",
+    "warning",
+    "info",
+    "success",
+    "toast",
+    "exception",
+}
 
 
 def app_login(at, username: str, password: str, *, to_map: bool = True):  # type: ignore[no-untyped-def]
@@ -44,17 +57,24 @@ def _page_script(page: str, roles_by: str) -> None:
     actor = st.session_state["_test_actor"]
     context.set_actor(actor)
     if page == "roles":
-        # Pages are built inside a script run: importing lsmap.ui.pages outside one breaks
+        # Pages are built inside a script run: importing lsmap.ui.navigation outside one breaks
         # later AppTests.
-        from lsmap.ui.pages import pages_for
+        from lsmap.ui.navigation import pages_for
 
         st.text("|".join(getattr(p, roles_by) for p in pages_for(actor)))
         return
-    importlib.import_module(f"lsmap.ui.{page}_page").render()
+    importlib.import_module(f"lsmap.ui.pages.{page}_page").render()
 
 
-def open_page(page: str, actor, url: str, monkeypatch, *, roles_by: str = "url_path",  # type: ignore[no-untyped-def]
-              query: dict[str, str] | None = None):
+def open_page(
+    page: str,
+    actor,
+    url: str,
+    monkeypatch,
+    *,
+    roles_by: str = "url_path",  # type: ignore[no-untyped-def]
+    query: dict[str, str] | None = None,
+):
     """An AppTest of one page (``coverage``, ``gaps``, ``import``, ``export`` ...) as ``actor``,
     with the URL's ``query`` parameters; ``roles`` lists the actor's pages by ``roles_by``
     (url_path or title)."""

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import Engine
 
-from lsmap import db
-from lsmap.accounts import create_user
-from lsmap.models import (
+from lsmap.access.accounts import create_user
+from lsmap.storage import db
+from lsmap.storage.models import (
     ContactLog,
     District,
     EmergencyContact,
@@ -55,26 +55,49 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
     """Fill an empty, migrated database with the privacy town."""
     households: dict[tuple[str, bool], int] = {}
     with db.transaction(engine) as session:
-        city = District(code="M", name="検証市", level="municipality", geom=_square(139.40, 35.40, 0.03))
+        city = District(
+            code="M", name="検証市", level="municipality", geom=_square(139.40, 35.40, 0.03)
+        )
         session.add(city)
         session.flush()
         districts = {}
         for index, code in enumerate(("A", "B")):
             x = 139.40 + index * 0.015
-            area = District(code=code, name=f"{code}地区", level="district", parent_id=city.id,
-                            geom=_square(x, 35.40))
+            area = District(
+                code=code,
+                name=f"{code}地区",
+                level="district",
+                parent_id=city.id,
+                geom=_square(x, 35.40),
+            )
             session.add(area)
             session.flush()
-            block = District(code=f"{code}1", name=f"{code}一丁目", level="neighbourhood",
-                             parent_id=area.id, geom=_square(x, 35.40))
+            block = District(
+                code=f"{code}1",
+                name=f"{code}一丁目",
+                level="neighbourhood",
+                parent_id=area.id,
+                geom=_square(x, 35.40),
+            )
             session.add(block)
             session.flush()
             districts[code] = area.id
-            watcher = Watcher(name=f"{code}見守り 一郎", role="commissioner", phone="046-200-0000",
-                              district_id=block.id, location=Point(x + 0.001, 35.401))
+            watcher = Watcher(
+                name=f"{code}見守り 一郎",
+                role="commissioner",
+                phone="046-200-0000",
+                district_id=block.id,
+                location=Point(x + 0.001, 35.401),
+            )
             session.add(watcher)
-            session.add(Resource(kind="facility", name=f"{code}苑", district_id=block.id,
-                                 location=Point(x + 0.002, 35.402)))
+            session.add(
+                Resource(
+                    kind="facility",
+                    name=f"{code}苑",
+                    district_id=block.id,
+                    location=Point(x + 0.002, 35.402),
+                )
+            )
             session.flush()
             for number, state in enumerate(STATES, 1):
                 secret = CANARY if code == "A" and state != CONSENTED else ""
@@ -88,27 +111,49 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
                 session.add(household)
                 session.flush()
                 if state != NO_RESIDENTS:
-                    session.add(Resident(
+                    session.add(
+                        Resident(
+                            household_id=household.id,
+                            name=f"{code}{'同意' if state == CONSENTED else '不同意'} 花子{number}{secret}",
+                            furigana="けんしょう はなこ",
+                            birth_year=1940,
+                            phone=f"046-200-111{number}",
+                            concern_tags=[f"物忘れ{secret}"],
+                            concerns=f"一人で外出できない{number}{secret}",
+                            consent_status="consented" if state == CONSENTED else "refused",
+                            consent_date=date(2026, 4, 1),
+                            consent_basis="同意書",
+                            consent_recorded_by="社協 担当者",
+                            deleted_at=datetime(2026, 9, 1, tzinfo=UTC)
+                            if state == RESIDENTS_DELETED
+                            else None,
+                        )
+                    )
+                session.add(
+                    WatchLink(
+                        watcher_id=watcher.id,
                         household_id=household.id,
-                        name=f"{code}{'同意' if state == CONSENTED else '不同意'} 花子{number}{secret}",
-                        furigana="けんしょう はなこ",
-                        birth_year=1940,
-                        phone=f"046-200-111{number}",
-                        concern_tags=[f"物忘れ{secret}"],
-                        concerns=f"一人で外出できない{number}{secret}",
-                        consent_status="consented" if state == CONSENTED else "refused",
-                        consent_date=date(2026, 4, 1),
-                        consent_basis="同意書",
-                        consent_recorded_by="社協 担当者",
-                        deleted_at=datetime(2026, 9, 1, tzinfo=UTC) if state == RESIDENTS_DELETED else None,
-                    ))
-                session.add(WatchLink(watcher_id=watcher.id, household_id=household.id,
-                                      involvement="visit", frequency="weekly"))
-                session.add(ContactLog(household_id=household.id, watcher_id=watcher.id,
-                                       contacted_on=date(2026, 10, 1), method="visit",
-                                       observation=f"元気そう{secret}"))
-                session.add(EmergencyContact(household_id=household.id, name=f"長男{code}{number}{secret}",
-                                             relation="family", phone="090-0000-0000"))
+                        involvement="visit",
+                        frequency="weekly",
+                    )
+                )
+                session.add(
+                    ContactLog(
+                        household_id=household.id,
+                        watcher_id=watcher.id,
+                        contacted_on=date(2026, 10, 1),
+                        method="visit",
+                        observation=f"元気そう{secret}",
+                    )
+                )
+                session.add(
+                    EmergencyContact(
+                        household_id=household.id,
+                        name=f"長男{code}{number}{secret}",
+                        relation="family",
+                        phone="090-0000-0000",
+                    )
+                )
                 households[(code, state)] = household.id
         create_user(session, "admin", "admin", PASSWORD)
         create_user(session, "staff_a", "staff", PASSWORD, ["A"])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import actor_for, district_id
+from helpers import EAST, WEST
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import actor_for, district_id
-from helpers import EAST, WEST
 from lsmap import access
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap.storage.models import AuditEntry, Household, Resident
 
 
 def _subtree(session: Session, code: str) -> frozenset[int]:
@@ -21,9 +21,15 @@ def test_staff_sees_only_households_of_their_district(sample_session: Session) -
     staff = actor_for(sample_session, "staff_east")
     points = access.household_points(sample_session, staff, None)
     ids = {p.id for p in points}
-    expected = set(sample_session.scalars(select(Household.id).where(
-        Household.district_id.in_(east), Household.deleted_at.is_(None),
-        Household.location.is_not(None))))
+    expected = set(
+        sample_session.scalars(
+            select(Household.id).where(
+                Household.district_id.in_(east),
+                Household.deleted_at.is_(None),
+                Household.location.is_not(None),
+            )
+        )
+    )
     assert ids == expected and len(ids) > 50
 
 
@@ -33,9 +39,13 @@ def test_staff_of_another_district_cannot_open_the_record(sample_session: Sessio
     west_staff = actor_for(sample_session, "staff_west")
     with pytest.raises(access.AccessDenied):
         access.watch_record(sample_session, west_staff, household)
-    assert household not in {p.id for p in access.household_points(sample_session, west_staff, None)}
+    assert household not in {
+        p.id for p in access.household_points(sample_session, west_staff, None)
+    }
     # Asking for the other district explicitly returns nothing either.
-    assert access.household_points(sample_session, west_staff, district_id(sample_session, EAST)) == []
+    assert (
+        access.household_points(sample_session, west_staff, district_id(sample_session, EAST)) == []
+    )
 
 
 def test_staff_record_has_residents_watchers_contacts_and_card(sample_session: Session) -> None:
@@ -52,13 +62,24 @@ def test_meeting_sees_no_name_of_residents_without_consent(sample_session: Sessi
     east = _subtree(sample_session, EAST)
     meeting = actor_for(sample_session, "meeting_east")
     points = {p.id: p for p in access.household_points(sample_session, meeting, None)}
-    not_consented = sample_session.execute(select(Resident.household_id, func.count()).where(
-        Resident.consent_status != "consented", Resident.household_id.in_(list(points)),
-        Resident.deleted_at.is_(None)).group_by(Resident.household_id)).all()
+    not_consented = sample_session.execute(
+        select(Resident.household_id, func.count())
+        .where(
+            Resident.consent_status != "consented",
+            Resident.household_id.in_(list(points)),
+            Resident.deleted_at.is_(None),
+        )
+        .group_by(Resident.household_id)
+    ).all()
     assert not_consented, "the sample town should have residents without consent in the east"
     visible_names = {r.name for p in points.values() for r in p.residents}
-    hidden_names = set(sample_session.scalars(select(Resident.name).where(
-        Resident.consent_status != "consented", Resident.household_id.in_(list(points)))))
+    hidden_names = set(
+        sample_session.scalars(
+            select(Resident.name).where(
+                Resident.consent_status != "consented", Resident.household_id.in_(list(points))
+            )
+        )
+    )
     assert not visible_names & hidden_names
     for household_id, count in not_consented:
         point = points[household_id]
@@ -66,8 +87,15 @@ def test_meeting_sees_no_name_of_residents_without_consent(sample_session: Sessi
         assert point.address is None and point.household_type is None
         record = access.watch_record(sample_session, meeting, household_id)
         assert record.details_withheld and record.contacts == () and record.address is None
-    assert len(points) == len(set(sample_session.scalars(select(Household.id).where(
-        Household.district_id.in_(east), Household.location.is_not(None)))))
+    assert len(points) == len(
+        set(
+            sample_session.scalars(
+                select(Household.id).where(
+                    Household.district_id.in_(east), Household.location.is_not(None)
+                )
+            )
+        )
+    )
 
 
 def test_planner_gets_no_personal_rows(sample_session: Session) -> None:
@@ -83,8 +111,11 @@ def test_planner_gets_no_personal_rows(sample_session: Session) -> None:
 
 def test_admin_sees_every_household(sample_session: Session) -> None:
     admin = actor_for(sample_session, "admin")
-    total = sample_session.scalar(select(func.count()).select_from(Household).where(
-        Household.location.is_not(None), Household.deleted_at.is_(None)))
+    total = sample_session.scalar(
+        select(func.count())
+        .select_from(Household)
+        .where(Household.location.is_not(None), Household.deleted_at.is_(None))
+    )
     assert len(access.household_points(sample_session, admin, None)) == total
 
 
@@ -95,13 +126,17 @@ def test_viewing_a_record_is_audited_without_values(sample_session: Session) -> 
     sample_session.flush()
     entry = sample_session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert (entry.username, entry.action, entry.entity, entry.entity_ids) == (
-        "staff_east", "view_record", "household", [household])
+        "staff_east",
+        "view_record",
+        "household",
+        [household],
+    )
     names = sample_session.scalars(select(Resident.name).where(Resident.household_id == household))
     assert not any(name in str(entry.detail) for name in names)
 
 
 def test_reassignment_takes_effect_on_the_next_load(sample_session: Session) -> None:
-    from lsmap.models import District, User
+    from lsmap.storage.models import District, User
 
     staff = actor_for(sample_session, "staff_east")
     west = sample_session.get(District, district_id(sample_session, WEST))
@@ -113,7 +148,7 @@ def test_reassignment_takes_effect_on_the_next_load(sample_session: Session) -> 
 
 
 def test_disabled_user_has_no_actor(sample_session: Session) -> None:
-    from lsmap.models import User
+    from lsmap.storage.models import User
 
     staff = actor_for(sample_session, "staff_east")
     sample_session.get(User, staff.user_id).active = False

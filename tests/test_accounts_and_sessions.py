@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from helpers import app_login
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
-
-from helpers import app_login
-from lsmap import accounts, db
-from lsmap.models import LoginSession, User, utcnow
 from test_cli import lsmap
+
+from lsmap.access import accounts
+from lsmap.storage import db
+from lsmap.storage.models import LoginSession, User, utcnow
 
 
 @pytest.fixture
@@ -40,7 +41,10 @@ def test_lockout_after_repeated_failures(town: Engine) -> None:
         user = session.scalar(select(User).where(User.username == "staff_east"))
         user.locked_until = utcnow() - timedelta(seconds=1)
     with db.transaction(town) as session:
-        assert accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD).username == "staff_east"
+        assert (
+            accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD).username
+            == "staff_east"
+        )
 
 
 def test_unknown_user_gets_the_same_message(town: Engine) -> None:
@@ -66,7 +70,9 @@ def test_idle_session_times_out_and_only_the_hash_is_stored(town: Engine) -> Non
 
 def test_disabling_a_user_ends_their_sessions(town: Engine) -> None:
     with db.transaction(town) as session:
-        token = accounts.start_session(session, session.scalar(select(User).where(User.username == "staff_west")))
+        token = accounts.start_session(
+            session, session.scalar(select(User).where(User.username == "staff_west"))
+        )
     with db.transaction(town) as session:
         accounts.set_active(session, "staff_west", False)
     with db.transaction(town) as session:
@@ -75,7 +81,9 @@ def test_disabling_a_user_ends_their_sessions(town: Engine) -> None:
             accounts.authenticate(session, "staff_west", accounts.DEMO_PASSWORD)
 
 
-def test_reassignment_takes_effect_on_the_next_page_load(town: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reassignment_takes_effect_on_the_next_page_load(
+    town: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", town.url.render_as_string(hide_password=False))
     at = AppTest.from_file("../app.py", default_timeout=60)
     at.run()
@@ -97,10 +105,21 @@ def test_users_cli_disable_enable_assign(empty_url: str) -> None:
     assert lsmap(empty_url, "users", "disable", "staff_west").returncode == 0
     assert "staff_west\t地区担当職員\t149990-02\t無効" in lsmap(empty_url, "users", "list").stdout
     assert lsmap(empty_url, "users", "enable", "staff_west").returncode == 0
-    assigned = lsmap(empty_url, "users", "assign", "staff_west", "--district", "149990-03",
-                     "--district", "149990-01")
+    assigned = lsmap(
+        empty_url,
+        "users",
+        "assign",
+        "staff_west",
+        "--district",
+        "149990-03",
+        "--district",
+        "149990-01",
+    )
     assert assigned.returncode == 0, assigned.stderr
-    assert "staff_west\t地区担当職員\t149990-01,149990-03\t有効" in lsmap(empty_url, "users", "list").stdout
+    assert (
+        "staff_west\t地区担当職員\t149990-01,149990-03\t有効"
+        in lsmap(empty_url, "users", "list").stdout
+    )
     missing = lsmap(empty_url, "users", "disable", "ghost")
     assert missing.returncode == 1 and "ghost" in missing.stderr
 
@@ -120,7 +139,9 @@ def test_audit_cli_exports_csv_since_a_date(empty_url: str) -> None:
 
 def test_oidc_identity_maps_to_an_lsmap_user_by_email(town: Engine) -> None:
     with db.transaction(town) as session:
-        accounts.create_user(session, "Sato.Keiko@shakyo.example.jp", "staff", "long-enough-pw", ["149990-03"])
+        accounts.create_user(
+            session, "Sato.Keiko@shakyo.example.jp", "staff", "long-enough-pw", ["149990-03"]
+        )
     with db.transaction(town) as session:
         user = accounts.user_for_identity(session, "sato.keiko@SHAKYO.example.jp")
         assert (user.role, [d.code for d in user.districts]) == ("staff", ["149990-03"])
@@ -133,7 +154,9 @@ def test_oidc_identity_maps_to_an_lsmap_user_by_email(town: Engine) -> None:
         accounts.user_for_identity(session, "sato.keiko@shakyo.example.jp")
 
 
-def test_oidc_mode_login_page_offers_only_the_identity_provider(town: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oidc_mode_login_page_offers_only_the_identity_provider(
+    town: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", town.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LSMAP_AUTH", "oidc")
     at = AppTest.from_file("../app.py", default_timeout=60)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import actor_for
+from helpers import app_login
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from helpers import app_login
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
-from conftest import actor_for
+from lsmap import access
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage import db
 
 
 @pytest.fixture
@@ -26,8 +27,14 @@ def _login(at: AppTest, username: str, password: str = DEMO_PASSWORD) -> AppTest
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.subheader] + [e.value for e in at.title]
-    parts += [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.warning]
+    parts = (
+        [e.value for e in at.markdown]
+        + [e.value for e in at.subheader]
+        + [e.value for e in at.title]
+    )
+    parts += (
+        [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.warning]
+    )
     return "\n".join(str(p) for p in parts)
 
 
@@ -79,8 +86,11 @@ def test_record_page_shows_the_watch_record(app: AppTest, app_url: str) -> None:
 def test_meeting_record_has_no_watcher_phone_column(app: AppTest, app_url: str) -> None:
     with Session(db.get_engine(app_url)) as session:
         meeting = actor_for(session, "meeting_east")
-        point = next(p for p in access.household_points(session, meeting, None)
-                     if p.residents and p.watcher_count)
+        point = next(
+            p
+            for p in access.household_points(session, meeting, None)
+            if p.residents and p.watcher_count
+        )
         session.rollback()
     _login(app, "meeting_east")
     picker = next(s for s in app.sidebar.selectbox if s.label == "世帯の見守り記録を開く")

@@ -8,15 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import actor_for
+from helpers import _page_script, open_page
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from conftest import actor_for
-from helpers import _page_script, open_page
-from lsmap import access, accounts, audit, db, records
-from lsmap.access import Actor
-from lsmap.models import AuditEntry
+from lsmap import access, records
+from lsmap.access import Actor, accounts
+from lsmap.storage import audit, db
+from lsmap.storage.models import AuditEntry
 from lsmap.ui import session as ui_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,11 @@ def _actor(engine: Engine, username: str) -> Actor:
 
 def _entries(engine: Engine, action: str) -> list[AuditEntry]:
     with Session(engine) as session:
-        found = list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+        found = list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
         session.expunge_all()
         return found
 
@@ -55,16 +60,22 @@ def test_failed_logins_and_the_lockout_are_audited_under_the_name_typed(town: En
         ui_session.sign_in("staff_east", f"secret-typed-{number + 2}")
     failed = _entries(town, "login_failed")
     assert [(e.username, e.detail["reason"]) for e in failed] == [
-        ("no-such-person", "unknown_user"), *[("staff_east", "wrong_password")] * accounts.MAX_FAILED_LOGINS]
+        ("no-such-person", "unknown_user"),
+        *[("staff_east", "wrong_password")] * accounts.MAX_FAILED_LOGINS,
+    ]
     assert [e.username for e in _entries(town, "account_locked")] == ["staff_east"]
-    ui_session.sign_in("staff_east", accounts.DEMO_PASSWORD)  # refused while locked: audited as such
+    ui_session.sign_in(
+        "staff_east", accounts.DEMO_PASSWORD
+    )  # refused while locked: audited as such
     assert _entries(town, "login_failed")[-1].detail["reason"] == "locked"
     with Session(town) as session:
         everything = repr([(e.username, e.detail) for e in session.scalars(select(AuditEntry))])
     assert "secret-typed" not in everything and accounts.DEMO_PASSWORD not in everything
 
 
-def _page_with_query(page: str, actor: Actor, engine: Engine, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+def _page_with_query(
+    page: str, actor: Actor, engine: Engine, monkeypatch: pytest.MonkeyPatch, **query: str
+) -> AppTest:
     monkeypatch.setenv("LSMAP_DATABASE_URL", _url(engine))
     monkeypatch.setenv("LSMAP_BASEMAP", "none")
     at = AppTest.from_function(_page_script, default_timeout=120, args=(page, "url_path"))
@@ -78,12 +89,18 @@ def test_a_refused_record_probe_is_audited(
     town: Engine, monkeypatch: pytest.MonkeyPatch, page: str, purpose: str
 ) -> None:
     household = _east_household(town)
-    at = _page_with_query(page, _actor(town, "staff_west"), town, monkeypatch, household=str(household))
+    at = _page_with_query(
+        page, _actor(town, "staff_west"), town, monkeypatch, household=str(household)
+    )
     assert not at.exception, at.exception
-    assert "見る権限がありません" in at.error[0].value or "編集する権限がありません" in at.error[0].value
+    assert (
+        "見る権限がありません" in at.error[0].value
+        or "編集する権限がありません" in at.error[0].value
+    )
     denied = _entries(town, "access_denied")
     assert [(e.username, e.entity, e.entity_ids, e.detail) for e in denied] == [
-        ("staff_west", "household", [household], {"purpose": purpose})]
+        ("staff_west", "household", [household], {"purpose": purpose})
+    ]
 
 
 def test_a_refused_edit_snapshot_is_audited_even_when_the_error_rolls_back(town: Engine) -> None:
@@ -91,14 +108,20 @@ def test_a_refused_edit_snapshot_is_audited_even_when_the_error_rolls_back(town:
     west = _actor(town, "staff_west")
     with pytest.raises(access.AccessDenied), db.transaction(town) as session:
         access.edit_snapshot(session, west, "household", household)
-    with pytest.raises(access.AccessDenied), db.transaction(town) as session:  # planners may not read at all
+    with (
+        pytest.raises(access.AccessDenied),
+        db.transaction(town) as session,
+    ):  # planners may not read at all
         access.watch_record(session, _actor(town, "planner"), household)
-    assert [(e.username, e.entity_ids, e.detail["purpose"]) for e in _entries(town, "access_denied")] == [
-        ("staff_west", [household], "edit"), ("planner", [household], "view")]
+    assert [
+        (e.username, e.entity_ids, e.detail["purpose"]) for e in _entries(town, "access_denied")
+    ] == [("staff_west", [household], "edit"), ("planner", [household], "view")]
 
 
-@pytest.mark.parametrize("page, action", [("start", "view_start"), ("watchers", "view_watchers"),
-                                          ("deleted", "view_deleted")])
+@pytest.mark.parametrize(
+    "page, action",
+    [("start", "view_start"), ("watchers", "view_watchers"), ("deleted", "view_deleted")],
+)
 def test_opening_the_work_lists_is_audited(
     town: Engine, monkeypatch: pytest.MonkeyPatch, page: str, action: str
 ) -> None:
@@ -135,7 +158,10 @@ def test_an_export_download_is_audited_for_the_user_who_receives_it(
     assert not at.exception, at.exception
     [entry] = _entries(town, "download")
     assert (entry.username, entry.role, entry.detail) == (
-        "meeting_east", "meeting", {"file": "export:households", "file_name": "lsmap_households.csv"})
+        "meeting_east",
+        "meeting",
+        {"file": "export:households", "file_name": "lsmap_households.csv"},
+    )
 
 
 def _audited_actions() -> set[str]:
@@ -147,13 +173,19 @@ def _audited_actions() -> set[str]:
             if not isinstance(node, ast.Call):
                 continue
             name = ast.unparse(node.func)
-            if name in ("log", "log_attempt", "audit.log", "audit.log_attempt") and len(node.args) >= 3:
+            if (
+                name in ("log", "log_attempt", "audit.log", "audit.log_attempt")
+                and len(node.args) >= 3
+            ):
                 argument = node.args[2]
                 if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                     found.add(argument.value)
             if name.endswith("AuditEntry"):
-                found |= {k.value.value for k in node.keywords
-                          if k.arg == "action" and isinstance(k.value, ast.Constant)}
+                found |= {
+                    k.value.value
+                    for k in node.keywords
+                    if k.arg == "action" and isinstance(k.value, ast.Constant)
+                }
     return found
 
 

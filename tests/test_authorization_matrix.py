@@ -10,13 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from lsmap import access
-from lsmap.access import Actor
-from lsmap.mapview import build_map, sent_features
-from lsmap.models import User
 from privacy_town import (
     CONSENTED,
     EMPTY_STATES,
@@ -28,30 +21,72 @@ from privacy_town import (
     PrivacyTown,
     build_privacy_town,
 )
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from lsmap import access
+from lsmap.access import Actor
+from lsmap.maps.payload import sent_features
+from lsmap.maps.webmap import build_map
+from lsmap.storage.models import User
 
 # ------------------------------------------------------------------ the expected fields
 
-RESIDENT_FULL = {f"resident.{f}" for f in (
-    "id", "name", "furigana", "birth_year", "phone", "concern_tags", "concerns", "consent_status",
-    "consent_date", "consent_basis", "consent_recorded_by")}
-RESIDENT_MEETING = RESIDENT_FULL - {"resident.consent_status", "resident.consent_date",
-                                    "resident.consent_basis", "resident.consent_recorded_by"}
+RESIDENT_FULL = {
+    f"resident.{f}"
+    for f in (
+        "id",
+        "name",
+        "furigana",
+        "birth_year",
+        "phone",
+        "concern_tags",
+        "concerns",
+        "consent_status",
+        "consent_date",
+        "consent_basis",
+        "consent_recorded_by",
+    )
+}
+RESIDENT_MEETING = RESIDENT_FULL - {
+    "resident.consent_status",
+    "resident.consent_date",
+    "resident.consent_basis",
+    "resident.consent_recorded_by",
+}
 
 POINT_BASE = {"id", "number", "lon", "lat", "watcher_count", "district_name"}
 POINT_FULL = POINT_BASE | {"household_type", "address"} | RESIDENT_FULL
 POINT_MEETING_CONSENTED = POINT_BASE | {"household_type", "address"} | RESIDENT_MEETING
 POINT_NUMBER_ONLY = POINT_BASE | {"hidden_residents", "details_withheld"}
 
-WATCHER_FULL = {"watcher.watcher_id", "watcher.name", "watcher.role", "watcher.involvements",
-                "watcher.phone"}
+WATCHER_FULL = {
+    "watcher.watcher_id",
+    "watcher.name",
+    "watcher.role",
+    "watcher.involvements",
+    "watcher.phone",
+}
 WATCHER_MEETING = WATCHER_FULL - {"watcher.phone"}
 CONTACT = {f"contact.{f}" for f in ("id", "contacted_on", "method", "observation", "watcher_name")}
 EMERGENCY = {f"emergency.{f}" for f in ("id", "name", "relation", "phone")}
 RECORD_BASE = {"household_id", "district_name"}
-RECORD_FULL = (RECORD_BASE | {"household_type", "address", "note"} | RESIDENT_FULL | WATCHER_FULL
-               | CONTACT | EMERGENCY)
-RECORD_MEETING_CONSENTED = (RECORD_BASE | {"household_type", "address", "note"} | RESIDENT_MEETING
-                            | WATCHER_MEETING | CONTACT | EMERGENCY)
+RECORD_FULL = (
+    RECORD_BASE
+    | {"household_type", "address", "note"}
+    | RESIDENT_FULL
+    | WATCHER_FULL
+    | CONTACT
+    | EMERGENCY
+)
+RECORD_MEETING_CONSENTED = (
+    RECORD_BASE
+    | {"household_type", "address", "note"}
+    | RESIDENT_MEETING
+    | WATCHER_MEETING
+    | CONTACT
+    | EMERGENCY
+)
 RECORD_NUMBER_ONLY = RECORD_BASE | {"hidden_residents", "details_withheld"} | WATCHER_MEETING
 
 POPUP_FULL = {"番号", "氏名", "世帯の状況", "住所", "気になるところ", "見守り者"}
@@ -69,25 +104,52 @@ CELLS = {
     # A meeting sees a household's details only when a live resident consented and none
     # is withheld: a household whose residents were all deleted, or are not entered yet,
     # is a number only.
-    "meeting_a": {(OWN, CONSENTED): "meeting", (OWN, NOT_CONSENTED): "number",
-                  (OWN, RESIDENTS_DELETED): "number", (OWN, NO_RESIDENTS): "number",
-                  **_REFUSED_ELSEWHERE},
+    "meeting_a": {
+        (OWN, CONSENTED): "meeting",
+        (OWN, NOT_CONSENTED): "number",
+        (OWN, RESIDENTS_DELETED): "number",
+        (OWN, NO_RESIDENTS): "number",
+        **_REFUSED_ELSEWHERE,
+    },
     "planner": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
     "anonymous": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
 }
-HOME = {"admin": "A", "staff_a": "A", "staff_b": "B", "meeting_a": "A", "planner": "A", "anonymous": "A"}
+HOME = {
+    "admin": "A",
+    "staff_a": "A",
+    "staff_b": "B",
+    "meeting_a": "A",
+    "planner": "A",
+    "anonymous": "A",
+}
 EXPECTED = {
     "list": {"full": POINT_FULL, "meeting": POINT_MEETING_CONSENTED, "number": POINT_NUMBER_ONLY},
-    "view": {"full": RECORD_FULL, "meeting": RECORD_MEETING_CONSENTED, "number": RECORD_NUMBER_ONLY},
+    "view": {
+        "full": RECORD_FULL,
+        "meeting": RECORD_MEETING_CONSENTED,
+        "number": RECORD_NUMBER_ONLY,
+    },
     "map": {"full": POPUP_FULL, "meeting": POPUP_FULL, "number": POPUP_NUMBER_ONLY},
 }
 #: The same for a household with no live resident: no resident fields for anybody.
 EXPECTED_EMPTY = {
-    "list": {"full": POINT_BASE | {"household_type", "address"}, "number": POINT_BASE | {"details_withheld"}},
-    "view": {"full": RECORD_BASE | {"household_type", "address", "note"} | WATCHER_FULL | CONTACT | EMERGENCY,
-             "number": RECORD_BASE | {"details_withheld"} | WATCHER_MEETING},
+    "list": {
+        "full": POINT_BASE | {"household_type", "address"},
+        "number": POINT_BASE | {"details_withheld"},
+    },
+    "view": {
+        "full": RECORD_BASE
+        | {"household_type", "address", "note"}
+        | WATCHER_FULL
+        | CONTACT
+        | EMERGENCY,
+        "number": RECORD_BASE | {"details_withheld"} | WATCHER_MEETING,
+    },
     # 氏名 of a number-only household says only "(同意を得た方の登録なし)".
-    "map": {"full": {"番号", "世帯の状況", "住所", "見守り者"}, "number": {"番号", "氏名", "見守り者"}},
+    "map": {
+        "full": {"番号", "世帯の状況", "住所", "見守り者"},
+        "number": {"番号", "氏名", "見守り者"},
+    },
 }
 
 
@@ -96,11 +158,18 @@ def expected_fields(kind: str, level: str, state: str) -> set[str]:
     return (EXPECTED_EMPTY if state in EMPTY_STATES else EXPECTED)[kind][level]
 
 
-CAN_EDIT = {"admin": {OWN, OTHER}, "staff_a": {OWN}, "staff_b": {OWN}, "meeting_a": set(),
-            "planner": set(), "anonymous": set()}
+CAN_EDIT = {
+    "admin": {OWN, OTHER},
+    "staff_a": {OWN},
+    "staff_b": {OWN},
+    "meeting_a": set(),
+    "planner": set(),
+    "anonymous": set(),
+}
 
 
 # ------------------------------------------------------------------ flattening results
+
 
 def _present(value: Any) -> bool:
     return value not in (None, "", (), [], {}, False)
@@ -114,8 +183,12 @@ def fields_of(obj: Any, prefix: str = "") -> set[str]:
         if field.name in ("approximate", "extra", "closed_on"):
             continue
         if isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
-            singular = {"residents": "resident", "watchers": "watcher", "contacts": "contact",
-                        "emergency_contacts": "emergency"}[field.name]
+            singular = {
+                "residents": "resident",
+                "watchers": "watcher",
+                "contacts": "contact",
+                "emergency_contacts": "emergency",
+            }[field.name]
             for item in value:
                 found |= fields_of(item, f"{singular}.")
         elif _present(value):
@@ -125,9 +198,10 @@ def fields_of(obj: Any, prefix: str = "") -> set[str]:
 
 # ------------------------------------------------------------------ fixtures
 
+
 @pytest.fixture(scope="module")
 def town_engine(database_factory) -> Iterator[tuple[Engine, PrivacyTown]]:  # type: ignore[no-untyped-def]
-    from lsmap import db
+    from lsmap.storage import db
 
     engine = db.get_engine(database_factory())
     db.upgrade(engine)
@@ -154,7 +228,9 @@ def target(town: PrivacyTown, role: str, where: str, state: str) -> int:
     return town.households[(code, state)]
 
 
-PARAMS = [(role, where, state) for role in ROLES_UNDER_TEST for where in (OWN, OTHER) for state in STATES]
+PARAMS = [
+    (role, where, state) for role in ROLES_UNDER_TEST for where in (OWN, OTHER) for state in STATES
+]
 
 
 def _id(param: tuple[str, str, str]) -> str:
@@ -163,6 +239,7 @@ def _id(param: tuple[str, str, str]) -> str:
 
 
 # ------------------------------------------------------------------ the matrix
+
 
 @pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
 def test_list(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
@@ -189,12 +266,14 @@ def test_view_record(session: Session, town_engine, role: str, where: str, state
         if who is not None:  # the probe is audited, for the one who made it
             assert _denials(session) == [(role, [household], "view")]
     else:
-        assert fields_of(access.watch_record(session, who, household)) == expected_fields("view", expected, state)
+        assert fields_of(access.watch_record(session, who, household)) == expected_fields(
+            "view", expected, state
+        )
         assert _denials(session) == []
 
 
 def _denials(session: Session) -> list[tuple[str, list[int], str]]:
-    from lsmap.models import AuditEntry
+    from lsmap.storage.models import AuditEntry
 
     entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "access_denied"))
     return [(e.username, e.entity_ids, e.detail["purpose"]) for e in entries]
@@ -252,16 +331,27 @@ def test_coverage_permission(session: Session, role: str) -> None:
 # ------------------------------------------------------------------ export, print, coverage
 
 EXPORT_BASE = {"番号", "町丁目", "緯度", "経度"}
-EXPORT_MEETING = EXPORT_BASE | {"氏名", "ふりがな", "生年", "電話", "世帯の状況", "住所", "気になるところ（分類）",
-                                "気になるところ"}
+EXPORT_MEETING = EXPORT_BASE | {
+    "氏名",
+    "ふりがな",
+    "生年",
+    "電話",
+    "世帯の状況",
+    "住所",
+    "気になるところ（分類）",
+    "気になるところ",
+}
 EXPORT_FULL = EXPORT_MEETING | {"同意"}
 EXPECTED["export"] = {"full": EXPORT_FULL, "meeting": EXPORT_MEETING, "number": EXPORT_BASE}
 EXPECTED_EMPTY["export"] = {"full": EXPORT_BASE | {"世帯の状況", "住所"}, "number": EXPORT_BASE}
 #: Which of the resident's values a printed 記録用紙 shows, and whether the household's note
 #: (記録用紙) and emergency contact (緊急連絡カード) are printed (searched in the PDFs' text).
 PRINTED_DETAILS = {"note", "emergency"}
-EXPECTED["print"] = {"full": {"name", "phone", "concerns"} | PRINTED_DETAILS,
-                     "meeting": {"name", "phone", "concerns"} | PRINTED_DETAILS, "number": set()}
+EXPECTED["print"] = {
+    "full": {"name", "phone", "concerns"} | PRINTED_DETAILS,
+    "meeting": {"name", "phone", "concerns"} | PRINTED_DETAILS,
+    "number": set(),
+}
 #: A deleted resident is printed for nobody.
 EXPECTED_EMPTY["print"] = {"full": PRINTED_DETAILS, "number": set()}
 
@@ -292,8 +382,8 @@ def test_print(session: Session, town_engine, role: str, where: str, state: str)
 
     from pypdf import PdfReader
 
-    from lsmap.models import EmergencyContact, Household, Resident
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
+    from lsmap.storage.models import EmergencyContact, Household, Resident
 
     household = target(town_engine[1], role, where, state)
     who = actor(session, role)
@@ -307,19 +397,31 @@ def test_print(session: Session, town_engine, role: str, where: str, state: str)
     pdfs = (watch_record_pdf(session, who, household), emergency_card_pdf(session, who, household))
     text = "".join(p.extract_text() for pdf in pdfs for p in PdfReader(io.BytesIO(pdf)).pages)
     text = re.sub(r"\s", "", text)  # the sheet wraps long cells
-    resident = session.scalars(select(Resident).where(Resident.household_id == household)).one_or_none()
-    values = [("note", session.get(Household, household).note),
-              ("emergency", session.scalars(select(EmergencyContact.name).where(
-                  EmergencyContact.household_id == household)).one())]
+    resident = session.scalars(
+        select(Resident).where(Resident.household_id == household)
+    ).one_or_none()
+    values = [
+        ("note", session.get(Household, household).note),
+        (
+            "emergency",
+            session.scalars(
+                select(EmergencyContact.name).where(EmergencyContact.household_id == household)
+            ).one(),
+        ),
+    ]
     if resident is not None:  # also the deleted one
-        values += [("name", resident.name), ("phone", resident.phone), ("concerns", resident.concerns)]
+        values += [
+            ("name", resident.name),
+            ("phone", resident.phone),
+            ("concerns", resident.concerns),
+        ]
     shown = {field for field, value in values if re.sub(r"\s", "", value) in text}
     assert shown == expected_fields("print", expected, state)
 
 
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)
 def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
-    from lsmap.coverage_report import REPORT_COLUMNS, coverage_for, district_table
+    from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table
 
     who = actor(session, role)
     if who is None:
@@ -330,11 +432,14 @@ def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: s
     assert list(table.columns) == list(REPORT_COLUMNS)  # districts and numbers, never people
     codes = set(table["district_code"])
     expected = {"staff_a": {"A", "A1"}, "meeting_a": {"A", "A1"}, "staff_b": {"B", "B1"}}.get(
-        role, {"M", "A", "A1", "B", "B1"})
+        role, {"M", "A", "A1", "B", "B1"}
+    )
     assert codes == expected
     home = "B" if role == "staff_b" else "A"
     counts = table.loc[table["district_code"] == home, "households"].iloc[0]
-    assert counts == ("<5" if role == "planner" else sum(code == home for code, _ in town_engine[1].households))
+    assert counts == (
+        "<5" if role == "planner" else sum(code == home for code, _ in town_engine[1].households)
+    )
 
 
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)

@@ -12,19 +12,24 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lsmap import backup, db
-from lsmap.models import AuditEntry, Base, Household
+from lsmap.io import backup
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, Base, Household
 
 PASSPHRASE = "correct horse battery"
 
 
 def _row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
-        return {t.name: connection.execute(select(func.count()).select_from(t)).scalar() or 0
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: connection.execute(select(func.count()).select_from(t)).scalar() or 0
+            for t in Base.metadata.sorted_tables
+        }
 
 
-def test_backup_restores_every_table_equal_into_a_fresh_database(sample_engine: Engine, engine: Engine, tmp_path: Path) -> None:
+def test_backup_restores_every_table_equal_into_a_fresh_database(
+    sample_engine: Engine, engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "lsmap.bak"
     summary = backup.backup(sample_engine, path, PASSPHRASE)
     assert summary.counts["households"] > 300 and summary.revision == db.head_revision()
@@ -41,7 +46,9 @@ def test_backup_restores_every_table_equal_into_a_fresh_database(sample_engine: 
         assert household.id > summary.counts["households"]
 
 
-def test_wrong_passphrase_damage_and_non_empty_target_change_nothing(sample_engine: Engine, engine: Engine, tmp_path: Path) -> None:
+def test_wrong_passphrase_damage_and_non_empty_target_change_nothing(
+    sample_engine: Engine, engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "lsmap.bak"
     backup.backup(sample_engine, path, PASSPHRASE)
     blob = path.read_bytes()
@@ -83,22 +90,33 @@ def test_backup_restores_across_backends(sample_engine: Engine, tmp_path: Path) 
     backup.restore(target, path, PASSPHRASE)
     assert _row_counts(target) == summary.counts
     with Session(target) as there, Session(sample_engine) as here:
-        query = select(Household.id, Household.ref, Household.location, Household.version).order_by(Household.id)
+        query = select(Household.id, Household.ref, Household.location, Household.version).order_by(
+            Household.id
+        )
         assert [tuple(r) for r in there.execute(query)] == [tuple(r) for r in here.execute(query)]
     target.dispose()
 
 
 def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     empty_url = database_factory()
-    def lsmap(url: str, *args: str, passphrase: str = PASSPHRASE) -> subprocess.CompletedProcess[str]:
+
+    def lsmap(
+        url: str, *args: str, passphrase: str = PASSPHRASE
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "LSMAP_BACKUP_PASSPHRASE": passphrase}
-        return subprocess.run([sys.executable, "-m", "lsmap", "--database-url", url, *args],
-                              capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [sys.executable, "-m", "lsmap", "--database-url", url, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
 
     with db.transaction(engine) as session:
         session.add_all([Household(household_type="other", ref=f"cli-{i}") for i in range(3)])
     source_url = engine.url.render_as_string(hide_password=False)
-    path = tmp_path / "cli.bak"
+    path = tmp_path / "main.bak"
     made = lsmap(source_url, "backup", str(path))
     assert made.returncode == 0, made.stderr
     assert "バックアップしました" in made.stdout and path.is_file()
@@ -118,16 +136,23 @@ def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_p
 SCRYPT_OFFSETS = {"log2_n": 9, "r": 10, "p": 11}
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("log2_n", backup.SCRYPT_LOG2_N + 1), ("log2_n", 22), ("r", backup.SCRYPT_R + 1), ("r", 32),
-    ("p", backup.SCRYPT_P + 1), ("p", 16),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("log2_n", backup.SCRYPT_LOG2_N + 1),
+        ("log2_n", 22),
+        ("r", backup.SCRYPT_R + 1),
+        ("r", 32),
+        ("p", backup.SCRYPT_P + 1),
+        ("p", 16),
+    ],
+)
 def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
     field: str, value: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blob = backup.encrypt({"format": backup.FORMAT_VERSION, "tables": {}}, PASSPHRASE)
     offset = SCRYPT_OFFSETS[field]
-    tampered = blob[:offset] + bytes([value]) + blob[offset + 1:]
+    tampered = blob[:offset] + bytes([value]) + blob[offset + 1 :]
 
     def derive(*args: object) -> bytes:  # a tampered cost could ask for gigabytes and hours
         raise AssertionError(f"scrypt ran with {args[2:]}")
@@ -140,21 +165,24 @@ def test_scrypt_cost_above_the_writers_is_refused_before_deriving(
 
 
 def test_a_passphrase_under_twelve_characters_is_refused(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lsmap import cli
+    from lsmap.cli import main
 
     eleven = "abcdefghijk"
     with pytest.raises(backup.BackupError, match="12 文字以上"):
         backup.backup(engine, tmp_path / "a.bak", eleven)
     url = engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv(backup.PASSPHRASE_ENV, eleven)
-    assert cli.main(["--database-url", url, "backup", str(tmp_path / "b.bak")]) == 1
+    assert main.main(["--database-url", url, "backup", str(tmp_path / "b.bak")]) == 1
     monkeypatch.delenv(backup.PASSPHRASE_ENV)
     asked: list[str] = []
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or eleven)
-    assert cli.main(["--database-url", url, "backup", str(tmp_path / "c.bak")]) == 1
+    assert main.main(["--database-url", url, "backup", str(tmp_path / "c.bak")]) == 1
     assert len(asked) == 1 and "12 文字以上" in asked[0]  # refused before asking again
     assert capsys.readouterr().err.count("12 文字以上") == 2
     assert not list(tmp_path.iterdir())

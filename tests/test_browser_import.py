@@ -11,9 +11,9 @@ from helpers import EAST
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import District, Resource
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage import db
+from lsmap.storage.models import District, Resource
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +25,29 @@ def base_url(app_url: str) -> Iterator[str]:
         yield url
 
 
-def test_admin_uploads_checks_and_imports_resources(app_url: str, base_url: str, tmp_path: Path) -> None:
+def test_admin_uploads_checks_and_imports_resources(
+    app_url: str, base_url: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     engine = db.get_engine(app_url)
     with Session(engine) as session:
-        point = session.scalar(select(District).where(District.code == EAST)).geom.representative_point()
+        point = session.scalar(
+            select(District).where(District.code == EAST)
+        ).geom.representative_point()
         before = session.scalar(select(func.count()).select_from(Resource))
     upload = tmp_path / "サロン一覧.csv"
     upload.write_bytes(
-        f"名称,住所,緯度,経度\r\nブラウザサロン,さくら台1-1,{point.y:.6f},{point.x:.6f}\r\n".encode("cp932")
+        f"名称,住所,緯度,経度\r\nブラウザサロン,さくら台1-1,{point.y:.6f},{point.x:.6f}\r\n".encode(
+            "cp932"
+        )
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP").new_page()
+            page = browser.new_context(
+                viewport={"width": 1400, "height": 1000}, locale="ja-JP"
+            ).new_page()
             page.set_default_timeout(30_000)
             page.goto(base_url)
             page.get_by_label("ユーザー名").fill("admin")

@@ -6,16 +6,17 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 from conftest import SAMPLE_TODAY, actor_for
 from helpers import EAST, MARKDOWN_XSS, MD_AUTOLINK, MD_COLOR, MD_IMAGE, MD_LINK, XSS
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lsmap import access
+from lsmap.access.accounts import DEMO_PASSWORD
 from lsmap.escape import WORD_JOINER
-from lsmap.models import District, EmergencyContact, Household, Resident, User
+from lsmap.storage import db
+from lsmap.storage.models import District, EmergencyContact, Household, Resident, User
 
 pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -89,7 +90,9 @@ def test_resident_name_with_html_renders_as_text(page, base_url: str, app_url: s
     with Session(db.get_engine(app_url)) as session:
         staff = actor_for(session, "staff_east")
         household = access.household_points(session, staff, None)[0]
-        resident = session.scalars(select(Resident).where(Resident.household_id == household.id)).first()
+        resident = session.scalars(
+            select(Resident).where(Resident.household_id == household.id)
+        ).first()
         resident.name = XSS
         session.commit()
     login(page, base_url, "staff_east")
@@ -171,7 +174,7 @@ def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore
     """The sample town served with Markdown payloads in a household's resident and
     emergency-contact names, the imported names of 東地区 and of the household's town, and
     staff_east's display name."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     require_chromium()
     url = database_factory()
@@ -181,14 +184,22 @@ def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore
     with Session(engine) as session:
         staff = actor_for(session, "staff_east")
         visible = {p.id for p in access.household_points(session, staff, None)}
-        card = session.scalars(select(EmergencyContact).where(EmergencyContact.household_id.in_(visible))).first()
-        for resident in session.scalars(select(Resident).where(Resident.household_id == card.household_id)):
+        card = session.scalars(
+            select(EmergencyContact).where(EmergencyContact.household_id.in_(visible))
+        ).first()
+        for resident in session.scalars(
+            select(Resident).where(Resident.household_id == card.household_id)
+        ):
             resident.name = MD_LINK
         card.name = MD_IMAGE
         town = session.get(Household, card.household_id).district_id
-        for district in session.scalars(select(District).where((District.code == EAST) | (District.id == town))):
+        for district in session.scalars(
+            select(District).where((District.code == EAST) | (District.id == town))
+        ):
             district.name = MARKDOWN_XSS  # as if imported so
-        session.scalars(select(User).where(User.username == "staff_east")).one().display_name = MD_COLOR + MD_AUTOLINK
+        session.scalars(select(User).where(User.username == "staff_east")).one().display_name = (
+            MD_COLOR + MD_AUTOLINK
+        )
         session.commit()
         household_id = card.household_id
     with running_app(url) as base:
@@ -207,15 +218,19 @@ def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown
         """The page's text as shown (word joiners dropped), after checking it has no markup."""
         page.wait_for_timeout(1500)
         # (a heading's own anchor, href="#…", may carry the words of the heading)
-        markup = page.locator('a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, '
-                              '[data-testid="stMain"] span[role="img"]')
+        markup = page.locator(
+            'a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, '
+            '[data-testid="stMain"] span[role="img"]'
+        )
         assert markup.evaluate_all("found => found.map(e => e.outerHTML)") == []
         return page.locator("body").inner_text().replace(WORD_JOINER, "")
 
     login(page, base, "staff_east")
     page.get_by_text("地図 — ").first.wait_for()
     shown = no_markup()
-    assert f"地図 — {MARKDOWN_XSS}" in shown and MD_COLOR + MD_AUTOLINK in shown  # heading, user box
+    assert (
+        f"地図 — {MARKDOWN_XSS}" in shown and MD_COLOR + MD_AUTOLINK in shown
+    )  # heading, user box
 
     page.goto(f"{base}/record?household={household_id}")
     page.get_by_text("見守りネットワーク記録").first.wait_for()

@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
-from lsmap import db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import ContactLog, Household, Resident, WatchLink
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage import db
+from lsmap.storage.models import ContactLog, Household, Resident, WatchLink
 
 pytestmark = pytest.mark.browser
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -41,9 +41,12 @@ def page(base_url: str):  # type: ignore[no-untyped-def]
 
 def _choose(page, label: str, option: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """Open the visible Streamlit selectbox ``label`` and pick ``option`` (or the first)."""
-    box = page.locator("[data-testid='stSelectbox']").filter(
-        has=page.get_by_text(label, exact=True)
-    ).locator("visible=true").first
+    box = (
+        page.locator("[data-testid='stSelectbox']")
+        .filter(has=page.get_by_text(label, exact=True))
+        .locator("visible=true")
+        .first
+    )
     box.get_by_role("combobox").click()
     options = page.get_by_role("option")
     (options.first if option is None else options.filter(has_text=option).first).click()
@@ -73,7 +76,9 @@ def test_staff_keeps_a_record_from_map_click_to_visit(page, base_url: str, app_u
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container path").first.wait_for()
     box = frame.locator(".leaflet-container").bounding_box()
-    frame.locator(".leaflet-container").click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    frame.locator(".leaflet-container").click(
+        position={"x": box["width"] / 2, "y": box["height"] / 2}
+    )
     longitude = page.get_by_label("経度", exact=True)
     page.wait_for_function(
         "() => [...document.querySelectorAll('input')].some(i => i.getAttribute('aria-label') === '経度' && i.value)"
@@ -98,16 +103,28 @@ def test_staff_keeps_a_record_from_map_click_to_visit(page, base_url: str, app_u
     # 4. A phone call that finds the lifeline stopped.
     page.get_by_role("tab", name="見守り活動").click()
     _choose(page, "方法", "電話")
-    page.get_by_text("水道・電気・ガス・電話が止められている", exact=True).locator("visible=true").first.click()
+    page.get_by_text("水道・電気・ガス・電話が止められている", exact=True).locator(
+        "visible=true"
+    ).first.click()
     _visible_button(page, "記録する").click()
     page.get_by_text("見守り活動を記録しました").wait_for()
 
     with Session(db.get_engine(app_url)) as session:
         household = session.get(Household, household_id)
         assert household is not None and not household.location_approximate
-        assert [r.name for r in session.scalars(select(Resident).where(Resident.household_id == household_id))] == [NAME]
-        assert session.scalar(select(WatchLink.frequency).where(WatchLink.household_id == household_id)) == "weekly"
-        signs = session.scalars(select(ContactLog.signs).where(ContactLog.household_id == household_id)).all()
+        assert [
+            r.name
+            for r in session.scalars(select(Resident).where(Resident.household_id == household_id))
+        ] == [NAME]
+        assert (
+            session.scalar(
+                select(WatchLink.frequency).where(WatchLink.household_id == household_id)
+            )
+            == "weekly"
+        )
+        signs = session.scalars(
+            select(ContactLog.signs).where(ContactLog.household_id == household_id)
+        ).all()
         assert signs == [["lifeline_stopped"]]
 
     # 5. The start page lists it as urgent.

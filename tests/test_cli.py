@@ -8,14 +8,17 @@ import sys
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import db
-from lsmap.models import Household, User, Watcher
+from lsmap.storage import db
+from lsmap.storage.models import Household, User, Watcher
 
 
 def lsmap(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-        capture_output=True, text=True, input=stdin, timeout=300,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
     )
 
 
@@ -48,13 +51,35 @@ def test_db_upgrade_and_sample_load_are_idempotent(empty_url: str) -> None:
 
 def test_users_add_and_list(empty_url: str) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
-    added = lsmap(empty_url, "users", "add", "tanaka", "--role", "staff", "--district", "149990-03",
-                  "--password-stdin", stdin="correct horse battery\n")
+    added = lsmap(
+        empty_url,
+        "users",
+        "add",
+        "tanaka",
+        "--role",
+        "staff",
+        "--district",
+        "149990-03",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
     assert added.returncode == 0, added.stderr
     listing = lsmap(empty_url, "users", "list").stdout
     assert "tanaka\t地区担当職員\t149990-03\t有効" in listing
-    bad = lsmap(empty_url, "users", "add", "x", "--role", "boss", "--password-stdin", stdin="longenough\n")
+    bad = lsmap(
+        empty_url, "users", "add", "x", "--role", "boss", "--password-stdin", stdin="longenough\n"
+    )
     assert bad.returncode == 1 and "役割" in bad.stderr
-    unknown = lsmap(empty_url, "users", "add", "y", "--role", "staff", "--district", "nowhere",
-                    "--password-stdin", stdin="longenough\n")
+    unknown = lsmap(
+        empty_url,
+        "users",
+        "add",
+        "y",
+        "--role",
+        "staff",
+        "--district",
+        "nowhere",
+        "--password-stdin",
+        stdin="longenough\n",
+    )
     assert unknown.returncode == 1 and "nowhere" in unknown.stderr

@@ -11,17 +11,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE_TODAY, actor_for, district_id
+from helpers import EAST, WEST, derivable_cells
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import SAMPLE_TODAY, actor_for, district_id
-from helpers import EAST, WEST, derivable_cells
 from lsmap import access
 from lsmap.access import AccessDenied
-from lsmap.coverage import CoverageInputs, compute_coverage, district_rows
-from lsmap.coverage_report import REPORT_COLUMNS, coverage_for, district_table, gap_rows, siting
-from lsmap.models import AuditEntry
-from lsmap.sample import _neighbourhood_ids
+from lsmap.coverage.engine import CoverageInputs, compute_coverage, district_rows
+from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table, gap_rows, siting
+from lsmap.io.sample import _neighbourhood_ids
+from lsmap.storage.models import AuditEntry
 from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 from sample_data.town import generate_town
 
@@ -35,51 +35,66 @@ def inputs_from_generator() -> CoverageInputs:
 
     def locate(records) -> list[int]:  # type: ignore[no-untyped-def]
         # The loader's rule for the recorded district (its own 町内 wins on a shared edge).
-        return _neighbourhood_ids([r.location for r in records], [r.district_code for r in records],
-                                  codes, geoms, ids)
+        return _neighbourhood_ids(
+            [r.location for r in records], [r.district_code for r in records], codes, geoms, ids
+        )
 
     h_ids = {h.ref: i + 1 for i, h in enumerate(town.households)}
     w_ids = {w.ref: i + 1 for i, w in enumerate(town.watchers)}
-    households = pd.DataFrame({
-        "id": list(h_ids.values()),
-        "lon": [h.location.x for h in town.households],
-        "lat": [h.location.y for h in town.households],
-        "district_id": locate(town.households),
-    })
-    watchers = pd.DataFrame({
-        "id": list(w_ids.values()),
-        "birth_year": [float(w.birth_year) for w in town.watchers],
-        "district_id": locate(town.watchers),
-    })
-    links = pd.DataFrame({
-        "household_id": [h_ids[link.household_ref] for link in town.links],
-        "watcher_id": [w_ids[link.watcher_ref] for link in town.links],
-        "expected_days": [FREQUENCIES[link.frequency][1] or math.nan for link in town.links],
-    })
-    contacts = pd.DataFrame({
-        "household_id": [h_ids[c.household_ref] for c in town.contacts],
-        "day": [c.contacted_on.toordinal() for c in town.contacts],
-        "seq": np.arange(len(town.contacts)),  # the database ids follow insertion order
-        "is_visit": [c.method == "visit" for c in town.contacts],
-        "urgent_sign": [bool(URGENT_SIGNS & set(c.signs)) for c in town.contacts],
-    })
-    resources = pd.DataFrame({
-        "id": np.arange(1, len(town.resources) + 1),
-        "kind": [r.kind for r in town.resources],
-        "lon": [r.location.x for r in town.resources],
-        "lat": [r.location.y for r in town.resources],
-        "meetings_per_month": [math.nan if r.meetings_per_month is None else r.meetings_per_month
-                               for r in town.resources],
-        "district_id": locate(town.resources),
-    })
-    districts = pd.DataFrame({
-        "id": [ids[d.code] for d in town.districts],
-        "code": [d.code for d in town.districts],
-        "name": [d.name for d in town.districts],
-        "level": [d.level for d in town.districts],
-        "parent_id": [ids[d.parent_code] if d.parent_code else -1 for d in town.districts],
-        "geometry": [d.geom for d in town.districts],
-    })
+    households = pd.DataFrame(
+        {
+            "id": list(h_ids.values()),
+            "lon": [h.location.x for h in town.households],
+            "lat": [h.location.y for h in town.households],
+            "district_id": locate(town.households),
+        }
+    )
+    watchers = pd.DataFrame(
+        {
+            "id": list(w_ids.values()),
+            "birth_year": [float(w.birth_year) for w in town.watchers],
+            "district_id": locate(town.watchers),
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "household_id": [h_ids[link.household_ref] for link in town.links],
+            "watcher_id": [w_ids[link.watcher_ref] for link in town.links],
+            "expected_days": [FREQUENCIES[link.frequency][1] or math.nan for link in town.links],
+        }
+    )
+    contacts = pd.DataFrame(
+        {
+            "household_id": [h_ids[c.household_ref] for c in town.contacts],
+            "day": [c.contacted_on.toordinal() for c in town.contacts],
+            "seq": np.arange(len(town.contacts)),  # the database ids follow insertion order
+            "is_visit": [c.method == "visit" for c in town.contacts],
+            "urgent_sign": [bool(URGENT_SIGNS & set(c.signs)) for c in town.contacts],
+        }
+    )
+    resources = pd.DataFrame(
+        {
+            "id": np.arange(1, len(town.resources) + 1),
+            "kind": [r.kind for r in town.resources],
+            "lon": [r.location.x for r in town.resources],
+            "lat": [r.location.y for r in town.resources],
+            "meetings_per_month": [
+                math.nan if r.meetings_per_month is None else r.meetings_per_month
+                for r in town.resources
+            ],
+            "district_id": locate(town.resources),
+        }
+    )
+    districts = pd.DataFrame(
+        {
+            "id": [ids[d.code] for d in town.districts],
+            "code": [d.code for d in town.districts],
+            "name": [d.name for d in town.districts],
+            "level": [d.level for d in town.districts],
+            "parent_id": [ids[d.parent_code] if d.parent_code else -1 for d in town.districts],
+            "geometry": [d.geom for d in town.districts],
+        }
+    )
     return CoverageInputs(households, watchers, links, contacts, resources, districts, SAMPLE_TODAY)
 
 
@@ -101,19 +116,42 @@ def test_database_coverage_equals_the_generator_computation(sample_session: Sess
 
 
 def test_inputs_carry_no_names_phones_or_concerns(sample_session: Session) -> None:
-    inputs = access.coverage_inputs(sample_session, actor_for(sample_session, "planner"), SAMPLE_TODAY)
-    columns = {c for frame in (inputs.households, inputs.watchers, inputs.links, inputs.contacts,
-                               inputs.resources) for c in frame.columns}
-    assert not columns & {"name", "phone", "address", "concerns", "concern_tags", "observation", "note"}
+    inputs = access.coverage_inputs(
+        sample_session, actor_for(sample_session, "planner"), SAMPLE_TODAY
+    )
+    columns = {
+        c
+        for frame in (
+            inputs.households,
+            inputs.watchers,
+            inputs.links,
+            inputs.contacts,
+            inputs.resources,
+        )
+        for c in frame.columns
+    }
+    assert not columns & {
+        "name",
+        "phone",
+        "address",
+        "concerns",
+        "concern_tags",
+        "observation",
+        "note",
+    }
 
 
 def test_staff_coverage_is_scoped_to_their_districts(sample_session: Session) -> None:
     staff = actor_for(sample_session, "staff_east")
     view = coverage_for(sample_session, staff, today=SAMPLE_TODAY)
     table = district_table(sample_session, view)
-    assert set(table["district_code"]) == {EAST} | {c for c in table["district_code"] if c.startswith(EAST + "-")}
-    admin_table = district_table(sample_session, coverage_for(sample_session, actor_for(sample_session, "admin"),
-                                                               today=SAMPLE_TODAY))
+    assert set(table["district_code"]) == {EAST} | {
+        c for c in table["district_code"] if c.startswith(EAST + "-")
+    }
+    admin_table = district_table(
+        sample_session,
+        coverage_for(sample_session, actor_for(sample_session, "admin"), today=SAMPLE_TODAY),
+    )
     east = admin_table.set_index("district_code").loc[EAST]
     assert table.set_index("district_code").loc[EAST].equals(east)  # same numbers, own scope
     east_id = district_id(sample_session, EAST)
@@ -131,7 +169,9 @@ def test_planner_gets_suppressed_aggregates_and_no_gap_rows(sample_session: Sess
     with pytest.raises(AccessDenied):
         gap_rows(sample_session, view, None)
     audit = sample_session.scalars(select(AuditEntry).where(AuditEntry.action == "coverage")).all()
-    assert audit and audit[-1].username == "planner" and audit[-1].detail["level"] == "neighbourhood"
+    assert (
+        audit and audit[-1].username == "planner" and audit[-1].detail["level"] == "neighbourhood"
+    )
 
 
 def test_gap_list_follows_the_access_module(sample_session: Session) -> None:
@@ -143,11 +183,17 @@ def test_gap_list_follows_the_access_module(sample_session: Session) -> None:
     metrics = view.result.households.set_index("id")
     for row in gaps.itertuples():
         point = points[row.household_id]
-        assert row.names == "・".join(r.name for r in point.residents if r.name)  # projected names only
+        assert row.names == "・".join(
+            r.name for r in point.residents if r.name
+        )  # projected names only
         assert row.record == f"/record?household={row.household_id}"
         assert row.watchers == metrics.loc[row.household_id, "watchers"]
     west = actor_for(sample_session, "staff_west")
-    west_ids = set(gap_rows(sample_session, coverage_for(sample_session, west, today=SAMPLE_TODAY), None)["household_id"])
+    west_ids = set(
+        gap_rows(sample_session, coverage_for(sample_session, west, today=SAMPLE_TODAY), None)[
+            "household_id"
+        ]
+    )
     assert not west_ids & set(gaps["household_id"])
 
 
@@ -157,7 +203,11 @@ def test_siting_in_the_sample_town(sample_session: Session) -> None:
     picks = siting(view, "food_bank", west)
     assert 1 <= len(picks) <= 3
     uncovered = view.result.households
-    members = {west} | {d for d in view.inputs.districts["id"] if d in access.expand_districts(sample_session, {west})}
+    members = {west} | {
+        d
+        for d in view.inputs.districts["id"]
+        if d in access.expand_districts(sample_session, {west})
+    }
     total = int((uncovered["district_id"].isin(members) & uncovered["beyond_food_bank"]).sum())
     assert sum(p.gained for p in picks) <= total
     assert [p.gained for p in picks] == sorted((p.gained for p in picks), reverse=True)
@@ -166,7 +216,7 @@ def test_siting_in_the_sample_town(sample_session: Session) -> None:
 def test_no_suppressed_count_of_the_sample_town_can_be_derived(sample_session: Session) -> None:
     """Planners get every level; for every count column no "<5" or "X" can be worked out
     from a parent total and the visible siblings (LP over the whole nesting)."""
-    from lsmap.coverage_report import COUNT_COLUMNS
+    from lsmap.coverage.report import COUNT_COLUMNS
 
     view = coverage_for(sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY)
     published = district_table(sample_session, view).set_index("district_code")
@@ -191,25 +241,35 @@ def test_planner_siting_is_coarse_and_never_small(sample_session: Session) -> No
     sit on a grid coarser than the radius; district staff keep what they asked for."""
     from pyproj import Transformer
 
-    from lsmap.coverage_settings import DEFAULT_COVERAGE_SETTINGS
+    from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS
     from lsmap.settings import get_settings
 
     asked = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=100.0)
-    view = coverage_for(sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY, settings=asked)
+    view = coverage_for(
+        sample_session, actor_for(sample_session, "planner"), today=SAMPLE_TODAY, settings=asked
+    )
     assert view.result.settings.radius_m == 500.0 and view.policy.radius_raised
     grid = view.policy.site_grid_m
     assert grid is not None and grid > view.result.settings.radius_m
     to_m = Transformer.from_crs(4326, get_settings().metric_epsg, always_xy=True)
-    picks = [p for d in view.result.districts["district_id"] for kind in ("food_bank", "salon", "facility")
-             for p in siting(view, kind, int(d))]
+    picks = [
+        p
+        for d in view.result.districts["district_id"]
+        for kind in ("food_bank", "salon", "facility")
+        for p in siting(view, kind, int(d))
+    ]
     assert picks  # the sample town has places worth suggesting at 500 m
     for pick in picks:
         assert pick.gained >= 5
         x, y = to_m.transform(pick.lon, pick.lat)
         assert abs(x / grid - round(x / grid)) < 1e-6 and abs(y / grid - round(y / grid)) < 1e-6
-    staff = coverage_for(sample_session, actor_for(sample_session, "staff_east"), today=SAMPLE_TODAY, settings=asked)
+    staff = coverage_for(
+        sample_session, actor_for(sample_session, "staff_east"), today=SAMPLE_TODAY, settings=asked
+    )
     assert staff.result.settings.radius_m == 100.0 and not staff.policy.suppress
-    east = [d for d in staff.result.districts["district_id"] if d != district_id(sample_session, EAST)]
+    east = [
+        d for d in staff.result.districts["district_id"] if d != district_id(sample_session, EAST)
+    ]
     staff_picks = [p for d in east for p in siting(staff, "salon", int(d))]
     assert any(p.gained < 5 for p in staff_picks)  # what the planner no longer gets
     assert any(abs(to_m.transform(p.lon, p.lat)[0] / grid % 1) > 1e-3 for p in staff_picks)

@@ -11,36 +11,71 @@ import sys
 from conftest import SAMPLE_TODAY
 from helpers import EAST
 
-REQUIRED = ("district_code", "district_name", "level", "households", "no_watcher", "single_watcher",
-            "stale", "urgent_unvisited", "beyond_facility", "beyond_salon", "beyond_food_bank",
-            "beyond_support_centre")
+REQUIRED = (
+    "district_code",
+    "district_name",
+    "level",
+    "households",
+    "no_watcher",
+    "single_watcher",
+    "stale",
+    "urgent_unvisited",
+    "beyond_facility",
+    "beyond_salon",
+    "beyond_food_bank",
+    "beyond_support_centre",
+)
 
 
 def lsmap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def test_coverage_json_per_district_level(app_url: str) -> None:
-    done = lsmap(app_url, "coverage", "--level", "district", "--today", SAMPLE_TODAY.isoformat(), "--format", "json")
+    done = lsmap(
+        app_url,
+        "coverage",
+        "--level",
+        "district",
+        "--today",
+        SAMPLE_TODAY.isoformat(),
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert [r["district_code"] for r in rows] == ["149990-01", "149990-02", "149990-03"]
     for row in rows:
         assert set(REQUIRED) <= set(row) and row["level"] == "district"
         assert row["no_watcher"] + row["single_watcher"] <= row["households"]
-    town = json.loads(lsmap(app_url, "coverage", "--level", "municipality",
-                            "--today", SAMPLE_TODAY.isoformat()).stdout)
+    town = json.loads(
+        lsmap(
+            app_url, "coverage", "--level", "municipality", "--today", SAMPLE_TODAY.isoformat()
+        ).stdout
+    )
     assert town[0]["households"] == sum(r["households"] for r in rows)
     assert town[0]["stale"] == sum(r["stale"] for r in rows)
 
 
 def test_radius_changes_the_beyond_counts(app_url: str) -> None:
     def beyond(radius: str) -> int:
-        done = lsmap(app_url, "coverage", "--level", "municipality", "--radius-m", radius, "--format", "json",
-                     "--today", SAMPLE_TODAY.isoformat())
+        done = lsmap(
+            app_url,
+            "coverage",
+            "--level",
+            "municipality",
+            "--radius-m",
+            radius,
+            "--format",
+            "json",
+            "--today",
+            SAMPLE_TODAY.isoformat(),
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)[0]["beyond_salon"]
 
@@ -48,8 +83,18 @@ def test_radius_changes_the_beyond_counts(app_url: str) -> None:
 
 
 def test_coverage_csv_as_planner_suppresses_small_counts(app_url: str) -> None:
-    done = lsmap(app_url, "coverage", "--as", "planner", "--level", "neighbourhood", "--format", "csv",
-                 "--today", SAMPLE_TODAY.isoformat())
+    done = lsmap(
+        app_url,
+        "coverage",
+        "--as",
+        "planner",
+        "--level",
+        "neighbourhood",
+        "--format",
+        "csv",
+        "--today",
+        SAMPLE_TODAY.isoformat(),
+    )
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 20 and set(REQUIRED) <= set(rows[0])
@@ -59,20 +104,52 @@ def test_coverage_csv_as_planner_suppresses_small_counts(app_url: str) -> None:
 
 def test_planner_asking_for_a_small_radius_gets_500_m_and_is_told(app_url: str) -> None:
     def town(*who: str) -> subprocess.CompletedProcess[str]:
-        return lsmap(app_url, "coverage", *who, "--level", "municipality", "--radius-m", "100",
-                     "--format", "json", "--today", SAMPLE_TODAY.isoformat())
+        return lsmap(
+            app_url,
+            "coverage",
+            *who,
+            "--level",
+            "municipality",
+            "--radius-m",
+            "100",
+            "--format",
+            "json",
+            "--today",
+            SAMPLE_TODAY.isoformat(),
+        )
 
     planner, admin = town("--as", "planner"), town()
     assert planner.returncode == 0 and "500 m" in planner.stderr
-    beyond_500 = json.loads(lsmap(app_url, "coverage", "--level", "municipality", "--radius-m", "500",
-                                  "--format", "json", "--today", SAMPLE_TODAY.isoformat()).stdout)
+    beyond_500 = json.loads(
+        lsmap(
+            app_url,
+            "coverage",
+            "--level",
+            "municipality",
+            "--radius-m",
+            "500",
+            "--format",
+            "json",
+            "--today",
+            SAMPLE_TODAY.isoformat(),
+        ).stdout
+    )
     assert json.loads(planner.stdout)[0]["beyond_salon"] == beyond_500[0]["beyond_salon"]
     assert json.loads(admin.stdout)[0]["beyond_salon"] > beyond_500[0]["beyond_salon"]
     assert "500 m" not in admin.stderr
 
 
 def test_coverage_as_staff_is_scoped_and_unknown_user_fails(app_url: str) -> None:
-    done = lsmap(app_url, "coverage", "--as", "staff_east", "--format", "json", "--today", SAMPLE_TODAY.isoformat())
+    done = lsmap(
+        app_url,
+        "coverage",
+        "--as",
+        "staff_east",
+        "--format",
+        "json",
+        "--today",
+        SAMPLE_TODAY.isoformat(),
+    )
     assert done.returncode == 0, done.stderr
     codes = {r["district_code"] for r in json.loads(done.stdout)}
     assert EAST in codes and all(c.startswith(EAST) for c in codes)
@@ -82,9 +159,26 @@ def test_coverage_as_staff_is_scoped_and_unknown_user_fails(app_url: str) -> Non
 
 def test_bench_coverage_prints_both_times_and_their_ratio() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "lsmap", "bench", "coverage", "--households", "400", "--watchers", "100",
-         "--resources", "40", "--districts", "30", "--repeat", "1"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "lsmap",
+            "bench",
+            "coverage",
+            "--households",
+            "400",
+            "--watchers",
+            "100",
+            "--resources",
+            "40",
+            "--districts",
+            "30",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

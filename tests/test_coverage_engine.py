@@ -12,14 +12,15 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings, strategies as st
+from helpers import derivable_cells
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from helpers import derivable_cells
-from lsmap.coverage import CoverageInputs, Lookup, compute_coverage, locate_points
-from lsmap.coverage_report import suppress_small_counts, suppressed
-from lsmap.coverage_settings import DISTANCE_KINDS, CoverageSettings
-from lsmap.siting import site_candidates
+from lsmap.coverage.engine import CoverageInputs, Lookup, compute_coverage, locate_points
+from lsmap.coverage.report import suppress_small_counts, suppressed
+from lsmap.coverage.settings import DISTANCE_KINDS, CoverageSettings
+from lsmap.coverage.siting import site_candidates
 from lsmap.vocab import FREQUENCIES
 
 TODAY = date(2026, 11, 1)
@@ -28,10 +29,16 @@ KINDS = ("facility", "salon", "food_bank", "support_centre", "other")
 
 def grid_districts() -> pd.DataFrame:
     """A 市 (id 1) with two 地区 (ids 2, 3: left and right columns) over 3 x 3 unit squares."""
-    rows = [(1, "m", "municipality", -1, None), (2, "d1", "district", 1, None), (3, "d2", "district", 1, None)]
+    rows = [
+        (1, "m", "municipality", -1, None),
+        (2, "d1", "district", 1, None),
+        (3, "d2", "district", 1, None),
+    ]
     ids = [17, 11, 15, 10, 12, 16, 14, 13, 18]  # shuffled so that id order != position order
     for (col, row), did in zip([(c, r) for r in range(3) for c in range(3)], ids, strict=True):
-        rows.append((did, f"n{did}", "neighbourhood", 2 if col < 2 else 3, box(col, row, col + 1, row + 1)))
+        rows.append(
+            (did, f"n{did}", "neighbourhood", 2 if col < 2 else 3, box(col, row, col + 1, row + 1))
+        )
     return pd.DataFrame(rows, columns=["id", "code", "level", "parent_id", "geometry"]).assign(
         name=lambda t: t["code"]
     )
@@ -42,8 +49,12 @@ def make_inputs(households, watchers, links, contacts, resources, districts=None
         households=pd.DataFrame(households, columns=["id", "lon", "lat", "district_id"]),
         watchers=pd.DataFrame(watchers, columns=["id", "birth_year", "district_id"]),
         links=pd.DataFrame(links, columns=["household_id", "watcher_id", "expected_days"]),
-        contacts=pd.DataFrame(contacts, columns=["household_id", "day", "seq", "is_visit", "urgent_sign"]),
-        resources=pd.DataFrame(resources, columns=["id", "kind", "lon", "lat", "meetings_per_month", "district_id"]),
+        contacts=pd.DataFrame(
+            contacts, columns=["household_id", "day", "seq", "is_visit", "urgent_sign"]
+        ),
+        resources=pd.DataFrame(
+            resources, columns=["id", "kind", "lon", "lat", "meetings_per_month", "district_id"]
+        ),
         districts=grid_districts() if districts is None else districts,
         today=TODAY,
     )
@@ -61,7 +72,9 @@ def brute_force(inputs: CoverageInputs, cfg: CoverageSettings) -> tuple[pd.DataF
     def district_of(x: float, y: float, given: int) -> int:
         if given >= 0:
             return given
-        covering = [r.id for r in leaves if r.geometry is not None and r.geometry.covers(Point(x, y))]
+        covering = [
+            r.id for r in leaves if r.geometry is not None and r.geometry.covers(Point(x, y))
+        ]
         return min(covering) if covering else -1
 
     birth = dict(zip(inputs.watchers["id"], inputs.watchers["birth_year"], strict=True))
@@ -70,14 +83,20 @@ def brute_force(inputs: CoverageInputs, cfg: CoverageSettings) -> tuple[pd.DataF
         loads.setdefault(link.watcher_id, set()).add(link.household_id)
     resources = []
     for r in inputs.resources.itertuples():
-        kind = "salon_rare" if r.kind == "salon" and r.meetings_per_month < cfg.salon_min_meetings_per_month else r.kind
+        kind = (
+            "salon_rare"
+            if r.kind == "salon" and r.meetings_per_month < cfg.salon_min_meetings_per_month
+            else r.kind
+        )
         resources.append((kind, r.lon, r.lat))
 
     rows = []
     for h in inputs.households.itertuples():
         mine = inputs.links[inputs.links["household_id"] == h.id]
         who = set(mine["watcher_id"])
-        elderly = [not math.isnan(birth[w]) and TODAY.year - birth[w] >= cfg.elderly_age for w in who]
+        elderly = [
+            not math.isnan(birth[w]) and TODAY.year - birth[w] >= cfg.elderly_age for w in who
+        ]
         days = [d for d in mine["expected_days"] if not math.isnan(d)]
         allowed = min(days) if days else cfg.stale_default_days
         log = inputs.contacts[inputs.contacts["household_id"] == h.id]
@@ -92,7 +111,7 @@ def brute_force(inputs: CoverageInputs, cfg: CoverageSettings) -> tuple[pd.DataF
             "overloaded_watcher": any(len(loads[w]) > cfg.load_threshold for w in who),
             "stale": not ordered or today - max(c.day for c in ordered) > allowed,
             "urgent_unvisited": last_urgent is not None
-            and not any(c.is_visit for c in ordered[last_urgent + 1:]),
+            and not any(c.is_visit for c in ordered[last_urgent + 1 :]),
         }
         for kind in DISTANCE_KINDS:
             distances = [math.dist((h.lon, h.lat), (x, y)) for k, x, y in resources if k == kind]
@@ -113,8 +132,15 @@ def brute_force(inputs: CoverageInputs, cfg: CoverageSettings) -> tuple[pd.DataF
     for row in rows:
         for did in chain(row["district_id"]):
             totals[did]["households"] += 1
-            for key in ("no_watcher", "single_watcher", "elderly_watchers_only", "overloaded_watcher",
-                        "stale", "urgent_unvisited", *(f"beyond_{k}" for k in DISTANCE_KINDS)):
+            for key in (
+                "no_watcher",
+                "single_watcher",
+                "elderly_watchers_only",
+                "overloaded_watcher",
+                "stale",
+                "urgent_unvisited",
+                *(f"beyond_{k}" for k in DISTANCE_KINDS),
+            ):
                 totals[did][key] = totals[did].get(key, 0) + int(row[key])
     for kind, x, y in resources:
         if kind not in DISTANCE_KINDS:
@@ -136,21 +162,44 @@ def coverage_case(draw):  # type: ignore[no-untyped-def]
     n_h = draw(st.integers(1, 12))
     n_w = draw(st.integers(0, 6))
     households = [(100 + i, draw(half), draw(half), -1) for i in range(n_h)]
-    watchers = [(500 + i, draw(st.sampled_from([1940.0, 1951.0, 1952.0, 1980.0, math.nan])), -1) for i in range(n_w)]
+    watchers = [
+        (500 + i, draw(st.sampled_from([1940.0, 1951.0, 1952.0, 1980.0, math.nan])), -1)
+        for i in range(n_w)
+    ]
     frequencies = [d if d is not None else math.nan for _, d in FREQUENCIES.values()]
     links = []
     if n_w:
         for _ in range(draw(st.integers(0, 20))):
-            links.append((100 + draw(st.integers(0, n_h - 1)), 500 + draw(st.integers(0, n_w - 1)),
-                          draw(st.sampled_from(frequencies))))
+            links.append(
+                (
+                    100 + draw(st.integers(0, n_h - 1)),
+                    500 + draw(st.integers(0, n_w - 1)),
+                    draw(st.sampled_from(frequencies)),
+                )
+            )
     contacts = []
     for seq in range(draw(st.integers(0, 25))):
-        contacts.append((100 + draw(st.integers(0, n_h - 1)), TODAY.toordinal() - draw(st.integers(0, 90)),
-                         seq, draw(st.booleans()), draw(st.booleans())))
+        contacts.append(
+            (
+                100 + draw(st.integers(0, n_h - 1)),
+                TODAY.toordinal() - draw(st.integers(0, 90)),
+                seq,
+                draw(st.booleans()),
+                draw(st.booleans()),
+            )
+        )
     resources = []
     for i in range(draw(st.integers(0, 10))):
-        resources.append((900 + i, draw(st.sampled_from(KINDS)), draw(half), draw(half),
-                          draw(st.sampled_from([0.5, 1.0, 4.0, math.nan])), -1))
+        resources.append(
+            (
+                900 + i,
+                draw(st.sampled_from(KINDS)),
+                draw(half),
+                draw(half),
+                draw(st.sampled_from([0.5, 1.0, 4.0, math.nan])),
+                -1,
+            )
+        )
     cfg = CoverageSettings(
         radius_m=draw(st.sampled_from([0.5, 1.0, 1.5, 2.5])),
         load_threshold=draw(st.integers(1, 4)),
@@ -169,7 +218,9 @@ def test_engine_agrees_with_brute_force(case) -> None:  # type: ignore[no-untype
     got = result.households.set_index("id").loc[expected_h["id"]]
     for column in expected_h.columns.drop("id"):
         if column.startswith("dist_"):
-            np.testing.assert_allclose(got[column].to_numpy(), expected_h[column].to_numpy(), rtol=1e-12)
+            np.testing.assert_allclose(
+                got[column].to_numpy(), expected_h[column].to_numpy(), rtol=1e-12
+            )
         else:
             assert got[column].tolist() == expected_h[column].tolist(), column
     table = result.districts.set_index("district_id")
@@ -193,7 +244,9 @@ def test_border_points_go_to_the_smallest_covering_id_and_outside_points_to_none
 def test_resource_exactly_at_the_radius_covers() -> None:
     inputs = make_inputs(
         [(1, 0.0, 0.0, 10), (2, 0.0, -0.1, 10)],
-        [], [], [],
+        [],
+        [],
+        [],
         [(1, "salon", 1.5, 2.0, 4.0, 10)],  # 2.5 from household 1
     )
     result = compute_coverage(inputs, CoverageSettings(radius_m=2.5), epsg=4326)
@@ -204,8 +257,13 @@ def test_resource_exactly_at_the_radius_covers() -> None:
 
 
 def test_a_salon_meeting_less_than_monthly_counts_separately() -> None:
-    inputs = make_inputs([(1, 0.5, 0.5, -1)], [], [], [],
-                         [(1, "salon", 0.5, 0.6, 0.5, -1), (2, "salon", 2.5, 2.5, 2.0, -1)])
+    inputs = make_inputs(
+        [(1, 0.5, 0.5, -1)],
+        [],
+        [],
+        [],
+        [(1, "salon", 0.5, 0.6, 0.5, -1), (2, "salon", 2.5, 2.5, 2.0, -1)],
+    )
     result = compute_coverage(inputs, CoverageSettings(radius_m=1.0), epsg=4326)
     h = result.households.iloc[0]
     assert h["beyond_salon"] and not h["beyond_salon_rare"]
@@ -219,7 +277,8 @@ def test_watchers_elderly_and_load() -> None:
         [(1, 0.5, 0.5, -1), (2, 1.5, 0.5, -1), (3, 2.5, 0.5, -1)],
         [(7, 1950.0, 17), (8, 1990.0, 17), (9, math.nan, 11)],
         [(1, 7, 7.0), (1, 7, 31.0), (2, 7, 7.0), (2, 8, 7.0), (3, 9, math.nan)],
-        [], [],
+        [],
+        [],
     )
     result = compute_coverage(inputs, CoverageSettings(load_threshold=1), epsg=4326)
     h = result.households.set_index("id")
@@ -235,12 +294,24 @@ def test_watchers_elderly_and_load() -> None:
 def test_stale_and_urgent_rules() -> None:
     day = TODAY.toordinal()
     inputs = make_inputs(
-        [(1, 0.5, 0.5, -1), (2, 0.5, 0.5, -1), (3, 0.5, 0.5, -1), (4, 0.5, 0.5, -1), (5, 0.5, 0.5, -1)],
+        [
+            (1, 0.5, 0.5, -1),
+            (2, 0.5, 0.5, -1),
+            (3, 0.5, 0.5, -1),
+            (4, 0.5, 0.5, -1),
+            (5, 0.5, 0.5, -1),
+        ],
         [(7, 1980.0, -1)],
         [(1, 7, 7.0), (2, 7, math.nan)],
         [
             (1, day - 8, 1, False, False),  # weekly, 8 days ago: stale
-            (2, day - 50, 2, False, True),  # as needed: default 60 days, not stale; urgent, no visit
+            (
+                2,
+                day - 50,
+                2,
+                False,
+                True,
+            ),  # as needed: default 60 days, not stale; urgent, no visit
             (3, day - 5, 3, True, False),  # visit, then urgent the same day later: urgent
             (3, day - 5, 4, False, True),
             (4, day - 5, 5, False, True),  # urgent, then a visit: closed
@@ -273,7 +344,12 @@ def test_lookup_of_unsorted_ids() -> None:
 def test_small_counts_are_suppressed_for_planners() -> None:
     assert [suppressed(v) for v in (0, 1, 4, 5, 12)] == [0, "<5", "<5", 5, 12]
     table = pd.DataFrame(
-        {"households": [20, 3], "no_watcher": [2, 0], "share_no_watcher": [0.1, 0.0], "stale": [9, 1]}
+        {
+            "households": [20, 3],
+            "no_watcher": [2, 0],
+            "share_no_watcher": [0.1, 0.0],
+            "stale": [9, 1],
+        }
     )
     out = suppress_small_counts(table)
     assert out["households"].tolist() == [20, "<5"]
@@ -302,8 +378,9 @@ def _parent_rows(table: pd.DataFrame) -> list[int]:
 
 def test_a_small_count_given_away_by_its_parent_is_protected() -> None:
     # 市 (1) → 地区 2 (町丁目 4: 3 households, 5: 7) and 地区 3 (町丁目 6: 8).
-    table = _nested_table({"households": [0, 0, 0, 3, 7, 8], "stale": [0, 0, 0, 4, 4, 6]},
-                          [-1, 1, 1, 2, 2, 3])
+    table = _nested_table(
+        {"households": [0, 0, 0, 3, 7, 8], "stale": [0, 0, 0, 4, 4, 6]}, [-1, 1, 1, 2, 2, 3]
+    )
     table["share_households"] = 1.0
     out = suppress_small_counts(table)
     # Without more suppression 地区 2's 10 minus the visible 7 gives the "<5" away as 3.
@@ -314,7 +391,9 @@ def test_a_small_count_given_away_by_its_parent_is_protected() -> None:
     assert out["stale"].tolist() == [14, 8, 6, "X", "<5", 6]
     assert out["share_households"].tolist() == [1.0, 1.0, 1.0, None, None, 1.0]
     for column in ("households", "stale"):
-        assert derivable_cells(table[column].tolist(), _parent_rows(table), out[column].tolist()) == []
+        assert (
+            derivable_cells(table[column].tolist(), _parent_rows(table), out[column].tolist()) == []
+        )
 
 
 @st.composite
@@ -346,8 +425,13 @@ def test_no_suppressed_count_can_be_derived_from_parent_and_siblings(case) -> No
 
 def test_siting_picks_the_place_that_reaches_most_uncovered_households() -> None:
     households = [(i, 0.1 + 0.05 * i, 2.5, -1) for i in range(1, 6)] + [(9, 2.5, 0.5, -1)]
-    inputs = make_inputs(households, [], [], [],
-                         [(1, "facility", 0.3, 2.4, math.nan, -1), (2, "other", 2.5, 0.6, math.nan, -1)])
+    inputs = make_inputs(
+        households,
+        [],
+        [],
+        [],
+        [(1, "facility", 0.3, 2.4, math.nan, -1), (2, "other", 2.5, 0.6, math.nan, -1)],
+    )
     result = compute_coverage(inputs, CoverageSettings(radius_m=0.5), epsg=4326)
     picks = site_candidates(inputs, result, "food_bank", 1, epsg=4326, grid_spacing_m=0.5)
     assert [p.gained for p in picks] == [5, 1]
@@ -358,10 +442,15 @@ def test_siting_picks_the_place_that_reaches_most_uncovered_households() -> None
 
 
 def test_csv_export_has_a_bom_and_neutralises_formulas() -> None:
-    from lsmap.coverage_report import csv_bytes
+    from lsmap.coverage.report import csv_bytes
 
-    table = pd.DataFrame({"district_name": ["=HYPERLINK(1)", "本町"], "households": [3, 12],
-                          "share_stale": [np.nan, 0.5]})
+    table = pd.DataFrame(
+        {
+            "district_name": ["=HYPERLINK(1)", "本町"],
+            "households": [3, 12],
+            "share_stale": [np.nan, 0.5],
+        }
+    )
     data = csv_bytes(table, {"district_name": "地区名"})
     assert data.startswith("\ufeff".encode())
     lines = data.decode("utf-8-sig").splitlines()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import actor_for
+from helpers import open_page
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from conftest import actor_for
-from helpers import open_page
-from lsmap import access, db
+from lsmap import access
 from lsmap.access import Actor
+from lsmap.storage import db
 
 
 def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -21,7 +22,12 @@ def _actor(url: str, username: str) -> tuple[Actor, set[str]]:
     with Session(db.get_engine(url)) as session:
         actor = actor_for(session, username)
         admin = actor_for(session, "admin")
-        names = {r.name for p in access.household_points(session, admin, None) for r in p.residents if r.name}
+        names = {
+            r.name
+            for p in access.household_points(session, admin, None)
+            for r in p.residents
+            if r.name
+        }
         session.rollback()
     return actor, names
 
@@ -36,10 +42,16 @@ def test_pages_by_role(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
         at = _open("roles", _actor(app_url, username)[0], app_url, monkeypatch)
         pages[username] = at.text[0].value.split("|")
     assert all("coverage" in p for p in pages.values())
-    assert "gaps" in pages["staff_east"] and "gaps" in pages["meeting_east"] and "gaps" not in pages["planner"]
+    assert (
+        "gaps" in pages["staff_east"]
+        and "gaps" in pages["meeting_east"]
+        and "gaps" not in pages["planner"]
+    )
 
 
-def test_planner_sees_aggregates_only_with_small_counts_hidden(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_planner_sees_aggregates_only_with_small_counts_hidden(
+    app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     planner, names = _actor(app_url, "planner")
     at = _open("coverage", planner, app_url, monkeypatch)
     assert not at.exception, at.exception
@@ -61,7 +73,9 @@ def test_planner_can_change_the_level(app_url: str, monkeypatch: pytest.MonkeyPa
     assert list(at.dataframe[-1].value["地区名"]) == ["東地区", "西地区", "北地区"]
 
 
-def test_planner_radius_below_500_m_is_raised_and_said_so(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_planner_radius_below_500_m_is_raised_and_said_so(
+    app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for username, told in (("planner", True), ("staff_east", False)):
         at = _open("coverage", _actor(app_url, username)[0], app_url, monkeypatch)
         at.sidebar.number_input[0].set_value(100).run()
@@ -77,7 +91,9 @@ def test_planner_radius_below_500_m_is_raised_and_said_so(app_url: str, monkeypa
             assert any("1000 m 四方の格子点に丸めた位置" in c.value for c in at.caption)
 
 
-def test_gap_list_for_a_meeting_links_to_records(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gap_list_for_a_meeting_links_to_records(
+    app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     meeting, _ = _actor(app_url, "meeting_east")
     at = _open("gaps", meeting, app_url, monkeypatch)
     assert not at.exception, at.exception

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from lsmap import db
 from lsmap.access import Actor
-from lsmap.importing.problems import ImportRejected
-from lsmap.importing.upload import overrides_from_choices
-from lsmap.models import AuditEntry, District, Household, Resident, Resource
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.io.importing.upload import overrides_from_choices
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, District, Household, Resident, Resource
 
 
 def _open(page: str, actor: Actor, url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -51,7 +51,12 @@ def _resources_csv(rows: list[list[str]]) -> bytes:
 def _counts(engine: Engine) -> tuple[int, int]:
     with Session(engine) as session:
         resources = session.scalar(select(func.count()).select_from(Resource)) or 0
-        imports = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "import")) or 0
+        imports = (
+            session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "import")
+            )
+            or 0
+        )
     return resources, imports
 
 
@@ -63,15 +68,23 @@ def _upload(at: AppTest, data: bytes, name: str = "salons.csv") -> AppTest:
 
 
 def _table_cells(at: AppTest) -> list[list[str]]:
-    return [[str(v) for v in row] for frame in at.dataframe for row in frame.value.to_numpy().tolist()]
+    return [
+        [str(v) for v in row] for frame in at.dataframe for row in frame.value.to_numpy().tolist()
+    ]
 
 
-def test_admin_imports_resources_through_the_page(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_admin_imports_resources_through_the_page(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = writable_sample_engine
     lat, lon = _inside_town(engine)
     before, imports_before = _counts(engine)
-    data = _resources_csv([["ひだまりサロン", "さくら台1-2-3", f"{lat:.6f}", f"{lon:.6f}"],
-                           ["こもれびサロン", "さくら台4-5-6", f"{lat:.6f}", f"{lon + 0.0005:.6f}"]])
+    data = _resources_csv(
+        [
+            ["ひだまりサロン", "さくら台1-2-3", f"{lat:.6f}", f"{lon:.6f}"],
+            ["こもれびサロン", "さくら台4-5-6", f"{lat:.6f}", f"{lon + 0.0005:.6f}"],
+        ]
+    )
     at = _upload(_open("import", _actor(engine, "admin"), _url(engine), monkeypatch), data)
     assert not at.exception, at.exception
     # The template headers map themselves; the remaining fields stay unused.
@@ -79,16 +92,24 @@ def test_admin_imports_resources_through_the_page(writable_sample_engine: Engine
     assert at.button(key="imp_run_button").disabled
 
     at.button(key="imp_check_button").click().run()
-    assert any("作られるもの: 資源 2 件" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("作られるもの: 資源 2 件" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
     assert _counts(engine) == (before, imports_before)  # the dry run changed nothing
     assert not at.button(key="imp_run_button").disabled
 
     at.button(key="imp_run_button").click().run()
     assert not at.exception, at.exception
-    assert any("取り込みました: 資源 2 件" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("取り込みました: 資源 2 件" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
     assert _counts(engine) == (before + 2, imports_before + 1)
     with Session(engine) as session:
-        kinds = set(session.scalars(select(Resource.kind).where(Resource.name.in_(["ひだまりサロン", "こもれびサロン"]))))
+        kinds = set(
+            session.scalars(
+                select(Resource.kind).where(Resource.name.in_(["ひだまりサロン", "こもれびサロン"]))
+            )
+        )
     assert kinds == {"salon"}
 
 
@@ -102,14 +123,20 @@ def test_dry_run_with_a_bad_row_names_row_and_column_and_changes_nothing(
     engine = writable_sample_engine
     lat, lon = _inside_town(engine)
     before = _counts(engine)
-    data = _resources_csv([["ひだまりサロン", "さくら台1-2-3", f"{lat:.6f}", f"{lon:.6f}"],
-                           ["こもれびサロン", "さくら台4-5-6", "北のほう", f"{lon:.6f}"]])
+    data = _resources_csv(
+        [
+            ["ひだまりサロン", "さくら台1-2-3", f"{lat:.6f}", f"{lon:.6f}"],
+            ["こもれびサロン", "さくら台4-5-6", "北のほう", f"{lon:.6f}"],
+        ]
+    )
     at = _upload(_open("import", _actor(engine, "admin"), _url(engine), monkeypatch), data)
     at.button(key="imp_check_button").click().run()
     assert not at.exception, at.exception
     assert at.error and "取り込みませんでした" in at.error[0].value
     rows = _table_cells(at)
-    assert any(row[0] == "エラー" and row[1] == "3" and row[2] == "緯度" for row in rows), rows  # the spreadsheet row of the 2nd data line
+    assert any(row[0] == "エラー" and row[1] == "3" and row[2] == "緯度" for row in rows), (
+        rows
+    )  # the spreadsheet row of the 2nd data line
     assert at.button(key="imp_run_button").disabled
     assert _counts(engine) == before
 
@@ -120,8 +147,12 @@ def test_meeting_export_of_households_names_no_resident_without_consent(
     engine = db.get_engine(app_url)
     with Session(engine) as session:
         actor = actor_for(session, "meeting_east")
-        residents = session.execute(select(Resident.name, Resident.consent_status).join(Household)).all()
-        exports_before = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export"))
+        residents = session.execute(
+            select(Resident.name, Resident.consent_status).join(Household)
+        ).all()
+        exports_before = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export")
+        )
     consented = {name for name, status in residents if status == "consented"}
     withheld = {name for name, status in residents if status != "consented"} - consented
     assert withheld
@@ -142,7 +173,9 @@ def test_meeting_export_of_households_names_no_resident_without_consent(
     # Reruns (e.g. changing nothing, or the download click) do not export again.
     at.run()
     with Session(engine) as session:
-        exports_after = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export"))
+        exports_after = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export")
+        )
     assert exports_after == exports_before + 1
 
 
@@ -150,11 +183,17 @@ def test_planner_cannot_open_the_import_page_and_exports_no_personal_layer(
     app_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = db.get_engine(app_url)
-    pages = {name: _open("roles", _actor(engine, name), app_url, monkeypatch).text[0].value.split("|")
-             for name in ("admin", "staff_east", "meeting_east", "planner")}
+    pages = {
+        name: _open("roles", _actor(engine, name), app_url, monkeypatch).text[0].value.split("|")
+        for name in ("admin", "staff_east", "meeting_east", "planner")
+    }
     assert "データの取り込み" in pages["admin"]
-    assert pages["admin"][0] == pages["staff_east"][0] == "要対応"  # staff and admin still land on 要対応
-    assert all("データの取り込み" not in pages[name] for name in ("staff_east", "meeting_east", "planner"))
+    assert (
+        pages["admin"][0] == pages["staff_east"][0] == "要対応"
+    )  # staff and admin still land on 要対応
+    assert all(
+        "データの取り込み" not in pages[name] for name in ("staff_east", "meeting_east", "planner")
+    )
     assert all("データの書き出し" in p for p in pages.values())
 
     at = _open("import", _actor(engine, "planner"), app_url, monkeypatch)
@@ -168,7 +207,8 @@ def test_planner_cannot_open_the_import_page_and_exports_no_personal_layer(
 
 
 def test_one_column_cannot_feed_two_fields() -> None:
-    assert overrides_from_choices(["名称", "住所", "メモ"], {"name": "名称", "address": "住所"}) == {
-        "名称": "name", "住所": "address", "メモ": ""}
+    assert overrides_from_choices(
+        ["名称", "住所", "メモ"], {"name": "名称", "address": "住所"}
+    ) == {"名称": "name", "住所": "address", "メモ": ""}
     with pytest.raises(ImportRejected, match="2つの項目"):
         overrides_from_choices(["名称"], {"name": "名称", "address": "名称"})

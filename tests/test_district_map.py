@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+from conftest import actor_for, district_id
+from helpers import EAST, XSS
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from conftest import actor_for, district_id
-from helpers import EAST, XSS
 from layers import all_layers, layers_for
-from lsmap.mapview import build_map, popup_html, sent_features
-from lsmap.models import AuditEntry, Household, Resident
+from lsmap.maps.payload import popup_html, sent_features
+from lsmap.maps.webmap import build_map
+from lsmap.storage.models import AuditEntry, Household, Resident
 
 FIVE_LAYERS = {"households", "watchers", "facility", "salon", "food_bank"}
 
@@ -51,7 +52,9 @@ def test_staff_map_shows_all_five_layers_with_legend_and_links(sample_session: S
 
 def test_map_loads_leaflet_from_the_app_not_a_cdn(sample_session: Session) -> None:
     staff = actor_for(sample_session, "staff_east")
-    html = build_map(sample_session, staff, district_id(sample_session, EAST)).map.get_root().render()
+    html = (
+        build_map(sample_session, staff, district_id(sample_session, EAST)).map.get_root().render()
+    )
     scripts = re.findall(r'<script src="([^"]+)"', html)
     assert scripts == ["/app/static/vendor/leaflet/leaflet.js"]
     assert "cdn.jsdelivr" not in html and "jquery" not in html.lower()
@@ -80,10 +83,17 @@ def test_only_households_in_scope_reach_the_browser(sample_session: Session) -> 
     staff = actor_for(sample_session, "staff_west")
     town = district_id(sample_session, "149990")
     result = build_map(sample_session, staff, town)
-    sent = {f["id"] for f in _features(result.map.get_root().render()) if f["layer"] == "households"}
+    sent = {
+        f["id"] for f in _features(result.map.get_root().render()) if f["layer"] == "households"
+    }
     west = set(staff.district_ids)
-    in_west = set(sample_session.scalars(select(Household.id).where(
-        Household.district_id.in_(west), Household.location.is_not(None))))
+    in_west = set(
+        sample_session.scalars(
+            select(Household.id).where(
+                Household.district_id.in_(west), Household.location.is_not(None)
+            )
+        )
+    )
     assert sent == in_west
 
 
@@ -91,15 +101,20 @@ def test_user_written_text_is_escaped_in_popups(writable_sample_engine: Engine) 
     with Session(writable_sample_engine) as session:
         staff = actor_for(session, "staff_east")
         household = build_map(session, staff, None).household_ids[0]
-        resident = session.scalars(select(Resident).where(Resident.household_id == household)).first()
+        resident = session.scalars(
+            select(Resident).where(Resident.household_id == household)
+        ).first()
         resident.name = XSS
         resident.concern_tags = ["`${alert(2)}`"]
         session.commit()
         result = build_map(session, staff, None)
         html = result.map.get_root().render()
         assert XSS not in _readable(html)
-        popup = next(f["popup"] for f in _features(html) if f["id"] == household
-                     and f["layer"] == "households")
+        popup = next(
+            f["popup"]
+            for f in _features(html)
+            if f["id"] == household and f["layer"] == "households"
+        )
         assert "&lt;img src=x onerror=alert(1)&gt;" in popup
         assert "<img" not in popup
 
@@ -124,10 +139,14 @@ def test_popup_omits_fields_the_actor_cannot_see(sample_session: Session) -> Non
     assert "住所" not in html and "世帯の状況" not in html and f"No.{withheld[0].number}" in html
 
 
-def test_large_areas_are_shaded_by_district_instead_of_points(sample_session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import lsmap.overview
+def test_large_areas_are_shaded_by_district_instead_of_points(
+    sample_session: Session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import lsmap.maps.overview
 
-    monkeypatch.setattr(lsmap.overview, "DETAIL_LIMIT", 50)  # the sample town stands in for a prefecture
+    monkeypatch.setattr(
+        lsmap.maps.overview, "DETAIL_LIMIT", 50
+    )  # the sample town stands in for a prefecture
     admin = actor_for(sample_session, "admin")
     town = district_id(sample_session, "149990")
     result = build_map(sample_session, admin, town)

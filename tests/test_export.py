@@ -12,19 +12,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import actor_for
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lsmap import access, db
+from lsmap import access
 from lsmap.access import AccessDenied, Actor
-from lsmap.export import FORMATS, export_frame, export_layer
-from lsmap.importing.apply import import_list_file
-from lsmap.importing.districts import import_districts
-from lsmap.models import AuditEntry, Household, Resident
-from conftest import actor_for
+from lsmap.io.export import FORMATS, export_frame, export_layer
+from lsmap.io.importing.apply import import_list_file
+from lsmap.io.importing.districts import import_districts
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, Household, Resident
 
-ADMIN = Actor(user_id=0, username="round-trip", display_name="", role="admin", district_ids=frozenset())
+ADMIN = Actor(
+    user_id=0, username="round-trip", display_name="", role="admin", district_ids=frozenset()
+)
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -38,16 +41,29 @@ def test_each_role_exports_only_what_it_may_see(sample_session: Session, tmp_pat
         export_layer(sample_session, actor_for(sample_session, user), "households", "csv", path)
         exported[user] = _csv_rows(path)
     admin, staff, meeting = exported["admin"], exported["staff_east"], exported["meeting_east"]
-    towns_of = {user: {row[7] for row in rows[1:] if not row[0].startswith("#")} for user, rows in exported.items()}
-    east = access.expand_districts(sample_session, {access.visible_districts(sample_session, actor_for(sample_session, "staff_east"))[0].id})
+    towns_of = {
+        user: {row[7] for row in rows[1:] if not row[0].startswith("#")}
+        for user, rows in exported.items()
+    }
+    east = access.expand_districts(
+        sample_session,
+        {access.visible_districts(sample_session, actor_for(sample_session, "staff_east"))[0].id},
+    )
     assert 0 < len(staff) < len(admin) and towns_of["staff_east"] < towns_of["admin"]
     with Session(sample_session.bind) as check:
-        east_names = {n for n in check.scalars(select(Resident.name).join(Household).where(Household.district_id.in_(east)))}
+        east_names = {
+            n
+            for n in check.scalars(
+                select(Resident.name).join(Household).where(Household.district_id.in_(east))
+            )
+        }
     assert {row[1] for row in staff[1:]} <= east_names
     # meeting: no consent column, no names of residents without consent, and a note saying so
     assert "同意" not in meeting[0] and meeting[-1][0].startswith("# 注記: 同意のない方")
     with Session(sample_session.bind) as check:
-        refused = set(check.scalars(select(Resident.name).where(Resident.consent_status != "consented")))
+        refused = set(
+            check.scalars(select(Resident.name).where(Resident.consent_status != "consented"))
+        )
     assert refused and not refused & {row[1] for row in meeting[1:-1]}
     planner = actor_for(sample_session, "planner")
     for layer in ("households", "watchers"):
@@ -59,37 +75,68 @@ def test_each_role_exports_only_what_it_may_see(sample_session: Session, tmp_pat
     assert "CSW" not in resources[0] and "CSW" in resources[-1][0]
 
 
-def test_every_format_is_written_and_audited_with_ids(sample_session: Session, tmp_path: Path) -> None:
+def test_every_format_is_written_and_audited_with_ids(
+    sample_session: Session, tmp_path: Path
+) -> None:
     staff = actor_for(sample_session, "staff_east")
     for fmt in FORMATS:
         result = export_layer(sample_session, staff, "watchers", fmt, tmp_path / f"w.{fmt}")
         assert result.rows > 0
     entries = sample_session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()
     assert [e.detail["format"] for e in entries] == list(FORMATS)
-    assert all(e.username == "staff_east" and e.entity == "watcher" and len(e.entity_ids) == result.rows for e in entries)
+    assert all(
+        e.username == "staff_east" and e.entity == "watcher" and len(e.entity_ids) == result.rows
+        for e in entries
+    )
     geojson = json.loads((tmp_path / "w.geojson").read_text("utf-8"))
-    assert len(geojson["features"]) == result.rows and geojson["features"][0]["geometry"]["type"] == "Point"
+    assert (
+        len(geojson["features"]) == result.rows
+        and geojson["features"][0]["geometry"]["type"] == "Point"
+    )
     import geopandas as gpd
+
     package = gpd.read_file(tmp_path / "w.gpkg")
     assert len(package) == result.rows and package.crs.to_epsg() == 4326
     sheet = load_workbook(tmp_path / "w.xlsx").worksheets[0]
     assert sheet.max_row == result.rows + 1 and sheet["A1"].value == "番号"
 
 
-def test_csv_has_bom_and_formula_cells_are_neutralised(sample_session: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"名前": ["=HYPERLINK(\"http://evil\")", "+81", "-1+1", "@SUM(A1)", "普通", "\tx"],
-                          "数": [1, 2, -3, 4, 5, 6]})
+def test_csv_has_bom_and_formula_cells_are_neutralised(
+    sample_session: Session, tmp_path: Path
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "名前": ['=HYPERLINK("http://evil")', "+81", "-1+1", "@SUM(A1)", "普通", "\tx"],
+            "数": [1, 2, -3, 4, 5, 6],
+        }
+    )
     admin = actor_for(sample_session, "admin")
-    export_frame(sample_session, admin, frame, "csv", tmp_path / "c.csv", layer="coverage", ids=[1, 2])
+    export_frame(
+        sample_session, admin, frame, "csv", tmp_path / "c.csv", layer="coverage", ids=[1, 2]
+    )
     export_frame(sample_session, admin, frame, "xlsx", tmp_path / "c.xlsx", layer="coverage")
     data = (tmp_path / "c.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
     rows = _csv_rows(tmp_path / "c.csv")
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://evil\")", "'+81", "'-1+1", "'@SUM(A1)", "普通", "'\tx"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://evil")',
+        "'+81",
+        "'-1+1",
+        "'@SUM(A1)",
+        "普通",
+        "'\tx",
+    ]
     assert [r[1] for r in rows[1:]] == ["1", "2", "-3", "4", "5", "6"]  # numbers stay numbers
-    cells = [row[0] for row in load_workbook(tmp_path / "c.xlsx").worksheets[0].iter_rows(min_row=2, values_only=True)]
-    assert cells[0] == "'=HYPERLINK(\"http://evil\")" and cells[4] == "普通"
-    coverage = sample_session.scalars(select(AuditEntry).where(AuditEntry.detail["layer"].as_string() == "coverage")).all()
+    cells = [
+        row[0]
+        for row in load_workbook(tmp_path / "c.xlsx")
+        .worksheets[0]
+        .iter_rows(min_row=2, values_only=True)
+    ]
+    assert cells[0] == '\'=HYPERLINK("http://evil")' and cells[4] == "普通"
+    coverage = sample_session.scalars(
+        select(AuditEntry).where(AuditEntry.detail["layer"].as_string() == "coverage")
+    ).all()
     assert len(coverage) == 2 and coverage[0].entity_ids == [1, 2]
 
 
@@ -97,7 +144,9 @@ def _nfkc(rows: list[list[str]]) -> list[list[str]]:
     return [[" ".join(unicodedata.normalize("NFKC", c).split()) for c in row] for row in rows]
 
 
-def test_round_trip_export_import_export_is_identical(sample_engine: Engine, database_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_round_trip_export_import_export_is_identical(
+    sample_engine: Engine, database_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     def export_all(engine: Engine, folder: Path) -> dict[str, Path]:
         folder.mkdir()
         files = {"districts": folder / "districts.geojson"}
@@ -136,13 +185,32 @@ def test_round_trip_export_import_export_is_identical(sample_engine: Engine, dat
 
 def test_command_line_export_checks_user_and_layer(sample_url: str, tmp_path: Path) -> None:
     def lsmap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "lsmap", "--database-url", sample_url, *args],
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "lsmap", "--database-url", sample_url, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
-    done = lsmap("export", "households", "--format", "xlsx", "--as", "meeting_east", "-o", str(tmp_path / "h.xlsx"))
+    done = lsmap(
+        "export",
+        "households",
+        "--format",
+        "xlsx",
+        "--as",
+        "meeting_east",
+        "-o",
+        str(tmp_path / "h.xlsx"),
+    )
     assert done.returncode == 0, done.stderr
     assert "行を書き出しました" in done.stdout and "注記: 同意のない方" in done.stdout
-    denied = lsmap("export", "households", "--format", "csv", "--as", "planner", "-o", str(tmp_path / "p.csv"))
-    assert denied.returncode == 1 and "計画担当" in denied.stderr and not (tmp_path / "p.csv").exists()
-    unknown = lsmap("export", "castles", "--format", "csv", "--as", "admin", "-o", str(tmp_path / "x.csv"))
+    denied = lsmap(
+        "export", "households", "--format", "csv", "--as", "planner", "-o", str(tmp_path / "p.csv")
+    )
+    assert (
+        denied.returncode == 1 and "計画担当" in denied.stderr and not (tmp_path / "p.csv").exists()
+    )
+    unknown = lsmap(
+        "export", "castles", "--format", "csv", "--as", "admin", "-o", str(tmp_path / "x.csv")
+    )
     assert unknown.returncode == 2 and "castles" in unknown.stderr

@@ -15,9 +15,9 @@ from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lsmap.importing.districts import import_districts
-from lsmap.importing.problems import ImportRejected
-from lsmap.models import AuditEntry, District
+from lsmap.io.importing.districts import import_districts
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.storage.models import AuditEntry, District
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 YAIZU = REALDATA / "yaizu" / "districts"
@@ -30,8 +30,10 @@ def _districts(engine: Engine) -> dict[str, District]:
 
 def _count(engine: Engine) -> tuple[int, int]:
     with Session(engine) as session:
-        return (session.scalar(select(func.count()).select_from(District)) or 0,
-                session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+        return (
+            session.scalar(select(func.count()).select_from(District)) or 0,
+            session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+        )
 
 
 def _in_yaizu(geom) -> bool:  # type: ignore[no-untyped-def]
@@ -65,18 +67,26 @@ def test_yaizu_districts_in_two_crss_are_reprojected_repaired_and_nested(engine:
 
 
 def test_kanagawa_parts_are_dissolved_by_code_and_fukui_geojson_reads(engine: Engine) -> None:
-    kanagawa = import_districts(engine, REALDATA / "n03_kanagawa_2025" / "N03-20250101_14.shp", "municipality")
+    kanagawa = import_districts(
+        engine, REALDATA / "n03_kanagawa_2025" / "N03-20250101_14.shp", "municipality"
+    )
     assert kanagawa.plan.features == 1247 and kanagawa.created == 58
     assert any("まとめました" in p.message for p in kanagawa.plan.problems)
-    fukui = import_districts(engine, REALDATA / "n03_fukui_2021_simplified" / "N03-21_18_210101.json", "市町村")
+    fukui = import_districts(
+        engine, REALDATA / "n03_fukui_2021_simplified" / "N03-21_18_210101.json", "市町村"
+    )
     assert fukui.created == 17 and fukui.plan.source_crs == "EPSG:4326"
     stored = _districts(engine)
-    assert stored["14101"].name == "横浜市鶴見区" and stored["14101"].geom.geom_type == "MultiPolygon"
+    assert (
+        stored["14101"].name == "横浜市鶴見区" and stored["14101"].geom.geom_type == "MultiPolygon"
+    )
     assert stored["18201"].name == "福井市"
     assert stored["14101"].geom.representative_point().within(box(139.6, 35.4, 139.8, 35.6))
 
 
-def test_zipped_shapefile_and_geopackage_give_the_same_areas(engine: Engine, tmp_path: Path) -> None:
+def test_zipped_shapefile_and_geopackage_give_the_same_areas(
+    engine: Engine, tmp_path: Path
+) -> None:
     archive = tmp_path / "yaizu_school.zip"
     with zipfile.ZipFile(archive, "w") as out:
         for part in YAIZU.glob("小学校区.*"):
@@ -85,14 +95,16 @@ def test_zipped_shapefile_and_geopackage_give_the_same_areas(engine: Engine, tmp
     assert from_zip.created == 13 and from_zip.plan.source_crs == "EPSG:2450"
     package = tmp_path / "junior.gpkg"
     gpd.read_file(YAIZU / "中学校区.shp").to_file(package, driver="GPKG")
-    from_gpkg = import_districts(engine, package, "district", name_field="item2", code_field="item1",
-                                 code_prefix="jh-")
+    from_gpkg = import_districts(
+        engine, package, "district", name_field="item2", code_field="item1", code_prefix="jh-"
+    )
     assert from_gpkg.created == 9
     stored = _districts(engine)
     assert "es-3" in stored and stored["jh-6"].name == "東益津中学校"
     # the same file again updates in place instead of duplicating
-    again = import_districts(engine, package, "district", name_field="item2", code_field="item1",
-                             code_prefix="jh-")
+    again = import_districts(
+        engine, package, "district", name_field="item2", code_field="item1", code_prefix="jh-"
+    )
     assert (again.created, again.updated) == (0, 9)
     assert len(_districts(engine)) == 22
 
@@ -104,7 +116,11 @@ def _geojson(path: Path, features: list[dict], crs: bool = True) -> Path:  # typ
 
 
 def _feature(name: str, geom) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    return {"type": "Feature", "properties": {"name": name, "code": name}, "geometry": mapping(geom)}
+    return {
+        "type": "Feature",
+        "properties": {"name": name, "code": name},
+        "geometry": mapping(geom),
+    }
 
 
 def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
@@ -119,7 +135,9 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     with zipfile.ZipFile(truncated, "w") as out:
         for part in YAIZU.glob("中学校区.*"):
             data = part.read_bytes()
-            out.writestr(f"junior{part.suffix}", data[: len(data) // 3] if part.suffix == ".shp" else data)
+            out.writestr(
+                f"junior{part.suffix}", data[: len(data) // 3] if part.suffix == ".shp" else data
+            )
     cases["truncated shapefile"] = (truncated, "途中で切れて")
     half_zip = tmp_path / "half.zip"
     half_zip.write_bytes(truncated.read_bytes()[:200])
@@ -131,7 +149,10 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     html = tmp_path / "page.geojson"
     html.write_text("<html><body>not found</body></html>", encoding="utf-8")
     cases["html"] = (html, "読めません")
-    cases["outside japan"] = (_geojson(tmp_path / "london.geojson", [_feature("ロンドン", box(-0.2, 51.4, 0.1, 51.6))]), "日本の範囲外")
+    cases["outside japan"] = (
+        _geojson(tmp_path / "london.geojson", [_feature("ロンドン", box(-0.2, 51.4, 0.1, 51.6))]),
+        "日本の範囲外",
+    )
     cases["wrong format"] = (tmp_path / "list.csv", "形式")
     (tmp_path / "list.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     return cases
@@ -150,7 +171,9 @@ def test_bad_boundary_files_are_rejected_and_change_nothing(engine: Engine, tmp_
         import_districts(engine, YAIZU / "中学校区.shp", "prefecture")
     with pytest.raises(ImportRejected) as clash:
         import_districts(engine, YAIZU / "中学校区.shp", "neighbourhood")
-    assert all("別の階層" in p.message and "--code-prefix" in p.message for p in clash.value.problems)
+    assert all(
+        "別の階層" in p.message and "--code-prefix" in p.message for p in clash.value.problems
+    )
     assert len(clash.value.problems) == 9
     assert _count(engine) == before
 
@@ -162,19 +185,41 @@ def test_missing_crs_can_be_given(engine: Engine, tmp_path: Path) -> None:
 
 
 def _lsmap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lsmap", "--database-url", url, *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lsmap", "--database-url", url, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_command_line_imports_districts_and_refuses_bad_input(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    done = _lsmap(url, "import", "districts", str(YAIZU / "中学校区.shp"), "--level", "地区",
-                  "--name-field", "item2", "--code-field", "item1")
+    done = _lsmap(
+        url,
+        "import",
+        "districts",
+        str(YAIZU / "中学校区.shp"),
+        "--level",
+        "地区",
+        "--name-field",
+        "item2",
+        "--code-field",
+        "item1",
+    )
     assert done.returncode == 0, done.stderr
     assert "新規 9" in done.stdout and "EPSG:6668" in done.stdout
     bad_level = _lsmap(url, "import", "districts", str(YAIZU / "中学校区.shp"), "--level", "県")
     assert bad_level.returncode == 1 and "階層「県」" in bad_level.stderr
-    bad_field = _lsmap(url, "import", "districts", str(YAIZU / "中学校区.shp"), "--level", "地区",
-                       "--name-field", "nothing")
+    bad_field = _lsmap(
+        url,
+        "import",
+        "districts",
+        str(YAIZU / "中学校区.shp"),
+        "--level",
+        "地区",
+        "--name-field",
+        "nothing",
+    )
     assert bad_field.returncode == 1 and "nothing" in bad_field.stderr
     assert _count(engine)[0] == 9

@@ -18,14 +18,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from lsmap.access import Actor
-from lsmap.importing.apply import import_list_file
-from lsmap.importing.columns import template_headers
-from lsmap.importing.districts import import_districts
-from lsmap.importing.problems import ImportRejected
-from lsmap.importing.upload import read_list_upload
-from lsmap.models import AuditEntry, District, Household, Resident, Resource, Watcher
+from lsmap.io.importing.apply import import_list_file
+from lsmap.io.importing.columns import template_headers
+from lsmap.io.importing.districts import import_districts
+from lsmap.io.importing.problems import ImportRejected
+from lsmap.io.importing.upload import read_list_upload
+from lsmap.storage.models import AuditEntry, District, Household, Resident, Resource, Watcher
 
-ADMIN = Actor(user_id=0, username="test-admin", display_name="", role="admin", district_ids=frozenset())
+ADMIN = Actor(
+    user_id=0, username="test-admin", display_name="", role="admin", district_ids=frozenset()
+)
 HEADERS = template_headers("households")
 #: An OGR VRT that exposes /etc/passwd as a layer of points: what was uploaded as .geojson.
 PASSWD_VRT = """<OGRVRTDataSource>
@@ -43,8 +45,10 @@ PASSWD_WORDS = ("root:", "daemon", "nologin", "/bin/")
 
 def _counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
-        return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
-                for m in (District, Household, Resident, Watcher, Resource, AuditEntry)}
+        return {
+            m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
+            for m in (District, Household, Resident, Watcher, Resource, AuditEntry)
+        }
 
 
 def _text(error: ImportRejected) -> str:
@@ -57,10 +61,17 @@ def _japanese(text: str) -> bool:
 
 def _squares(count: int, **document: object) -> bytes:
     """A GeoJSON FeatureCollection of ``count`` small squares inside テスト市 (139.0 E, 35.0 N)."""
-    features = [{"type": "Feature", "properties": {"name": f"区域{i}", "code": f"A{i}"},
-                 "geometry": mapping(box(139.0 + i * 0.001, 35.0, 139.0005 + i * 0.001, 35.0005))}
-                for i in range(count)]
-    return json.dumps({"type": "FeatureCollection", "features": features, **document}, ensure_ascii=False).encode()
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": f"区域{i}", "code": f"A{i}"},
+            "geometry": mapping(box(139.0 + i * 0.001, 35.0, 139.0005 + i * 0.001, 35.0005)),
+        }
+        for i in range(count)
+    ]
+    return json.dumps(
+        {"type": "FeatureCollection", "features": features, **document}, ensure_ascii=False
+    ).encode()
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -75,7 +86,9 @@ def _refused(engine: Engine, path: Path, *words: str) -> str:
     reveal nothing of /etc/passwd, and leave the database as it was."""
     before = _counts(engine)
     with pytest.raises(ImportRejected) as caught:
-        import_districts(engine, path, "district", name_field="name", code_field="code", dry_run=True)
+        import_districts(
+            engine, path, "district", name_field="name", code_field="code", dry_run=True
+        )
     text = _text(caught.value)
     assert _japanese(caught.value.message), text
     assert all(word in text for word in words), (path.name, text)
@@ -117,10 +130,13 @@ def test_vrt_upload_on_the_import_page_shows_no_server_file(
     """The reported attack: the VRT uploaded as .geojson, then 試行する (dry run)."""
     engine = writable_sample_engine
     before = _counts(engine)
-    at = open_page("import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch)
+    at = open_page(
+        "import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch
+    )
     at.radio(key="imp_kind").set_value("districts").run()
     at.file_uploader(key="imp_file_districts").set_value(
-        ("boundaries.geojson", PASSWD_VRT.encode(), "application/geo+json")).run()
+        ("boundaries.geojson", PASSWD_VRT.encode(), "application/geo+json")
+    ).run()
     if any(t.key == "imp_crs" for t in at.text_input):  # the page asked for a CRS: give one
         at.text_input(key="imp_crs").input("EPSG:6668").run()
     check = [b for b in at.button if b.key == "imp_check_button"]
@@ -129,7 +145,11 @@ def test_vrt_upload_on_the_import_page_shows_no_server_file(
     assert not at.exception, at.exception
     shown = _page_text(at)
     assert not any(word in shown for word in PASSWD_WORDS), shown
-    assert at.error and "読みません" in at.error[0].value and "データベースは変わっていません" in at.error[0].value
+    assert (
+        at.error
+        and "読みません" in at.error[0].value
+        and "データベースは変わっていません" in at.error[0].value
+    )
     assert _counts(engine) == before
 
 
@@ -140,7 +160,9 @@ def _admin(engine: Engine) -> Actor:
         return actor_for(session, "admin")
 
 
-def test_virtual_file_references_in_geojson_or_zip_are_refused(engine: Engine, tmp_path: Path) -> None:
+def test_virtual_file_references_in_geojson_or_zip_are_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
     curl = "/vsicurl/http://127.0.0.1:9/crs.prj"
     linked = _squares(2, crs={"type": "link", "properties": {"href": curl, "type": "ogcwkt"}})
     (tmp_path / "linked.geojson").write_bytes(linked)
@@ -150,7 +172,11 @@ def test_virtual_file_references_in_geojson_or_zip_are_refused(engine: Engine, t
     _refused(engine, tmp_path / "named.geojson", "vrt://")
     _refused(engine, _zip(tmp_path / "linked.zip", {"areas.geojson": linked}), "/vsicurl/")
     _refused(engine, _zip(tmp_path / "vrt.zip", {"areas.vrt": PASSWD_VRT.encode()}), "VRT")
-    disguised = {"areas.shp": PASSWD_VRT.encode(), "areas.shx": b"\x00" * 100, "areas.dbf": b"\x03" + b"\x00" * 40}
+    disguised = {
+        "areas.shp": PASSWD_VRT.encode(),
+        "areas.shx": b"\x00" * 100,
+        "areas.dbf": b"\x03" + b"\x00" * 40,
+    }
     _refused(engine, _zip(tmp_path / "disguised.zip", disguised), "読みません")
     (tmp_path / "fake.gpkg").write_text(PASSWD_VRT, encoding="utf-8")
     _refused(engine, tmp_path / "fake.gpkg", "読みません")
@@ -158,8 +184,9 @@ def test_virtual_file_references_in_geojson_or_zip_are_refused(engine: Engine, t
 
 def test_geopackage_with_a_virtual_table_is_refused(engine: Engine, tmp_path: Path) -> None:
     package = tmp_path / "areas.gpkg"
-    gpd.GeoDataFrame({"name": ["区域"], "code": ["A"]}, geometry=[box(139.0, 35.0, 139.01, 35.01)],
-                     crs=4326).to_file(package, driver="GPKG")
+    gpd.GeoDataFrame(
+        {"name": ["区域"], "code": ["A"]}, geometry=[box(139.0, 35.0, 139.01, 35.01)], crs=4326
+    ).to_file(package, driver="GPKG")
     connection = sqlite3.connect(package)
     connection.execute("PRAGMA writable_schema = ON")
     connection.execute(
@@ -173,7 +200,12 @@ def test_geopackage_with_a_virtual_table_is_refused(engine: Engine, tmp_path: Pa
 
 def test_zip_members_that_escape_nest_or_link_are_refused(engine: Engine, tmp_path: Path) -> None:
     good = _squares(2)
-    _refused(engine, _zip(tmp_path / "up.zip", {"../areas.geojson": good}), "../areas.geojson", "展開先の外")
+    _refused(
+        engine,
+        _zip(tmp_path / "up.zip", {"../areas.geojson": good}),
+        "../areas.geojson",
+        "展開先の外",
+    )
     _refused(engine, _zip(tmp_path / "abs.zip", {"/tmp/areas.geojson": good}), "展開先の外")
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as out:
@@ -188,21 +220,38 @@ def test_zip_members_that_escape_nest_or_link_are_refused(engine: Engine, tmp_pa
 
 def test_real_files_still_import_through_the_guarded_reader(engine: Engine, tmp_path: Path) -> None:
     """A zip made on a Mac (with __MACOSX clutter and a read-me) and a GeoPackage still import."""
-    document = _squares(3, crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}})
-    archive = _zip(tmp_path / "areas.zip", {"areas/areas.geojson": document, "__MACOSX/areas/._areas.geojson": b"\x00\x05",
-                                            "areas/README.txt": "説明".encode()})
+    document = _squares(
+        3, crs={"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    )
+    archive = _zip(
+        tmp_path / "areas.zip",
+        {
+            "areas/areas.geojson": document,
+            "__MACOSX/areas/._areas.geojson": b"\x00\x05",
+            "areas/README.txt": "説明".encode(),
+        },
+    )
     result = import_districts(engine, archive, "district", name_field="name", code_field="code")
     assert result.created == 3
     package = tmp_path / "more.gpkg"
     gpd.read_file(io.BytesIO(_squares(2))).assign(code=["B0", "B1"]).to_file(package, driver="GPKG")
-    assert import_districts(engine, package, "district", name_field="name", code_field="code").created == 2
+    assert (
+        import_districts(engine, package, "district", name_field="name", code_field="code").created
+        == 2
+    )
 
 
 # ---------------------------------------------------------------- item 8: resource exhaustion
 
 
 def _household(index: int) -> list[str]:
-    values = {"番号": f"H{index}", "氏名": f"山田{index}", "住所": f"テスト市本町{index}", "緯度": "35.05", "経度": "139.02"}
+    values = {
+        "番号": f"H{index}",
+        "氏名": f"山田{index}",
+        "住所": f"テスト市本町{index}",
+        "緯度": "35.05",
+        "経度": "139.02",
+    }
     return [values.get(h, "") for h in HEADERS]
 
 
@@ -229,7 +278,9 @@ def _declaring(data: bytes, dimension: str) -> bytes:
             content = source.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 start = content.index(b'<dimension ref="') + len(b'<dimension ref="')
-                content = content[:start] + dimension.encode() + content[content.index(b'"', start):]
+                content = (
+                    content[:start] + dimension.encode() + content[content.index(b'"', start) :]
+                )
             target.writestr(info.filename, content)
     return out.getvalue()
 
@@ -247,8 +298,13 @@ def test_lists_with_more_rows_than_the_cap_are_refused(
     for name, data in cases.items():
         with pytest.raises(ImportRejected) as caught:
             read_list_upload(data, name)
-        assert "行が多すぎます" in caught.value.message and "20 行" in caught.value.message, (name, caught.value.message)
-    assert "5,000,000 行" in _message(lambda: read_list_upload(cases["declares.xlsx"], "declares.xlsx"))
+        assert "行が多すぎます" in caught.value.message and "20 行" in caught.value.message, (
+            name,
+            caught.value.message,
+        )
+    assert "5,000,000 行" in _message(
+        lambda: read_list_upload(cases["declares.xlsx"], "declares.xlsx")
+    )
     path = tmp_path / "long.csv"  # the command line's path: refused, nothing written
     path.write_bytes(cases["long.csv"])
     before = _counts(engine)
@@ -271,14 +327,18 @@ def _bomb(name: str, megabytes: int) -> bytes:
         archive.writestr(name, b" " * (megabytes * 1024 * 1024))
     data = bytearray(out.getvalue())
     start = 30 + len(name.encode()) + 2000
-    data[start:start + 64] = b"\xff" * 64
+    data[start : start + 64] = b"\xff" * 64
     return bytes(data)
 
 
-def test_zip_bombs_are_refused_before_extraction(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_zip_bombs_are_refused_before_extraction(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "bomb.zip").write_bytes(_bomb("areas.geojson", 50))
     _refused(engine, tmp_path / "bomb.zip", "圧縮率", "zip 爆弾")
-    assert "圧縮率" in _message(lambda: read_list_upload(_bomb("xl/worksheets/sheet1.xml", 50), "bomb.xlsx"))
+    assert "圧縮率" in _message(
+        lambda: read_list_upload(_bomb("xl/worksheets/sheet1.xml", 50), "bomb.xlsx")
+    )
     monkeypatch.setenv("LSMAP_IMPORT_MAX_UNCOMPRESSED_MB", "1")
     plain = _zip(tmp_path / "plain.zip", {"areas.geojson": _squares(3) + b" " * 1_200_000})
     _refused(engine, plain, "展開すると", "上限 1 MB")
@@ -305,13 +365,22 @@ def test_more_features_than_the_cap_are_refused_before_geometries_are_read(
     monkeypatch.setenv("LSMAP_IMPORT_MAX_FEATURES", "5")
     (tmp_path / "six.geojson").write_bytes(_squares(6))
     _refused(engine, tmp_path / "six.geojson", "図形が多すぎます", "6 件", "上限 5 件")
-    _refused(engine, _shapefile_zip(tmp_path, 6, damage_geometries=True), "図形が多すぎます", "6 件")
-    at_cap = import_districts(engine, _shapefile_zip(tmp_path, 5, damage_geometries=False), "district",
-                              name_field="name", code_field="code")
+    _refused(
+        engine, _shapefile_zip(tmp_path, 6, damage_geometries=True), "図形が多すぎます", "6 件"
+    )
+    at_cap = import_districts(
+        engine,
+        _shapefile_zip(tmp_path, 5, damage_geometries=False),
+        "district",
+        name_field="name",
+        code_field="code",
+    )
     assert at_cap.created == 5
 
 
-def test_a_parse_that_needs_more_memory_than_allowed_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_parse_that_needs_more_memory_than_allowed_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     data = _csv_bytes(40_000)
     assert 2_000_000 < len(data) < 20 * 1024 * 1024
     monkeypatch.setenv("LSMAP_IMPORT_MEMORY_MB", "16")
@@ -328,7 +397,7 @@ def test_a_parse_that_takes_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_parse_child_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lsmap.importing.sandbox import child_environment
+    from lsmap.io.importing.sandbox import child_environment
 
     monkeypatch.setenv("LSMAP_DATABASE_URL", "postgresql://user:secret@db/lsmap")
     monkeypatch.setenv("LSMAP_BACKUP_PASSPHRASE", "secret")
@@ -350,9 +419,11 @@ class _Counter:
         return self.function(*args, **kwargs)
 
 
-def test_the_import_page_parses_an_upload_once(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lsmap.importing.sandbox as sandbox
-    import lsmap.ui.import_page as page
+def test_the_import_page_parses_an_upload_once(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lsmap.io.importing.sandbox as sandbox
+    import lsmap.ui.pages.import_page as page
 
     engine = writable_sample_engine
     with Session(engine) as session:
@@ -360,8 +431,14 @@ def test_the_import_page_parses_an_upload_once(writable_sample_engine: Engine, m
     page_reads, child_runs = _Counter(page.read_list_upload), _Counter(sandbox.run)
     monkeypatch.setattr(page, "read_list_upload", page_reads)
     monkeypatch.setattr(sandbox, "run", child_runs)
-    data = f"名称,住所,緯度,経度\r\nひとつサロン,さくら台1-1,{point.y:.6f},{point.x:.6f}\r\n".encode("cp932")
-    at = open_page("import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch)
+    data = (
+        f"名称,住所,緯度,経度\r\nひとつサロン,さくら台1-1,{point.y:.6f},{point.x:.6f}\r\n".encode(
+            "cp932"
+        )
+    )
+    at = open_page(
+        "import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch
+    )
     at.radio(key="imp_kind").set_value("resources").run()
     at.file_uploader(key="imp_file_resources").set_value(("salons.csv", data, "text/csv")).run()
     at.selectbox(key="imp_resource_kind").set_value("salon").run()
@@ -371,19 +448,27 @@ def test_the_import_page_parses_an_upload_once(writable_sample_engine: Engine, m
     at.button(key="imp_check_button").click().run()
     at.button(key="imp_run_button").click().run()
     assert not at.exception, at.exception
-    assert any("取り込みました: 資源 1 件" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("取り込みました: 資源 1 件" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
     assert (page_reads.calls, child_runs.calls) == (1, 1)
 
 
-def test_the_import_page_reads_boundaries_once(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lsmap.importing.sandbox as sandbox
+def test_the_import_page_reads_boundaries_once(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lsmap.io.importing.sandbox as sandbox
 
     engine = writable_sample_engine
     child_runs = _Counter(sandbox.run)
     monkeypatch.setattr(sandbox, "run", child_runs)
-    at = open_page("import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch)
+    at = open_page(
+        "import", _admin(engine), engine.url.render_as_string(hide_password=False), monkeypatch
+    )
     at.radio(key="imp_kind").set_value("districts").run()
-    at.file_uploader(key="imp_file_districts").set_value(("areas.geojson", _squares(2), "application/geo+json")).run()
+    at.file_uploader(key="imp_file_districts").set_value(
+        ("areas.geojson", _squares(2), "application/geo+json")
+    ).run()
     at.text_input(key="imp_crs").input("EPSG:4326").run()
     at.button(key="imp_check_button").click().run()
     at.button(key="imp_run_button").click().run()
@@ -413,4 +498,6 @@ def test_the_supported_encodings_still_read() -> None:
     text = "\r\n".join([",".join(HEADERS), ",".join(_household(1)), "ﾔﾏﾀﾞ,ﾎﾝﾁｮｳ"]) + "\r\n"
     for encoding, expected in (("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp932", "cp932")):
         table = read_list_upload(text.encode(encoding), "list.csv")
-        assert table.encoding == expected and table.rows[0][1] == "山田1" and table.rows[1][0] == "ﾔﾏﾀﾞ"
+        assert (
+            table.encoding == expected and table.rows[0][1] == "山田1" and table.rows[1][0] == "ﾔﾏﾀﾞ"
+        )

@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 import streamlit
+from helpers import app_login
 from sqlalchemy import Engine, func, select, update
 from streamlit.testing.v1 import AppTest
-
-from helpers import app_login
-from lsmap import accounts, db
-from lsmap.models import AuditEntry, LoginSession, User, utcnow
-from lsmap.ui import session as ui_session
 from test_cli import lsmap
+
+from lsmap.access import accounts
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, LoginSession, User, utcnow
+from lsmap.ui import session as ui_session
 
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = "ユーザー名またはパスワードが違います"
@@ -29,7 +30,9 @@ REFUSED = "ユーザー名またはパスワードが違います"
 
 @pytest.fixture
 def town(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("LSMAP_DATABASE_URL", writable_sample_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv(
+        "LSMAP_DATABASE_URL", writable_sample_engine.url.render_as_string(hide_password=False)
+    )
     monkeypatch.setenv("LSMAP_BASEMAP", "none")
     return writable_sample_engine
 
@@ -44,7 +47,11 @@ def _user(engine: Engine, username: str) -> User:
 
 def _actions(engine: Engine, action: str) -> list[AuditEntry]:
     with db.transaction(engine) as session:
-        entries = list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+        entries = list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
         session.expunge_all()
         return entries
 
@@ -99,8 +106,11 @@ def test_unknown_user_wrong_password_and_locked_account_look_alike(
 ) -> None:
     ui_session.sign_in("warm-up", "x")  # anything computed once per process is done now
     with db.transaction(town) as session:  # staff_west is locked (the right password is used)
-        session.execute(update(User).where(User.username == "staff_west")
-                        .values(locked_until=utcnow() + timedelta(minutes=10)))
+        session.execute(
+            update(User)
+            .where(User.username == "staff_west")
+            .values(locked_until=utcnow() + timedelta(minutes=10))
+        )
     counting = CountingHasher(accounts._hasher)
     monkeypatch.setattr(accounts, "_hasher", counting)
     seen = {}
@@ -115,7 +125,9 @@ def test_unknown_user_wrong_password_and_locked_account_look_alike(
     assert set(seen.values()) == {(REFUSED, ("verify",))}, seen
 
 
-def test_a_database_error_during_login_is_a_plain_refusal(empty_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_error_during_login_is_a_plain_refusal(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", empty_url)  # no tables at all: every query fails
     assert ui_session.sign_in("staff_east", accounts.DEMO_PASSWORD) == REFUSED
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -140,21 +152,33 @@ def test_no_user_ever_sees_a_traceback() -> None:
 def oidc_town(town: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setenv("LSMAP_AUTH", "oidc")
     with db.transaction(town) as session:
-        accounts.create_user(session, "sato@shakyo.example.jp", "staff", "long-enough-pw", ["149990-01"])
+        accounts.create_user(
+            session, "sato@shakyo.example.jp", "staff", "long-enough-pw", ["149990-01"]
+        )
     requested: list[str] = []
     monkeypatch.setattr(streamlit, "login", lambda *args, **kwargs: requested.append("login"))
     return requested
 
 
 def _identity(seconds_ago: float) -> dict[str, Any]:
-    return {"is_logged_in": True, "email": "sato@shakyo.example.jp", "iat": int(time.time() - seconds_ago)}
+    return {
+        "is_logged_in": True,
+        "email": "sato@shakyo.example.jp",
+        "iat": int(time.time() - seconds_ago),
+    }
 
 
 def _texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("subheader", "info", "error", "markdown") for e in getattr(at, kind))
+    return "\n".join(
+        str(e.value)
+        for kind in ("subheader", "info", "error", "markdown")
+        for e in getattr(at, kind)
+    )
 
 
-def test_oidc_identity_does_not_outlive_the_idle_timeout(town: Engine, oidc_town: list[str]) -> None:
+def test_oidc_identity_does_not_outlive_the_idle_timeout(
+    town: Engine, oidc_town: list[str]
+) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.user = _identity(seconds_ago=20)  # just back from the provider
     at.run()
@@ -196,8 +220,12 @@ def _cookie_scripts(at: AppTest) -> list[str]:
 
 @pytest.mark.parametrize(
     "url, setting, secure",
-    [("http://127.0.0.1:8501/", None, False), ("https://lsmap.example.jp/", None, True),
-     ("http://127.0.0.1:8501/", "1", True), ("https://lsmap.example.jp/", "0", False)],
+    [
+        ("http://127.0.0.1:8501/", None, False),
+        ("https://lsmap.example.jp/", None, True),
+        ("http://127.0.0.1:8501/", "1", True),
+        ("https://lsmap.example.jp/", "0", False),
+    ],
 )
 def test_session_cookie_is_secure_over_https_and_lives_12_hours(
     town: Engine, monkeypatch: pytest.MonkeyPatch, url: str, setting: str | None, secure: bool
@@ -228,21 +256,33 @@ def test_the_proxy_header_marks_the_request_as_https(monkeypatch: pytest.MonkeyP
     assert not ui_session.serves_https()
 
 
-def test_a_session_ends_12_hours_after_login_however_active(town: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_session_ends_12_hours_after_login_however_active(
+    town: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with db.transaction(town) as session:
-        token = accounts.start_session(session, session.scalar(select(User).where(User.username == "staff_east")))
+        token = accounts.start_session(
+            session, session.scalar(select(User).where(User.username == "staff_east"))
+        )
     with db.transaction(town) as session:  # busy all day: seen a minute ago, signed in 12 h ago
-        session.execute(update(LoginSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1),
-                                                    last_seen_at=utcnow() - timedelta(minutes=1)))
+        session.execute(
+            update(LoginSession).values(
+                created_at=utcnow() - timedelta(hours=12, minutes=1),
+                last_seen_at=utcnow() - timedelta(minutes=1),
+            )
+        )
     with db.transaction(town) as session:
         assert accounts.resume_session(session, token, 30) is None
     with db.transaction(town) as session:
         assert session.scalar(select(func.count()).select_from(LoginSession)) == 0
     monkeypatch.setenv("LSMAP_SESSION_MAX_HOURS", "2")  # the operator's setting reaches the app
     with db.transaction(town) as session:
-        token = accounts.start_session(session, session.scalar(select(User).where(User.username == "staff_east")))
+        token = accounts.start_session(
+            session, session.scalar(select(User).where(User.username == "staff_east"))
+        )
     with db.transaction(town) as session:
-        session.execute(update(LoginSession).values(created_at=utcnow() - timedelta(hours=2, minutes=1)))
+        session.execute(
+            update(LoginSession).values(created_at=utcnow() - timedelta(hours=2, minutes=1))
+        )
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["token"] = token
     at.run()
@@ -254,7 +294,7 @@ def _mode(path: Path) -> int:
 
 
 def test_database_file_and_backups_are_private(tmp_path: Path, sample_engine: Engine) -> None:
-    from lsmap import backup
+    from lsmap.io import backup
 
     old = os.umask(0o022)  # a common default that would leave files world-readable
     try:
@@ -290,13 +330,15 @@ def test_sample_load_refuses_a_database_with_real_users(empty_url: str) -> None:
     forced = lsmap(empty_url, "sample", "load", "--force")
     assert forced.returncode == 0, forced.stderr
     with db.transaction(engine) as session:
-        assert session.scalar(select(func.count()).select_from(User)) == 1 + len(accounts.DEMO_USERS)
+        assert session.scalar(select(func.count()).select_from(User)) == 1 + len(
+            accounts.DEMO_USERS
+        )
 
 
 def test_sample_mode_is_off_unless_the_database_holds_only_the_sample_town(
     town: Engine, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lsmap.sample import sample_mode
+    from lsmap.io.sample import sample_mode
 
     monkeypatch.delenv("LSMAP_SAMPLE_MODE", raising=False)
     assert sample_mode(town) and not sample_mode(engine)  # the sample town; an empty database

@@ -5,29 +5,51 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfReader
+from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lsmap import printing, records
-from lsmap.models import AuditEntry
-from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
+from lsmap.storage.models import AuditEntry
 
 NAME = "見守 花子"
 
 
 def _household(town: Engine) -> int:
     staff = actor(town, "staff_east")
-    hid = records.create_household(town, staff, {"district_id": town_id(town, "149990-01-01"),
-                                                 "household_type": "elderly_alone", "address": "東町2-3",
-                                                 "lon": INSIDE_EAST[0], "lat": INSIDE_EAST[1]}, today=TODAY)
-    records.add_resident(town, staff, hid, {"name": NAME, "phone": "046-123-4567", "concern_tags": ["物忘れ"]},
-                         today=TODAY)
+    hid = records.create_household(
+        town,
+        staff,
+        {
+            "district_id": town_id(town, "149990-01-01"),
+            "household_type": "elderly_alone",
+            "address": "東町2-3",
+            "lon": INSIDE_EAST[0],
+            "lat": INSIDE_EAST[1],
+        },
+        today=TODAY,
+    )
+    records.add_resident(
+        town,
+        staff,
+        hid,
+        {"name": NAME, "phone": "046-123-4567", "concern_tags": ["物忘れ"]},
+        today=TODAY,
+    )
     records.add_resident(town, staff, hid, {"name": "未同意 次郎"}, today=TODAY)
-    wid = records.create_watcher(town, staff, {"name": "佐藤 一郎", "role": "commissioner",
-                                               "district_id": town_id(town, "149990-01")}, today=TODAY)
+    wid = records.create_watcher(
+        town,
+        staff,
+        {"name": "佐藤 一郎", "role": "commissioner", "district_id": town_id(town, "149990-01")},
+        today=TODAY,
+    )
     records.link_watcher(town, staff, hid, wid, "greeting", "weekly")
-    records.add_emergency_contact(town, staff, hid, {"name": "東包括センター", "relation": "support_centre",
-                                                     "phone": "0463-12-3456"})
+    records.add_emergency_contact(
+        town,
+        staff,
+        hid,
+        {"name": "東包括センター", "relation": "support_centre", "phone": "0463-12-3456"},
+    )
     return hid
 
 
@@ -50,8 +72,16 @@ def test_watch_record_pdf_has_the_japanese_name_in_an_embedded_font(town: Engine
         session.commit()
     assert pdf.startswith(b"%PDF")
     text = _text(pdf)
-    for expected in ("見守りネットワーク記録用紙", "町名: 東町", NAME, "東町2-3", "046-123-4567", "物忘れ",
-                     "佐藤 一郎", "声かけ（週1回）"):
+    for expected in (
+        "見守りネットワーク記録用紙",
+        "町名: 東町",
+        NAME,
+        "東町2-3",
+        "046-123-4567",
+        "物忘れ",
+        "佐藤 一郎",
+        "声かけ（週1回）",
+    ):
         assert expected in text, expected
     [font] = _fonts(pdf)
     descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
@@ -65,7 +95,12 @@ def test_emergency_card_pdf(town: Engine) -> None:
     hid = _household(town)
     with Session(town) as session:
         text = _text(printing.emergency_card_pdf(session, actor(town, "staff_east"), hid))
-    assert "緊急連絡カード" in text and NAME in text and "東包括センター" in text and "0463-12-3456" in text
+    assert (
+        "緊急連絡カード" in text
+        and NAME in text
+        and "東包括センター" in text
+        and "0463-12-3456" in text
+    )
 
 
 def test_meeting_printout_follows_the_consent_projection(town: Engine) -> None:

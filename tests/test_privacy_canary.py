@@ -14,16 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-from streamlit.runtime.caching import cache_data_api, cache_resource_api
-from streamlit.testing.v1 import AppTest
-
 from helpers import app_login
-from lsmap import access, audit, db
-from lsmap.mapview import build_map
-from lsmap.models import AuditEntry, User
-from lsmap.ui.map_page import name_list
 from privacy_town import (
     CANARY,
     EMPTY_STATES,
@@ -32,6 +23,16 @@ from privacy_town import (
     PrivacyTown,
     build_privacy_town,
 )
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.runtime.caching import cache_data_api, cache_resource_api
+from streamlit.testing.v1 import AppTest
+
+from lsmap import access
+from lsmap.maps.webmap import build_map
+from lsmap.storage import audit, db
+from lsmap.storage.models import AuditEntry, User
+from lsmap.ui.pages.map_page import name_list
 
 ALLOWED = {"admin", "staff_a"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ def _exports(session: Session, who: access.Actor) -> str:
     """Every export layer in every format the actor may take, as text."""
     import tempfile
 
-    from lsmap.export import export_layer
+    from lsmap.io.export import export_layer
 
     parts = []
     for layer in access.EXPORT_LAYERS:
@@ -103,15 +104,20 @@ def _exports(session: Session, who: access.Actor) -> str:
                     from openpyxl import load_workbook
 
                     book = load_workbook(path)
-                    data = repr([[c.value for c in row] for sheet in book for row in sheet.iter_rows()]).encode()
-                parts.append(data.decode("utf-8", errors="replace") if fmt != "gpkg" else
-                             data.decode("latin-1"))
+                    data = repr(
+                        [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
+                    ).encode()
+                parts.append(
+                    data.decode("utf-8", errors="replace")
+                    if fmt != "gpkg"
+                    else data.decode("latin-1")
+                )
     return "\n".join(parts)
 
 
 def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
-    from lsmap.paper import PaperOptions, map_pdf
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.printing.paper_map import PaperOptions, map_pdf
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
 
     parts = []
     for household in town.households.values():
@@ -126,7 +132,7 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
 
 
 def _coverage(session: Session, who: access.Actor) -> str:
-    from lsmap.coverage_report import coverage_for, district_table, gap_rows
+    from lsmap.coverage.report import coverage_for, district_table, gap_rows
 
     view = coverage_for(session, who)
     parts = [district_table(session, view).to_csv()]
@@ -148,7 +154,7 @@ def test_household_without_a_live_resident_is_a_number_for_the_meeting(
 ) -> None:
     """Its address, note and emergency contact reach district staff, never the meeting:
     not on the map, popups, name lists, records, exports, printouts or the paper map."""
-    from lsmap.models import EmergencyContact, Household
+    from lsmap.storage.models import EmergencyContact, Household
 
     url, layout = town
     engine = db.get_engine(url)
@@ -156,8 +162,13 @@ def test_household_without_a_live_resident_is_a_number_for_the_meeting(
     with Session(engine) as session:
         household = session.get(Household, household_id)
         assert household is not None
-        details = {household.address, household.note, session.scalars(
-            select(EmergencyContact.name).where(EmergencyContact.household_id == household_id)).one()}
+        details = {
+            household.address,
+            household.note,
+            session.scalars(
+                select(EmergencyContact.name).where(EmergencyContact.household_id == household_id)
+            ).one(),
+        }
     for role, allowed in (("staff_a", True), ("meeting_a", False)):
         text = library_outputs(engine, layout, role)
         assert {d for d in details if d in text} == (details if allowed else set()), role
@@ -216,7 +227,9 @@ def _held_text(at: AppTest) -> str:
     parts = []
     for value in at.session_state.to_dict().values():
         held = value[1] if isinstance(value, tuple) and len(value) == 2 else value
-        parts.append(_pdf_text(held) if isinstance(held, bytes) and held.startswith(b"%PDF") else repr(value))
+        parts.append(
+            _pdf_text(held) if isinstance(held, bytes) and held.startswith(b"%PDF") else repr(value)
+        )
     return "\n".join(parts)
 
 
@@ -234,7 +247,9 @@ def _open_record(at: AppTest, household: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("next_role", [r for r in ROLES_UNDER_TEST if r not in ALLOWED and r != "anonymous"])
+@pytest.mark.parametrize(
+    "next_role", [r for r in ROLES_UNDER_TEST if r not in ALLOWED and r != "anonymous"]
+)
 def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
     town: tuple[str, PrivacyTown], next_role: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -244,7 +259,7 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
 
     from sqlalchemy import update
 
-    from lsmap.models import LoginSession, utcnow
+    from lsmap.storage.models import LoginSession, utcnow
 
     url, layout = town
     canary_household = layout.households[("A", "not_consented")]
@@ -276,7 +291,9 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
     assert CANARY not in _held_text(at)
 
 
-def test_visitor_page_never_shows_the_canary(town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_visitor_page_never_shows_the_canary(
+    town: tuple[str, PrivacyTown], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LSMAP_DATABASE_URL", town[0])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
@@ -311,5 +328,7 @@ def test_no_personal_function_is_cached() -> None:
         for path in (ROOT / folder).rglob("*.py")
         if re.search(r"cache_data|cache_resource", path.read_text(encoding="utf-8"))
     ]
-    offenders += ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
+    offenders += (
+        ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
+    )
     assert offenders == []

@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import actor_for
+from helpers import app_login
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from conftest import actor_for
-from helpers import app_login
-from lsmap import access, db
-from lsmap.accounts import DEMO_PASSWORD
-from lsmap.models import AuditEntry, LoginSession, utcnow
+from lsmap import access
+from lsmap.access.accounts import DEMO_PASSWORD
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, LoginSession, utcnow
 
 
 @pytest.fixture
@@ -49,13 +50,18 @@ def shared_household(engine: Engine) -> int:
     """A consenting household both staff_east and meeting_east may open."""
     with Session(engine) as session:
         meeting = actor_for(session, "meeting_east")
-        point = next(p for p in access.household_points(session, meeting, None)
-                     if p.residents and not p.hidden_residents)
+        point = next(
+            p
+            for p in access.household_points(session, meeting, None)
+            if p.residents and not p.hidden_residents
+        )
         session.rollback()
     return point.id
 
 
-def test_printed_card_is_not_offered_to_the_next_user_after_idle_timeout(app: AppTest, app_url: str) -> None:
+def test_printed_card_is_not_offered_to_the_next_user_after_idle_timeout(
+    app: AppTest, app_url: str
+) -> None:
     engine = db.get_engine(app_url)
     household = shared_household(engine)
     app_login(app, "staff_east", DEMO_PASSWORD)
@@ -71,10 +77,14 @@ def test_printed_card_is_not_offered_to_the_next_user_after_idle_timeout(app: Ap
     assert "見守りネットワーク記録" in "".join(s.value for s in app.subheader)
     assert list(app.download_button) == []  # nothing staff_east made is offered
     assert [b.label for b in app.button if b.label.endswith("を作成")] == [
-        "見守りネットワーク記録用紙（PDF）を作成", "緊急連絡カード（PDF）を作成"]
+        "見守りネットワーク記録用紙（PDF）を作成",
+        "緊急連絡カード（PDF）を作成",
+    ]
 
 
-def test_paper_map_with_names_is_not_offered_to_staff_of_another_district(app: AppTest, app_url: str) -> None:
+def test_paper_map_with_names_is_not_offered_to_staff_of_another_district(
+    app: AppTest, app_url: str
+) -> None:
     engine = db.get_engine(app_url)
     app_login(app, "staff_east", DEMO_PASSWORD)
     next(c for c in app.checkbox if c.label == "番号一覧（名簿）のページを付ける").check().run()
@@ -86,34 +96,46 @@ def test_paper_map_with_names_is_not_offered_to_staff_of_another_district(app: A
     app_login(app, "staff_west", DEMO_PASSWORD)
     assert "地図 — 西地区" in "".join(s.value for s in app.subheader)
     assert list(app.download_button) == []
-    leftovers = [key for key in app.session_state.keys() if "pdf" in key.lower() or key.startswith("_file:")]
+    leftovers = [
+        key for key in app.session_state.keys() if "pdf" in key.lower() or key.startswith("_file:")
+    ]
     assert leftovers == []  # not even kept in the tab's state
     with Session(engine) as session:  # staff_west never received a file
-        received = session.scalars(select(AuditEntry).where(AuditEntry.username == "staff_west",
-                                                            AuditEntry.action == "download")).all()
+        received = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.username == "staff_west", AuditEntry.action == "download"
+            )
+        ).all()
     assert received == []
 
 
 def _downloads(engine: Engine) -> list[tuple[str, str, list[int], str]]:
     with Session(engine) as session:
-        return [(e.username, e.entity, e.entity_ids, e.detail["file"])
-                for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "download")
-                                         .order_by(AuditEntry.id))]
+        return [
+            (e.username, e.entity, e.entity_ids, e.detail["file"])
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "download").order_by(AuditEntry.id)
+            )
+        ]
 
 
 def test_a_printout_is_offered_only_for_the_data_it_was_made_from_and_each_download_is_audited(
     app: AppTest, app_url: str
 ) -> None:
-    from lsmap.models import Household
+    from lsmap.storage.models import Household
 
     engine = db.get_engine(app_url)
     household = shared_household(engine)
     before = _downloads(engine)
     app_login(app, "staff_east", DEMO_PASSWORD)
     open_record(app, household)
-    next(b for b in app.button if b.label == "見守りネットワーク記録用紙（PDF）を作成").click().run()
+    next(
+        b for b in app.button if b.label == "見守りネットワーク記録用紙（PDF）を作成"
+    ).click().run()
     app.download_button(key=f"download-watch_record-{household}").click().run()
-    assert _downloads(engine)[len(before):] == [("staff_east", "household", [household], "watch_record")]
+    assert _downloads(engine)[len(before) :] == [
+        ("staff_east", "household", [household], "watch_record")
+    ]
 
     with db.transaction(engine) as session:  # someone changes the record meanwhile
         session.get_one(Household, household).note = "別の職員が書き足したメモ"

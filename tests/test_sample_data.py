@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lsmap import models, vocab
-from lsmap.sample import SAMPLE_TABLES, load_sample
+from lsmap import vocab
+from lsmap.io.sample import SAMPLE_TABLES, load_sample
+from lsmap.storage import models
 from sample_data.areas import to_metres
 from sample_data.town import CITY_CODE, DEFAULT_SEED, Town, generate_town
 

@@ -9,12 +9,22 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lsmap import db
-from lsmap.models import AuditEntry, District, Household, Resident
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, District, Household, Resident
 
 EXPECTED_TABLES = {
-    "districts", "households", "residents", "watchers", "watch_links", "contact_logs",
-    "emergency_contacts", "resources", "csws", "users", "user_districts", "login_sessions",
+    "districts",
+    "households",
+    "residents",
+    "watchers",
+    "watch_links",
+    "contact_logs",
+    "emergency_contacts",
+    "resources",
+    "csws",
+    "users",
+    "user_districts",
+    "login_sessions",
     "audit_log",
 }
 
@@ -42,8 +52,13 @@ def test_geometry_round_trips_as_shapely(engine: Engine) -> None:
         district = District(code="t-1", name="テスト町", level="neighbourhood", geom=area)
         session.add(district)
         session.flush()
-        session.add(Household(household_type="elderly_alone", district_id=district.id,
-                              location=Point(139.405, 35.445)))
+        session.add(
+            Household(
+                household_type="elderly_alone",
+                district_id=district.id,
+                location=Point(139.405, 35.445),
+            )
+        )
     with Session(engine) as session:
         household = session.scalars(select(Household)).one()
         assert household.location.equals(Point(139.405, 35.445))
@@ -54,11 +69,19 @@ def test_postgis_columns_are_geometry_with_gist_indexes(engine: Engine) -> None:
     if not db.is_postgres(engine):
         pytest.skip("PostGIS only: SQLite stores WKB")
     with engine.connect() as connection:
-        types = dict(connection.execute(text(
-            "SELECT f_table_name || '.' || f_geometry_column, type || ':' || srid "
-            "FROM geometry_columns")).all())
-        indexes = set(connection.execute(text(
-            "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")).scalars())
+        types = dict(
+            connection.execute(
+                text(
+                    "SELECT f_table_name || '.' || f_geometry_column, type || ':' || srid "
+                    "FROM geometry_columns"
+                )
+            ).all()
+        )
+        indexes = set(
+            connection.execute(
+                text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gist%'")
+            ).scalars()
+        )
     assert types == {
         "districts.geom": "MULTIPOLYGON:4326",
         "households.location": "POINT:4326",
@@ -66,8 +89,10 @@ def test_postgis_columns_are_geometry_with_gist_indexes(engine: Engine) -> None:
         "resources.location": "POINT:4326",
     }
     assert indexes == {
-        "ix_districts_geom_gist", "ix_households_location_gist",
-        "ix_watchers_location_gist", "ix_resources_location_gist",
+        "ix_districts_geom_gist",
+        "ix_households_location_gist",
+        "ix_watchers_location_gist",
+        "ix_resources_location_gist",
     }
 
 
@@ -95,8 +120,15 @@ def test_second_save_of_a_stale_copy_is_refused(engine: Engine) -> None:
 
 def test_audit_log_refuses_update_and_delete(engine: Engine) -> None:
     with db.transaction(engine) as session:
-        session.add(AuditEntry(username="staff", role="staff", action="view_record",
-                               entity="household", entity_ids=[1]))
+        session.add(
+            AuditEntry(
+                username="staff",
+                role="staff",
+                action="view_record",
+                entity="household",
+                entity_ids=[1],
+            )
+        )
     for statement in (update(AuditEntry).values(action="nothing"), text("DELETE FROM audit_log")):
         with pytest.raises(DBAPIError, match="append-only"):
             with engine.begin() as connection:
@@ -107,7 +139,9 @@ def test_audit_log_refuses_update_and_delete(engine: Engine) -> None:
 
 def _audit_row(engine: Engine) -> int:
     with db.transaction(engine) as session:
-        entry = AuditEntry(username="staff", role="staff", action="view_record", entity="household", entity_ids=[1])
+        entry = AuditEntry(
+            username="staff", role="staff", action="view_record", entity="household", entity_ids=[1]
+        )
         session.add(entry)
         session.flush()
         return entry.id
@@ -118,16 +152,25 @@ def test_audit_log_refuses_replacing_or_truncating(engine: Engine) -> None:
     columns = "(id, at, username, role, action, entity, entity_ids, detail)"
     values = "(:id, CURRENT_TIMESTAMP, 'x', 'admin', 'nothing', '', '[]', '{}')"
     if db.is_postgres(engine):
-        statements = [f"INSERT INTO audit_log {columns} VALUES {values} ON CONFLICT (id) DO UPDATE SET action = 'nothing'",
-                      "TRUNCATE audit_log"]
+        statements = [
+            f"INSERT INTO audit_log {columns} VALUES {values} ON CONFLICT (id) DO UPDATE SET action = 'nothing'",
+            "TRUNCATE audit_log",
+        ]
     else:  # REPLACE deletes the old row without firing DELETE triggers
-        statements = [f"INSERT OR REPLACE INTO audit_log {columns} VALUES {values}",
-                      f"REPLACE INTO audit_log {columns} VALUES {values}"]
+        statements = [
+            f"INSERT OR REPLACE INTO audit_log {columns} VALUES {values}",
+            f"REPLACE INTO audit_log {columns} VALUES {values}",
+        ]
     for statement in statements:
         with pytest.raises(DBAPIError, match="append-only"):
             with engine.begin() as connection:
                 connection.execute(text(statement), {"id": entry_id})
     with engine.begin() as connection:  # a new row with its own id (as a restore writes) is fine
-        connection.execute(text(f"INSERT INTO audit_log {columns} VALUES {values}"), {"id": entry_id + 100})
+        connection.execute(
+            text(f"INSERT INTO audit_log {columns} VALUES {values}"), {"id": entry_id + 100}
+        )
     with Session(engine) as session:
-        assert session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["view_record", "nothing"]
+        assert session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
+            "view_record",
+            "nothing",
+        ]

@@ -11,10 +11,6 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-from streamlit.testing.v1 import AppTest
-
 from conftest import SAMPLE_TODAY, actor_for
 from helpers import (
     MARKDOWN_PAYLOADS,
@@ -26,10 +22,15 @@ from helpers import (
     markdown_sources,
     open_page,
 )
-from lsmap import audit, db
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
 from lsmap.escape import WORD_JOINER, html_text, markdown_text, spreadsheet_cell
-from lsmap.mapview import build_map, sent_features
-from lsmap.models import (
+from lsmap.maps.payload import sent_features
+from lsmap.maps.webmap import build_map
+from lsmap.storage import audit, db
+from lsmap.storage.models import (
     AuditEntry,
     ContactLog,
     Csw,
@@ -42,8 +43,14 @@ from lsmap.models import (
     Watcher,
 )
 
-PAYLOADS = [XSS, "<script>alert(1)</script>", '"><svg onload=alert(1)>', "`${alert(1)}`", "[x](javascript:alert(1))",
-            *MARKDOWN_PAYLOADS]
+PAYLOADS = [
+    XSS,
+    "<script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    "`${alert(1)}`",
+    "[x](javascript:alert(1))",
+    *MARKDOWN_PAYLOADS,
+]
 
 
 def _poison(session: Session, payload: str) -> None:
@@ -98,11 +105,15 @@ def _markup(text: str) -> tuple[set[str], set[str]]:
 
 def _strings(html: str) -> list[str]:
     """Popup and tooltip HTML the browser builds from what the map sends."""
-    return [text for f in sent_features(html) for text in (f["popup"], f["tooltip"], f["label"] or "")]
+    return [
+        text for f in sent_features(html) for text in (f["popup"], f["tooltip"], f["label"] or "")
+    ]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_payloads_are_inert_in_map_popups_and_tooltips(writable_sample_engine: Engine, payload: str) -> None:
+def test_payloads_are_inert_in_map_popups_and_tooltips(
+    writable_sample_engine: Engine, payload: str
+) -> None:
     with Session(writable_sample_engine) as session:
         _poison(session, payload)
         session.flush()
@@ -126,10 +137,14 @@ def test_escaping_helpers() -> None:
     assert "<" not in rendered and "](" not in rendered and "\\*bold\\*" in rendered
 
 
-def test_record_page_renders_payloads_as_text(writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_page_renders_payloads_as_text(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = writable_sample_engine.url.render_as_string(hide_password=False)
     with Session(writable_sample_engine) as session:
-        household = session.scalars(select(Household).where(Household.location.is_not(None))).first()
+        household = session.scalars(
+            select(Household).where(Household.location.is_not(None))
+        ).first()
         _poison(session, XSS)
         session.commit()
         household_id = household.id
@@ -154,27 +169,43 @@ def test_formula_cells_are_neutralised(value: str) -> None:
 
 def test_audit_csv_neutralises_cells(engine: Engine) -> None:
     with Session(engine) as session:
-        session.add(AuditEntry(username="=HYPERLINK(\"x\")", role="staff", action="view_record",
-                               entity="household", entity_ids=[3]))
+        session.add(
+            AuditEntry(
+                username='=HYPERLINK("x")',
+                role="staff",
+                action="view_record",
+                entity="household",
+                entity_ids=[3],
+            )
+        )
         session.commit()
-        rows = list(csv.reader(io.StringIO(audit.entries_csv(list(session.scalars(select(AuditEntry)))))))
-    assert rows[1][2] == "'=HYPERLINK(\"x\")"
+        rows = list(
+            csv.reader(io.StringIO(audit.entries_csv(list(session.scalars(select(AuditEntry))))))
+        )
+    assert rows[1][2] == '\'=HYPERLINK("x")'
 
 
 def test_printouts_show_payloads_as_literal_text(writable_sample_engine: Engine) -> None:
     from pypdf import PdfReader
 
-    from lsmap.paper import PaperOptions, map_pdf
-    from lsmap.printing import emergency_card_pdf, watch_record_pdf
+    from lsmap.printing.paper_map import PaperOptions, map_pdf
+    from lsmap.printing.record_sheets import emergency_card_pdf, watch_record_pdf
 
     with Session(writable_sample_engine) as session:
-        household = session.scalars(select(Household).where(Household.location.is_not(None))).first()
+        household = session.scalars(
+            select(Household).where(Household.location.is_not(None))
+        ).first()
         _poison(session, XSS)
         session.flush()
         staff = actor_for(session, "admin")
-        for pdf in (watch_record_pdf(session, staff, household.id), emergency_card_pdf(session, staff, household.id),
-                    map_pdf(session, staff, household.district_id, PaperOptions(with_list=True))):
-            text = re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+        for pdf in (
+            watch_record_pdf(session, staff, household.id),
+            emergency_card_pdf(session, staff, household.id),
+            map_pdf(session, staff, household.district_id, PaperOptions(with_list=True)),
+        ):
+            text = re.sub(
+                r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+            )
             assert re.sub(r"\s", "", XSS) in text  # printed as the characters typed, nothing else
         session.rollback()
 
@@ -183,9 +214,20 @@ def test_printouts_show_payloads_as_literal_text(writable_sample_engine: Engine)
 
 #: Everything Streamlit's Markdown turns into markup, links or pictures.
 MARKDOWN_SYNTAX = [
-    *MARKDOWN_PAYLOADS, MARKDOWN_XSS, "[x](javascript:alert(1))", "https://evil.example/bare", "www.evil.example",
-    "WWW.evil.example", "mail@evil.example", ":smile: :material/home: :streamlit:", "$x$ $$y$$", "**b** _i_ ~~s~~ `c`",
-    ":blue-background[x] :blue-badge[y]", "<b>bold</b> &amp; &lt;", "a -> b <- c -- d", "名前\n===\n\n    code\n> q",
+    *MARKDOWN_PAYLOADS,
+    MARKDOWN_XSS,
+    "[x](javascript:alert(1))",
+    "https://evil.example/bare",
+    "www.evil.example",
+    "WWW.evil.example",
+    "mail@evil.example",
+    ":smile: :material/home: :streamlit:",
+    "$x$ $$y$$",
+    "**b** _i_ ~~s~~ `c`",
+    ":blue-background[x] :blue-badge[y]",
+    "<b>bold</b> &amp; &lt;",
+    "a -> b <- c -- d",
+    "名前\n===\n\n    code\n> q",
 ]
 
 
@@ -214,7 +256,7 @@ def test_markdown_text_leaves_no_markup_and_keeps_the_text(value: str) -> None:
 def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
     """The sample town with Markdown in every user-written and imported string, one resident
     and one watcher soft-deleted; returns its URL and a household with a card."""
-    from lsmap.sample import load_sample
+    from lsmap.io.sample import load_sample
 
     url = database_factory()
     engine = db.get_engine(url)
@@ -223,7 +265,11 @@ def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
     with Session(engine) as session, session.no_autoflush:
         _poison(session, MARKDOWN_XSS)  # every text field (phones get a shorter payload)
         for row in session.scalars(select(Resident)):
-            row.phone, row.consent_basis, row.consent_recorded_by = MD_IMAGE, MARKDOWN_XSS, MARKDOWN_XSS
+            row.phone, row.consent_basis, row.consent_recorded_by = (
+                MD_IMAGE,
+                MARKDOWN_XSS,
+                MARKDOWN_XSS,
+            )
         for model in (Watcher, Resource, EmergencyContact, Csw):
             for row in session.scalars(select(model)):
                 row.phone = MD_IMAGE
@@ -231,17 +277,33 @@ def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
             user.display_name = MARKDOWN_XSS
         session.flush()
         household = session.scalars(
-            select(Household).join(EmergencyContact).join(Resident).where(Household.location.is_not(None))
+            select(Household)
+            .join(EmergencyContact)
+            .join(Resident)
+            .where(Household.location.is_not(None))
         ).first()
         now = datetime.now(UTC)
-        session.scalars(select(Resident).where(Resident.household_id != household.id)).first().deleted_at = now
+        session.scalars(
+            select(Resident).where(Resident.household_id != household.id)
+        ).first().deleted_at = now
         session.scalars(select(Watcher)).first().deleted_at = now
         session.commit()
         return url, household.id
 
 
-MARKDOWN_PAGES = ["start", "map", "record", "record_edit", "watchers", "deleted", "coverage", "gaps", "export",
-                  "audit", "import"]
+MARKDOWN_PAGES = [
+    "start",
+    "map",
+    "record",
+    "record_edit",
+    "watchers",
+    "deleted",
+    "coverage",
+    "gaps",
+    "export",
+    "audit",
+    "import",
+]
 
 
 @pytest.mark.parametrize("page", MARKDOWN_PAGES)
@@ -269,7 +331,9 @@ def test_edit_page_labels_residents_and_cards_literally(
         actor = actor_for(session, "admin")
     at = open_page("record_edit", actor, url, monkeypatch, query={"household": str(household_id)})
     labels = [e.label for e in at.expander]
-    assert any(label.startswith(markdown_text(MARKDOWN_XSS) + "（") for label in labels), labels  # resident
+    assert any(label.startswith(markdown_text(MARKDOWN_XSS) + "（") for label in labels), (
+        labels
+    )  # resident
     assert any(markdown_text(MD_IMAGE) in label for label in labels), labels  # card: name and phone
 
 
@@ -281,7 +345,9 @@ def test_stale_save_shows_the_saved_values_as_literal_text(monkeypatch: pytest.M
         from lsmap.ui import editing
 
         def save() -> None:
-            raise records.StaleRecord("resident", ["name", "phone"], payload, {"name": payload, "phone": payload})
+            raise records.StaleRecord(
+                "resident", ["name", "phone"], payload, {"name": payload, "phone": payload}
+            )
 
         editing.attempt(save)
 
@@ -298,12 +364,18 @@ def test_import_page_shows_file_names_and_headers_literally(
     url = writable_sample_engine.url.render_as_string(hide_password=False)
     with Session(writable_sample_engine) as session:
         actor = actor_for(session, "admin")
-    data = ("名称,住所,緯度,経度," + MARKDOWN_XSS + "\r\nサロン,さくら台,北,139.4,x\r\n").encode("utf-8")
+    data = ("名称,住所,緯度,経度," + MARKDOWN_XSS + "\r\nサロン,さくら台,北,139.4,x\r\n").encode(
+        "utf-8"
+    )
     at = open_page("import", actor, url, monkeypatch)
     at.radio(key="imp_kind").set_value("resources").run()
-    at.file_uploader(key="imp_file_resources").set_value((MARKDOWN_XSS + ".csv", data, "text/csv")).run()
+    at.file_uploader(key="imp_file_resources").set_value(
+        (MARKDOWN_XSS + ".csv", data, "text/csv")
+    ).run()
     at.button(key="imp_check_button").click().run()
     assert not at.exception, at.exception
     sources = markdown_sources(at)
     assert {text: live_markdown(text) for text in sources if live_markdown(text)} == {}
-    assert sum(markdown_text(MARKDOWN_XSS) in text for text in sources) >= 2, sources  # file name, unused column
+    assert sum(markdown_text(MARKDOWN_XSS) in text for text in sources) >= 2, (
+        sources
+    )  # file name, unused column

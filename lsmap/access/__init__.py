@@ -30,20 +30,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from lsmap import audit
-from lsmap.models import (
-    ContactLog,
-    Csw,
-    District,
-    EmergencyContact,
-    Household,
-    Resident,
-    Resource,
-    User,
-    Watcher,
-    WatchLink,
-)
-from lsmap.views import (
+from lsmap.access.views import (
     ContactView,
     DistrictInfo,
     EmergencyContactView,
@@ -54,6 +41,19 @@ from lsmap.views import (
     WatcherPoint,
     WatchLinkLine,
     WatchRecord,
+)
+from lsmap.storage import audit
+from lsmap.storage.models import (
+    ContactLog,
+    Csw,
+    District,
+    EmergencyContact,
+    Household,
+    Resident,
+    Resource,
+    User,
+    Watcher,
+    WatchLink,
 )
 
 #: Resident fields in the order of the 見守りネットワーク記録用紙.
@@ -163,7 +163,9 @@ def can(actor: Actor | None, action: str, district_id: int | None = None) -> boo
     return district_id in actor.district_ids
 
 
-def _scoped(query: Select[Any], column: Any, actor: Actor, area_ids: frozenset[int] | None) -> Select[Any]:
+def _scoped(
+    query: Select[Any], column: Any, actor: Actor, area_ids: frozenset[int] | None
+) -> Select[Any]:
     """Restrict ``query`` to the actor's scope and the chosen area (in SQL)."""
     if not actor.sees_everything:
         allowed = actor.district_ids if area_ids is None else actor.district_ids & area_ids
@@ -274,7 +276,9 @@ def _resident_views(
     return visible, hidden, shared
 
 
-def household_points(session: Session, actor: Actor, district_id: int | None) -> list[HouseholdPoint]:
+def household_points(
+    session: Session, actor: Actor, district_id: int | None
+) -> list[HouseholdPoint]:
     """Households of concern in the chosen area that the actor may see, numbered 1..n."""
     if not can(actor, "view"):
         return []
@@ -404,7 +408,9 @@ def watch_link_lines(
             frequency=frequency,
             coords=((start.x, start.y), (end.x, end.y)),
         )
-        for link_id, household_id, watcher_id, involvement, frequency, start, end in session.execute(query)
+        for link_id, household_id, watcher_id, involvement, frequency, start, end in session.execute(
+            query
+        )
     ]
 
 
@@ -434,7 +440,11 @@ def household_counts_by_district(
         .group_by(Household.district_id)
     )
     query = _scoped(query, Household.district_id, actor, _area(session, district_id))
-    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in session.execute(query) if row[0] is not None}
+    return {
+        row[0]: (int(row[1]), int(row[2] or 0))
+        for row in session.execute(query)
+        if row[0] is not None
+    }
 
 
 def resource_points(
@@ -483,7 +493,9 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     (the same message either way, so that existence does not leak).
     """
     if not can(actor, "view"):
-        raise audit.log_denied(session, actor, AccessDenied(), "household", [household_id], purpose="view")
+        raise audit.log_denied(
+            session, actor, AccessDenied(), "household", [household_id], purpose="view"
+        )
     query = (
         select(
             Household.id,
@@ -522,9 +534,18 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     return record
 
 
-def _watchers_of(session: Session, actor: Actor, household_id: int) -> tuple[WatcherInvolvement, ...]:
+def _watchers_of(
+    session: Session, actor: Actor, household_id: int
+) -> tuple[WatcherInvolvement, ...]:
     rows = session.execute(
-        select(Watcher.id, Watcher.name, Watcher.role, Watcher.phone, WatchLink.involvement, WatchLink.frequency)
+        select(
+            Watcher.id,
+            Watcher.name,
+            Watcher.role,
+            Watcher.phone,
+            WatchLink.involvement,
+            WatchLink.frequency,
+        )
         .join(WatchLink, WatchLink.watcher_id == Watcher.id)
         .where(
             WatchLink.household_id == household_id,
@@ -582,9 +603,9 @@ def _emergency_contacts_of(session: Session, household_id: int) -> tuple[Emergen
 
 
 # The access module continues in these submodules; everything is importable from here.
+from lsmap.access.aggregates import PLANNER_MIN_RADIUS_M, AggregatePolicy, aggregate_policy  # noqa: E402,F401
 from lsmap.access.audit_log import *  # noqa: E402,F403
 from lsmap.access.coverage_inputs import *  # noqa: E402,F403
 from lsmap.access.exports import *  # noqa: E402,F403
 from lsmap.access.record_work import *  # noqa: E402,F403
 from lsmap.access.record_work import _edit_snapshot  # noqa: E402,F401 - used by lsmap.records
-from lsmap.access.aggregates import PLANNER_MIN_RADIUS_M, AggregatePolicy, aggregate_policy  # noqa: E402,F401

@@ -7,7 +7,7 @@ at least :data:`PLANNER_MIN_RADIUS_M`; and siting suggestions only where they re
 least ``small_count`` households, rounded to a grid coarser than the radius, so that a
 suggestion never points at a single house.
 
-This module returns plain data; :mod:`lsmap.coverage_report` applies it (the access
+This module returns plain data; :mod:`lsmap.coverage.report` applies it (the access
 package never imports the coverage engine).
 """
 
@@ -57,4 +57,6 @@ def aggregate_policy(actor: Actor | None, radius_m: float, small_count: int = 5)
         return AggregatePolicy(False, small_count, radius_m, radius_m, 0.0, None, 1)
     radius = max(float(radius_m), PLANNER_MIN_RADIUS_M)
     grid = math.ceil(radius * SITE_GRID_FACTOR / 100.0) * 100.0
-    return AggregatePolicy(True, small_count, radius, float(radius_m), PLANNER_MIN_RADIUS_M, grid, small_count)
+    return AggregatePolicy(
+        True, small_count, radius, float(radius_m), PLANNER_MIN_RADIUS_M, grid, small_count
+    )

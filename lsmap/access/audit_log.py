@@ -7,18 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lsmap.access import (
-    AccessDenied,
-    Actor,
-)
-from lsmap.models import (
-    AuditEntry,
-)
-
+from lsmap.access import AccessDenied, Actor
+from lsmap.storage.models import AuditEntry
 
 __all__ = [
     "audit_entries",
 ]
+
 
 def audit_entries(
     session: Session,

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access import (
-    AccessDenied,
-    Actor,
-)
-from lsmap.models import (
-    ContactLog,
-    District,
-    Household,
-    Resource,
-    Watcher,
-    WatchLink,
-)
-
+from lsmap.access import AccessDenied, Actor
+from lsmap.access.views import CoverageInputs
+from lsmap.storage.models import ContactLog, District, Household, Resource, Watcher, WatchLink
 
 __all__ = [
     "coverage_scope",
     "coverage_inputs",
 ]
+
 
 def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
     """District ids whose households feed the actor's coverage (None: every district).
@@ -39,8 +30,8 @@ def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
     return actor.district_ids
 
 
-def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
-    """The coverage engine's inputs for ``actor`` (a :class:`lsmap.coverage.CoverageInputs`).
+def coverage_inputs(session: Session, actor: Actor | None, today: date) -> CoverageInputs:
+    """The coverage engine's inputs for ``actor`` (plain tables, see :class:`CoverageInputs`).
 
     Only ids, coordinates, dates, counts, frequencies, signs as flags and birth years: no
     names, phones, addresses or concerns. Households are those of :func:`coverage_scope`
@@ -51,13 +42,21 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    from lsmap.coverage import CoverageInputs
     from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 
     scope = coverage_scope(actor)
-    district_query = select(
-        District.id, District.code, District.name, District.level, District.parent_id, District.geom
-    ).where(District.deleted_at.is_(None)).order_by(District.id)
+    district_query = (
+        select(
+            District.id,
+            District.code,
+            District.name,
+            District.level,
+            District.parent_id,
+            District.geom,
+        )
+        .where(District.deleted_at.is_(None))
+        .order_by(District.id)
+    )
     if scope is not None:
         district_query = district_query.where(District.id.in_(sorted(scope)))
     districts = pd.DataFrame(
@@ -80,7 +79,9 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
             "id": np.array(household_ids, dtype=np.int64),
             "lon": np.array([r[1].x if r[1] is not None else np.nan for r in rows], dtype=float),
             "lat": np.array([r[1].y if r[1] is not None else np.nan for r in rows], dtype=float),
-            "district_id": np.array([r[2] if r[2] is not None else -1 for r in rows], dtype=np.int64),
+            "district_id": np.array(
+                [r[2] if r[2] is not None else -1 for r in rows], dtype=np.int64
+            ),
         }
     )
 
@@ -109,7 +110,11 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
     totals = (
         select(WatchLink.watcher_id, func.count(func.distinct(WatchLink.household_id)).label("n"))
         .join(Household, Household.id == WatchLink.household_id)
-        .where(WatchLink.deleted_at.is_(None), Household.deleted_at.is_(None), Household.closed_on.is_(None))
+        .where(
+            WatchLink.deleted_at.is_(None),
+            Household.deleted_at.is_(None),
+            Household.closed_on.is_(None),
+        )
         .group_by(WatchLink.watcher_id)
         .subquery()
     )
@@ -121,20 +126,31 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
     )
     linked = set(links["watcher_id"].tolist())
     watcher_rows = [
-        r for r in session.execute(watcher_query)
+        r
+        for r in session.execute(watcher_query)
         if scope is None or r[0] in linked or r[2] in scope
     ]
     watchers = pd.DataFrame(
         {
             "id": np.array([r[0] for r in watcher_rows], dtype=np.int64),
-            "birth_year": np.array([r[1] if r[1] is not None else np.nan for r in watcher_rows], dtype=float),
-            "district_id": np.array([r[2] if r[2] is not None else -1 for r in watcher_rows], dtype=np.int64),
+            "birth_year": np.array(
+                [r[1] if r[1] is not None else np.nan for r in watcher_rows], dtype=float
+            ),
+            "district_id": np.array(
+                [r[2] if r[2] is not None else -1 for r in watcher_rows], dtype=np.int64
+            ),
             "total_households": np.array([r[3] for r in watcher_rows], dtype=np.int64),
         }
     )
 
     contact_query = (
-        select(ContactLog.household_id, ContactLog.contacted_on, ContactLog.id, ContactLog.method, ContactLog.signs)
+        select(
+            ContactLog.household_id,
+            ContactLog.contacted_on,
+            ContactLog.id,
+            ContactLog.method,
+            ContactLog.signs,
+        )
         .where(ContactLog.deleted_at.is_(None))
         .order_by(ContactLog.id)
     )
@@ -147,12 +163,20 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
             "day": np.array([r[1].toordinal() for r in contact_rows], dtype=np.int64),
             "seq": np.array([r[2] for r in contact_rows], dtype=np.int64),
             "is_visit": np.array([r[3] == "visit" for r in contact_rows], dtype=bool),
-            "urgent_sign": np.array([bool(URGENT_SIGNS & set(r[4] or ())) for r in contact_rows], dtype=bool),
+            "urgent_sign": np.array(
+                [bool(URGENT_SIGNS & set(r[4] or ())) for r in contact_rows], dtype=bool
+            ),
         }
     )
 
     resource_rows = session.execute(
-        select(Resource.id, Resource.kind, Resource.location, Resource.meetings_per_month, Resource.district_id)
+        select(
+            Resource.id,
+            Resource.kind,
+            Resource.location,
+            Resource.meetings_per_month,
+            Resource.district_id,
+        )
         .where(Resource.deleted_at.is_(None))
         .order_by(Resource.id)
     ).all()
@@ -160,12 +184,18 @@ def coverage_inputs(session: Session, actor: Actor | None, today: Any) -> Any:
         {
             "id": np.array([r[0] for r in resource_rows], dtype=np.int64),
             "kind": np.array([r[1] for r in resource_rows], dtype=object),
-            "lon": np.array([r[2].x if r[2] is not None else np.nan for r in resource_rows], dtype=float),
-            "lat": np.array([r[2].y if r[2] is not None else np.nan for r in resource_rows], dtype=float),
+            "lon": np.array(
+                [r[2].x if r[2] is not None else np.nan for r in resource_rows], dtype=float
+            ),
+            "lat": np.array(
+                [r[2].y if r[2] is not None else np.nan for r in resource_rows], dtype=float
+            ),
             "meetings_per_month": np.array(
                 [r[3] if r[3] is not None else np.nan for r in resource_rows], dtype=float
             ),
-            "district_id": np.array([r[4] if r[4] is not None else -1 for r in resource_rows], dtype=np.int64),
+            "district_id": np.array(
+                [r[4] if r[4] is not None else -1 for r in resource_rows], dtype=np.int64
+            ),
         }
     )
     return CoverageInputs(households, watchers, links, contacts, resources, districts, today)

@@ -20,15 +20,8 @@ from lsmap.access import (
     visible_districts,
     watcher_points,
 )
-
-from lsmap.export_table import ExportTable
-from lsmap.models import (
-    District,
-    Household,
-    Resident,
-    Resource,
-    Watcher,
-)
+from lsmap.access.views import ExportTable
+from lsmap.storage.models import District, Household, Resident, Resource, Watcher
 
 #: Layers that can be exported: the map's point layers, all resources, and the boundaries.
 __all__ = [
@@ -38,8 +31,15 @@ __all__ = [
 ]
 
 EXPORT_LAYERS: tuple[str, ...] = (
-    "households", "watchers", "resources", "facility", "salon", "food_bank",
-    "support_centre", "other", "districts",
+    "households",
+    "watchers",
+    "resources",
+    "facility",
+    "salon",
+    "food_bank",
+    "support_centre",
+    "other",
+    "districts",
 )
 
 
@@ -49,8 +49,14 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     Raises AccessDenied for personal layers when the actor may not see personal rows, and
     ValueError for an unknown layer. The returned notes say what was left out.
     """
-    from lsmap.importing.columns import field_label
-    from lsmap.vocab import CONSENT_STATUSES, HOUSEHOLD_TYPES, RESOURCE_KINDS, WATCHER_ROLES, label
+    from lsmap.vocab import (
+        CONSENT_STATUSES,
+        HOUSEHOLD_TYPES,
+        RESOURCE_KINDS,
+        WATCHER_ROLES,
+        field_label,
+        label,
+    )
 
     if layer not in EXPORT_LAYERS:
         raise ValueError(layer)
@@ -61,9 +67,25 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     if layer == "households":
         points = household_points(session, actor, None)
         refs = _refs(session, Household, [p.id for p in points])
-        columns = [field_label("households", f) for f in (
-            "ref", "name", "furigana", "birth_year", "phone", "household_type", "address", "town",
-            "lat", "lon", "approximate", "concern_tags", "concerns", "consent_status")]
+        columns = [
+            field_label("households", f)
+            for f in (
+                "ref",
+                "name",
+                "furigana",
+                "birth_year",
+                "phone",
+                "household_type",
+                "address",
+                "town",
+                "lat",
+                "lon",
+                "approximate",
+                "concern_tags",
+                "concerns",
+                "consent_status",
+            )
+        ]
         if actor.role not in EDIT_ROLES:
             columns.remove("同意")
         table = ExportTable(layer, "household", columns, [])
@@ -74,46 +96,60 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
                 "世帯の状況": label(HOUSEHOLD_TYPES, point.household_type),
                 "住所": point.address or "",
                 "町丁目": point.district_name,
-                "緯度": point.lat, "経度": point.lon,
+                "緯度": point.lat,
+                "経度": point.lon,
                 "おおよその位置": "はい" if point.approximate else "",
             }
             residents = point.residents or (None,)
             for resident in residents:
                 row = dict(shared)
                 if resident is not None:
-                    row.update({
-                        "氏名": resident.name or "", "ふりがな": resident.furigana or "",
-                        "生年": resident.birth_year if resident.birth_year is not None else "",
-                        "電話": resident.phone or "",
-                        "気になるところ（分類）": "、".join(resident.concern_tags),
-                        "気になるところ": resident.concerns or "",
-                        "同意": label(CONSENT_STATUSES, resident.consent_status),
-                    })
+                    row.update(
+                        {
+                            "氏名": resident.name or "",
+                            "ふりがな": resident.furigana or "",
+                            "生年": resident.birth_year if resident.birth_year is not None else "",
+                            "電話": resident.phone or "",
+                            "気になるところ（分類）": "、".join(resident.concern_tags),
+                            "気になるところ": resident.concerns or "",
+                            "同意": label(CONSENT_STATUSES, resident.consent_status),
+                        }
+                    )
                 table.rows.append({c: row.get(c, "") for c in columns})
                 table.geometry.append((point.lon, point.lat))
             table.ids.append(point.id)
             hidden += point.hidden_residents
             unconsented += point.details_withheld and not point.hidden_residents
         if hidden:
-            table.notes.append(f"同意のない方 {hidden} 名の氏名・連絡先・気になるところと、その世帯の住所・状況は出力していません")
+            table.notes.append(
+                f"同意のない方 {hidden} 名の氏名・連絡先・気になるところと、その世帯の住所・状況は出力していません"
+            )
         if unconsented:
-            table.notes.append(f"同意を得た方が登録されていない世帯 {unconsented} 件の住所・状況は出力していません")
+            table.notes.append(
+                f"同意を得た方が登録されていない世帯 {unconsented} 件の住所・状況は出力していません"
+            )
         if actor.role not in EDIT_ROLES:
             table.notes.append("同意状況の列は出力していません")
         return table
     if layer == "watchers":
         points = watcher_points(session, actor, None)
         refs = _refs(session, Watcher, [p.id for p in points])
-        columns = [field_label("watchers", f) for f in ("ref", "name", "role", "phone", "lat", "lon")]
+        columns = [
+            field_label("watchers", f) for f in ("ref", "name", "role", "phone", "lat", "lon")
+        ]
         columns.append("見守っている世帯数")
         if actor.role not in EDIT_ROLES:
             columns.remove("電話")
         table = ExportTable(layer, "watcher", columns, [])
         for point in points:
             row = {
-                "番号": refs.get(point.id) or f"W{point.id}", "氏名": point.name,
-                "役割": label(WATCHER_ROLES, point.role), "電話": point.phone or "",
-                "緯度": point.lat, "経度": point.lon, "見守っている世帯数": point.load,
+                "番号": refs.get(point.id) or f"W{point.id}",
+                "氏名": point.name,
+                "役割": label(WATCHER_ROLES, point.role),
+                "電話": point.phone or "",
+                "緯度": point.lat,
+                "経度": point.lon,
+                "見守っている世帯数": point.load,
             }
             table.rows.append({c: row[c] for c in columns})
             table.geometry.append((point.lon, point.lat))
@@ -122,7 +158,10 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
             table.notes.append("見守り者の電話番号は出力していません")
         return table
     kinds = list(RESOURCE_KINDS) if layer == "resources" else [layer]
-    columns = [field_label("resources", f) for f in ("ref", "name", "kind", "address", "phone", "schedule", "lat", "lon")]
+    columns = [
+        field_label("resources", f)
+        for f in ("ref", "name", "kind", "address", "phone", "schedule", "lat", "lon")
+    ]
     if actor.role in PERSONAL_ROLES:
         columns.append("CSW")
     table = ExportTable(layer, "resource", columns, [])
@@ -130,9 +169,14 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     refs = _refs(session, Resource, [p.id for p in points])
     for point in sorted(points, key=lambda p: p.id):
         row = {
-            "番号": refs.get(point.id) or f"R{point.id}", "名称": point.name,
-            "資源の種類": label(RESOURCE_KINDS, point.kind), "住所": point.address,
-            "電話": point.phone, "開催日": point.schedule, "緯度": point.lat, "経度": point.lon,
+            "番号": refs.get(point.id) or f"R{point.id}",
+            "名称": point.name,
+            "資源の種類": label(RESOURCE_KINDS, point.kind),
+            "住所": point.address,
+            "電話": point.phone,
+            "開催日": point.schedule,
+            "緯度": point.lat,
+            "経度": point.lon,
             "CSW": "、".join(point.csw_names),
         }
         table.rows.append({c: row[c] for c in columns})
@@ -153,21 +197,36 @@ def _refs(session: Session, model: Any, ids: list[int]) -> dict[int, str | None]
 def _export_districts(session: Session, actor: Actor) -> ExportTable:
     infos = visible_districts(session, actor)
     codes = {d.id: d.code for d in infos}
-    parents = dict(
-        session.execute(select(District.id, District.code).where(District.id.in_(
-            [d.parent_id for d in infos if d.parent_id is not None]))).all()
-    ) if infos else {}
+    parents = (
+        dict(
+            session.execute(
+                select(District.id, District.code).where(
+                    District.id.in_([d.parent_id for d in infos if d.parent_id is not None])
+                )
+            ).all()
+        )
+        if infos
+        else {}
+    )
     outlines = {info.id: geom for info, geom in district_outlines(session, list(codes))}
     table = ExportTable("districts", "district", ["コード", "名称", "階層", "上位コード"], [])
     for info in infos:
-        table.rows.append({"コード": info.code, "名称": info.name, "階層": info.level,
-                           "上位コード": parents.get(info.parent_id, "") if info.parent_id else ""})
+        table.rows.append(
+            {
+                "コード": info.code,
+                "名称": info.name,
+                "階層": info.level,
+                "上位コード": parents.get(info.parent_id, "") if info.parent_id else "",
+            }
+        )
         table.geometry.append(outlines.get(info.id))
         table.ids.append(info.id)
     return table
 
 
-def import_match_keys(session: Session, actor: Actor, kind: str) -> tuple[list[tuple[str, str, str]], set[str]]:
+def import_match_keys(
+    session: Session, actor: Actor, kind: str
+) -> tuple[list[tuple[str, str, str]], set[str]]:
     """(name, address, resource kind or "") of live records of ``kind`` in scope, and all refs.
 
     Used by list imports to report duplicates; only roles that may edit may ask.
@@ -182,13 +241,21 @@ def import_match_keys(session: Session, actor: Actor, kind: str) -> tuple[list[t
         )
         rows = session.execute(_scoped(query, Household.district_id, actor, None)).all()
     elif kind == "watchers":
-        query = select(Watcher.name, Watcher.address, Watcher.ref).where(Watcher.deleted_at.is_(None))
+        query = select(Watcher.name, Watcher.address, Watcher.ref).where(
+            Watcher.deleted_at.is_(None)
+        )
         rows = session.execute(_scoped(query, Watcher.district_id, actor, None)).all()
     else:
-        query = select(Resource.name, Resource.address, Resource.kind).where(Resource.deleted_at.is_(None))
+        query = select(Resource.name, Resource.address, Resource.kind).where(
+            Resource.deleted_at.is_(None)
+        )
         rows = session.execute(query).all()
     all_refs = {
-        "households": select(Household.ref), "watchers": select(Watcher.ref), "resources": select(Resource.ref)
+        "households": select(Household.ref),
+        "watchers": select(Watcher.ref),
+        "resources": select(Resource.ref),
     }[kind]
     refs = {r for r in session.scalars(all_refs.where(all_refs.selected_columns[0].is_not(None)))}
-    return [(name, address, third if kind == "resources" else "") for name, address, third in rows], refs
+    return [
+        (name, address, third if kind == "resources" else "") for name, address, third in rows
+    ], refs

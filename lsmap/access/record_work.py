@@ -11,16 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap import audit
-from lsmap.access import (
-    EDIT_ROLES,
-    AccessDenied,
-    Actor,
-    _scoped,
-    can,
-    visible_districts,
-)
-from lsmap.models import (
+from lsmap.access import EDIT_ROLES, AccessDenied, Actor, _scoped, can, visible_districts
+from lsmap.access.views import DistrictInfo
+from lsmap.storage import audit
+from lsmap.storage.models import (
     ContactLog,
     District,
     EmergencyContact,
@@ -29,8 +23,6 @@ from lsmap.models import (
     Watcher,
     WatchLink,
 )
-from lsmap.views import DistrictInfo
-
 
 # Reads for editing, the staff start page, the watcher list and the deleted-records list.
 # All of them are for roles that may edit (staff in their districts, admin).
@@ -50,10 +42,28 @@ __all__ = [
 ]
 
 EDIT_FIELDS: dict[str, tuple[str, ...]] = {
-    "household": ("district_id", "address", "household_type", "note", "location_approximate",
-                  "lon", "lat", "closed_on"),
-    "resident": ("name", "furigana", "birth_year", "phone", "concern_tags", "concerns",
-                 "consent_status", "consent_date", "consent_basis", "consent_recorded_by"),
+    "household": (
+        "district_id",
+        "address",
+        "household_type",
+        "note",
+        "location_approximate",
+        "lon",
+        "lat",
+        "closed_on",
+    ),
+    "resident": (
+        "name",
+        "furigana",
+        "birth_year",
+        "phone",
+        "concern_tags",
+        "concerns",
+        "consent_status",
+        "consent_date",
+        "consent_basis",
+        "consent_recorded_by",
+    ),
     "watcher": ("name", "role", "phone", "address", "birth_year", "district_id", "lon", "lat"),
     "watch_link": ("watcher_id", "involvement", "frequency", "note"),
     "contact_log": ("watcher_id", "contacted_on", "method", "observation", "signs", "recorded_by"),
@@ -76,7 +86,9 @@ def _edit_snapshot(entity: str, row: Any) -> dict[str, Any]:
     for name in EDIT_FIELDS[entity]:
         if name in ("lon", "lat"):
             point = row.location
-            values[name] = None if point is None else round(point.x if name == "lon" else point.y, 7)
+            values[name] = (
+                None if point is None else round(point.x if name == "lon" else point.y, 7)
+            )
         elif name in ("concern_tags", "signs"):
             values[name] = list(getattr(row, name) or [])
         else:
@@ -88,7 +100,11 @@ def edit_snapshot(session: Session, actor: Actor, entity: str, record_id: int) -
     """The current editable values of one live record (for forms and stale-save checks)."""
     model = EDIT_MODELS[entity]
     row = session.get(model, record_id)
-    if row is None or row.deleted_at is not None or not can(actor, "edit", record_district(session, entity, row)):
+    if (
+        row is None
+        or row.deleted_at is not None
+        or not can(actor, "edit", record_district(session, entity, row))
+    ):
         denied = AccessDenied("この記録は見つからないか、編集する権限がありません")
         raise audit.log_denied(session, actor, denied, entity, [record_id], purpose="edit")
     return _edit_snapshot(entity, row)
@@ -239,8 +255,9 @@ def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     hd = Household.district_id
     queries = {
-        "household": select(Household.id, Household.deleted_at, Household.address, Household.id)
-        .where(Household.deleted_at.is_not(None)),
+        "household": select(
+            Household.id, Household.deleted_at, Household.address, Household.id
+        ).where(Household.deleted_at.is_not(None)),
         "resident": select(Resident.id, Resident.deleted_at, Resident.name, Household.id)
         .join(Household, Household.id == Resident.household_id)
         .where(Resident.deleted_at.is_not(None)),
@@ -260,10 +277,28 @@ def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
     for entity, query in queries.items():
         for rid, deleted_at, text, hid in session.execute(_scoped(query, hd, actor, None)):
             found.append(
-                {"entity": entity, "id": rid, "deleted_at": deleted_at, "label": text or "", "household_id": hid}
+                {
+                    "entity": entity,
+                    "id": rid,
+                    "deleted_at": deleted_at,
+                    "label": text or "",
+                    "household_id": hid,
+                }
             )
-    watchers = select(Watcher.id, Watcher.deleted_at, Watcher.name).where(Watcher.deleted_at.is_not(None))
-    for rid, deleted_at, text in session.execute(_scoped(watchers, Watcher.district_id, actor, None)):
-        found.append({"entity": "watcher", "id": rid, "deleted_at": deleted_at, "label": text, "household_id": None})
+    watchers = select(Watcher.id, Watcher.deleted_at, Watcher.name).where(
+        Watcher.deleted_at.is_not(None)
+    )
+    for rid, deleted_at, text in session.execute(
+        _scoped(watchers, Watcher.district_id, actor, None)
+    ):
+        found.append(
+            {
+                "entity": "watcher",
+                "id": rid,
+                "deleted_at": deleted_at,
+                "label": text,
+                "household_id": None,
+            }
+        )
     found.sort(key=lambda r: (r["deleted_at"], r["id"]), reverse=True)
     return found

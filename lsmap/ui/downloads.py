@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from lsmap import audit, db
 from lsmap.access import Actor
+from lsmap.storage import audit, db
 
 _PREFIX = "_file:"
 
@@ -61,13 +61,24 @@ def download_button(
     kind of file (never its contents). ``then_drop`` forgets that slot's file once taken.
     """
     st.download_button(
-        label, data, file_name=file_name, mime=mime, key=key, on_click=_log_download,
-        args=(actor, what, entity, tuple(ids), file_name, then_drop), **options,
+        label,
+        data,
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click=_log_download,
+        args=(actor, what, entity, tuple(ids), file_name, then_drop),
+        **options,
     )
 
 
 def _log_download(
-    actor: Actor, what: str, entity: str, ids: tuple[int, ...], file_name: str, then_drop: str | None
+    actor: Actor,
+    what: str,
+    entity: str,
+    ids: tuple[int, ...],
+    file_name: str,
+    then_drop: str | None,
 ) -> None:
     with db.transaction(db.get_engine()) as session:
         audit.log(session, actor, "download", entity, ids, file=what, file_name=file_name)

@@ -1,7 +1,7 @@
 """Shared pieces of the editing pages: loaded snapshots, saving, and explaining refusals.
 
 A form remembers the snapshot (values and ``version``) it was filled from; a save hands
-both to :mod:`lsmap.records`, so a save over someone else's newer change is refused and the
+both to :mod:`lsmap.records.writes`, so a save over someone else's newer change is refused and the
 user's input stays in the form. Pages only parse input, call these and render.
 """
 
@@ -12,16 +12,19 @@ from typing import Any
 
 import streamlit as st
 
-from lsmap import access, db, records
+from lsmap import access, records
 from lsmap.access import Actor
 from lsmap.escape import markdown_text
-from lsmap.validation import label_of
+from lsmap.records.validation import label_of
+from lsmap.storage import db
 
 _SNAPSHOTS = "_edit_snapshots"
 _FLASH = "_edit_flash"
 
 
-def snapshot(actor: Actor, entity: str, record_id: int, fresh: dict[str, Any] | None = None) -> dict[str, Any]:
+def snapshot(
+    actor: Actor, entity: str, record_id: int, fresh: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The values this session loaded for a record (loaded now if not yet remembered)."""
     store: dict[str, dict[str, Any]] = st.session_state.setdefault(_SNAPSHOTS, {})
     key = f"{entity}:{record_id}"
@@ -69,7 +72,11 @@ def attempt(action: Callable[[], Any], *, stale_key: tuple[str, int] | None = No
     except records.StaleRecord as stale:
         st.error(markdown_text(stale.message))
         if stale.current is not None and stale.changed:
-            rows = {label_of(f): markdown_text(stale.current.get(f, "")) for f in stale.changed if f in stale.current}
+            rows = {
+                label_of(f): markdown_text(stale.current.get(f, ""))
+                for f in stale.changed
+                if f in stale.current
+            }
             st.caption("保存されている最新の内容（変更された項目）")
             st.table({"項目": list(rows), "最新の値": list(rows.values())})
         if stale_key is not None:
@@ -85,12 +92,23 @@ def attempt(action: Callable[[], Any], *, stale_key: tuple[str, int] | None = No
 
 
 def save(
-    actor: Actor, entity: str, record_id: int, values: dict[str, Any], loaded: dict[str, Any], done: str
+    actor: Actor,
+    entity: str,
+    record_id: int,
+    values: dict[str, Any],
+    loaded: dict[str, Any],
+    done: str,
 ) -> bool:
     """Update one record from its form; True when saved (the form is then reloaded)."""
     result = attempt(
         lambda: records.update(
-            db.get_engine(), actor, entity, record_id, values, version=loaded["version"], loaded=loaded
+            db.get_engine(),
+            actor,
+            entity,
+            record_id,
+            values,
+            version=loaded["version"],
+            loaded=loaded,
         ),
         stale_key=(entity, record_id),
     )
@@ -104,10 +122,12 @@ def save(
 def remove(actor: Actor, entity: str, record_id: int, loaded: dict[str, Any], done: str) -> bool:
     """Soft-delete one record; True when deleted."""
     result = attempt(
-        lambda: records.delete(
-            db.get_engine(), actor, entity, record_id, version=loaded["version"], loaded=loaded
-        )
-        or True,
+        lambda: (
+            records.delete(
+                db.get_engine(), actor, entity, record_id, version=loaded["version"], loaded=loaded
+            )
+            or True
+        ),
         stale_key=(entity, record_id),
     )
     if result is None:

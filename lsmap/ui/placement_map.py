@@ -7,10 +7,11 @@ from typing import Any
 import folium
 from streamlit_folium import st_folium
 
-from lsmap import access, db
+from lsmap import access
 from lsmap.escape import html_text
-from lsmap.mapview import GeoJsonLayer, base_map
+from lsmap.maps.basemap import GeoJsonLayer, base_map
 from lsmap.settings import get_settings
+from lsmap.storage import db
 
 
 def _outline(district_id: int) -> tuple[list[dict[str, Any]], Any]:
@@ -26,8 +27,13 @@ def _outline(district_id: int) -> tuple[list[dict[str, Any]], Any]:
                 "type": "Feature",
                 "geometry": geom.__geo_interface__,
                 "properties": {
-                    "style": {"color": "#252525", "weight": 3, "fill": True, "fillOpacity": 0.03,
-                              "interactive": False},
+                    "style": {
+                        "color": "#252525",
+                        "weight": 3,
+                        "fill": True,
+                        "fillOpacity": 0.03,
+                        "interactive": False,
+                    },
                     "tooltip": html_text(info.name),
                 },
             }
@@ -35,7 +41,9 @@ def _outline(district_id: int) -> tuple[list[dict[str, Any]], Any]:
     return features, bounds
 
 
-def click_point(district_id: int, current: tuple[float, float] | None, key: str) -> tuple[float, float] | None:
+def click_point(
+    district_id: int, current: tuple[float, float] | None, key: str
+) -> tuple[float, float] | None:
     """Draw the district with the current point; returns the last clicked (lon, lat)."""
     settings = get_settings()
     fmap = base_map(settings.basemap)
@@ -43,13 +51,20 @@ def click_point(district_id: int, current: tuple[float, float] | None, key: str)
     GeoJsonLayer(features).add_to(fmap)
     if current is not None:
         folium.CircleMarker(
-            location=[current[1], current[0]], radius=8, color="#7f2704", fill=True,
-            fill_color="#f16913", fill_opacity=0.9, class_name="lsmap-placed",
+            location=[current[1], current[0]],
+            radius=8,
+            color="#7f2704",
+            fill=True,
+            fill_color="#f16913",
+            fill_opacity=0.9,
+            class_name="lsmap-placed",
         ).add_to(fmap)
     if bounds is not None:
         minx, miny, maxx, maxy = bounds.bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    result = st_folium(fmap, height=380, use_container_width=True, returned_objects=["last_clicked"], key=key)
+    result = st_folium(
+        fmap, height=380, use_container_width=True, returned_objects=["last_clicked"], key=key
+    )
     clicked = (result or {}).get("last_clicked")
     if not clicked:
         return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import access, db, printing
+from lsmap import access, printing
 from lsmap.access import Actor
+from lsmap.storage import db
 from lsmap.ui import downloads
 
 _SLOT = "printed_pdf"
@@ -27,8 +28,14 @@ def print_buttons(actor: Actor, household_id: int, made_from: object) -> None:
         with column:
             if (made := downloads.kept(_SLOT, key)) is not None:
                 downloads.download_button(
-                    actor, f"{title}をダウンロード", made, file_name=f"{kind}_{household_id}.pdf",
-                    mime="application/pdf", what=kind, entity="household", ids=[household_id],
+                    actor,
+                    f"{title}をダウンロード",
+                    made,
+                    file_name=f"{kind}_{household_id}.pdf",
+                    mime="application/pdf",
+                    what=kind,
+                    entity="household",
+                    ids=[household_id],
                     key=f"download-{kind}-{household_id}",
                 )
             elif st.button(f"{title}を作成", key=f"make-{kind}-{household_id}"):

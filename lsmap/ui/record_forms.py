@@ -10,10 +10,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lsmap import access, db, history, records
+from lsmap import access, records
 from lsmap.access import Actor
 from lsmap.escape import markdown_text
+from lsmap.records import history
 from lsmap.settings import local_time
+from lsmap.storage import db
 from lsmap.ui import editing
 from lsmap.vocab import (
     CONSENT_STATUSES,
@@ -44,31 +46,54 @@ def _resident_inputs(actor: Actor, p: str, loaded: dict[str, Any]) -> dict[str, 
     col1, col2, col3 = st.columns([2, 2, 1])
     values: dict[str, Any] = {
         "name": col1.text_input("氏名", value=loaded.get("name", ""), key=p + "name"),
-        "furigana": col2.text_input("ふりがな", value=loaded.get("furigana", ""), key=p + "furigana"),
+        "furigana": col2.text_input(
+            "ふりがな", value=loaded.get("furigana", ""), key=p + "furigana"
+        ),
         "birth_year": col3.text_input(
-            "生年（西暦）", value="" if loaded.get("birth_year") is None else str(loaded["birth_year"]),
+            "生年（西暦）",
+            value="" if loaded.get("birth_year") is None else str(loaded["birth_year"]),
             key=p + "birth_year",
         ),
     }
-    values["phone"] = st.text_input("電話番号", value=loaded.get("phone", ""), key=p + "phone",
-                                    placeholder="例 046-123-4567、090-1234-5678")
-    values["concern_tags"] = _tags(st.text_input(
-        "気になるところ（タグ、「、」区切り）", value="、".join(loaded.get("concern_tags", [])),
-        key=p + "concern_tags", placeholder="例 物忘れ、足腰が弱い",
-    ))
-    values["concerns"] = st.text_area("気になるところ（自由記述）", value=loaded.get("concerns", ""), key=p + "concerns")
+    values["phone"] = st.text_input(
+        "電話番号",
+        value=loaded.get("phone", ""),
+        key=p + "phone",
+        placeholder="例 046-123-4567、090-1234-5678",
+    )
+    values["concern_tags"] = _tags(
+        st.text_input(
+            "気になるところ（タグ、「、」区切り）",
+            value="、".join(loaded.get("concern_tags", [])),
+            key=p + "concern_tags",
+            placeholder="例 物忘れ、足腰が弱い",
+        )
+    )
+    values["concerns"] = st.text_area(
+        "気になるところ（自由記述）", value=loaded.get("concerns", ""), key=p + "concerns"
+    )
     statuses = list(CONSENT_STATUSES)
     col1, col2, col3 = st.columns(3)
     values["consent_status"] = col1.selectbox(
-        "同意の状況", statuses, format_func=CONSENT_STATUSES.get,
-        index=_index(statuses, loaded.get("consent_status", "unanswered")), key=p + "consent_status",
+        "同意の状況",
+        statuses,
+        format_func=CONSENT_STATUSES.get,
+        index=_index(statuses, loaded.get("consent_status", "unanswered")),
+        key=p + "consent_status",
     )
-    values["consent_date"] = col2.date_input("同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date")
+    values["consent_date"] = col2.date_input(
+        "同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date"
+    )
     values["consent_recorded_by"] = col3.text_input(
-        "同意の記録者", value=loaded.get("consent_recorded_by") or actor.display_name, key=p + "consent_recorded_by"
+        "同意の記録者",
+        value=loaded.get("consent_recorded_by") or actor.display_name,
+        key=p + "consent_recorded_by",
     )
-    values["consent_basis"] = st.text_input("同意の根拠（書面・口頭など）", value=loaded.get("consent_basis", ""),
-                                            key=p + "consent_basis")
+    values["consent_basis"] = st.text_input(
+        "同意の根拠（書面・口頭など）",
+        value=loaded.get("consent_basis", ""),
+        key=p + "consent_basis",
+    )
     return values
 
 
@@ -76,21 +101,33 @@ def residents_section(actor: Actor, household_id: int, residents: list[dict[str,
     """Edit, delete and add the residents (気がかりな人)."""
     for fresh in residents:
         loaded = editing.snapshot(actor, "resident", fresh["id"], fresh)
-        with st.expander(f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"):
+        with st.expander(
+            f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"
+        ):
             p = editing.widget_prefix("resident", fresh["id"])
             values = _resident_inputs(actor, p, loaded)
             col1, col2 = st.columns(2)
             if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"):
+                if editing.save(
+                    actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
+                ):
                     st.rerun()
             if col2.button("この方を削除", key=p + "delete"):
-                if editing.remove(actor, "resident", fresh["id"], loaded, "削除しました（「削除した記録」から戻せます）"):
+                if editing.remove(
+                    actor,
+                    "resident",
+                    fresh["id"],
+                    loaded,
+                    "削除しました（「削除した記録」から戻せます）",
+                ):
                     st.rerun()
     st.markdown("##### 気がかりな人を追加")
     p = editing.widget_prefix("resident", f"new{household_id}")
     values = _resident_inputs(actor, p, {})
     if st.button("追加する", key=p + "create", type="primary"):
-        new_id = editing.attempt(lambda: records.add_resident(db.get_engine(), actor, household_id, values))
+        new_id = editing.attempt(
+            lambda: records.add_resident(db.get_engine(), actor, household_id, values)
+        )
         if new_id is not None:
             _clear(p)
             editing.flash("気がかりな人を追加しました")
@@ -109,7 +146,9 @@ def _watcher_choices(actor: Actor) -> dict[int, str]:
     with db.transaction(db.get_engine()) as session:
         watchers = access.watchers_with_load(session, actor)
     return {
-        w["id"]: f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・担当 {w['load']} 世帯）"
+        w[
+            "id"
+        ]: f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・担当 {w['load']} 世帯）"
         for w in watchers
     }
 
@@ -129,13 +168,27 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
         )
         col1, col2, col3 = st.columns([2, 1, 1])
         frequencies = list(FREQUENCIES)
-        frequency = col1.selectbox("頻度", frequencies, format_func=FREQUENCY_LABELS.get,
-                                   index=_index(frequencies, loaded["frequency"]), key=p + "frequency")
+        frequency = col1.selectbox(
+            "頻度",
+            frequencies,
+            format_func=FREQUENCY_LABELS.get,
+            index=_index(frequencies, loaded["frequency"]),
+            key=p + "frequency",
+        )
         if col2.button("保存", key=p + "save"):
-            if editing.save(actor, "watch_link", fresh["id"], {"frequency": frequency}, loaded, "頻度を保存しました"):
+            if editing.save(
+                actor,
+                "watch_link",
+                fresh["id"],
+                {"frequency": frequency},
+                loaded,
+                "頻度を保存しました",
+            ):
                 st.rerun()
         if col3.button("外す", key=p + "delete"):
-            if editing.remove(actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"):
+            if editing.remove(
+                actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
+            ):
                 st.rerun()
     st.markdown("##### 見守り者を結びつける")
     if not choices:
@@ -143,20 +196,42 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
         return
     p = f"link-new-{household_id}-"
     with st.form(p + "form"):
-        watcher_id = st.selectbox("見守り者", list(choices), format_func=choices.get, index=None,
-                                  placeholder="名前で検索して選ぶ", key=p + "watcher")
+        watcher_id = st.selectbox(
+            "見守り者",
+            list(choices),
+            format_func=choices.get,
+            index=None,
+            placeholder="名前で検索して選ぶ",
+            key=p + "watcher",
+        )
         col1, col2 = st.columns(2)
-        involvement = col1.selectbox("関わり方", list(INVOLVEMENTS), format_func=INVOLVEMENTS.get, key=p + "inv")
-        frequency = col2.selectbox("頻度", list(FREQUENCIES), format_func=FREQUENCY_LABELS.get,
-                                   index=list(FREQUENCIES).index("weekly"), key=p + "freq")
+        involvement = col1.selectbox(
+            "関わり方", list(INVOLVEMENTS), format_func=INVOLVEMENTS.get, key=p + "inv"
+        )
+        frequency = col2.selectbox(
+            "頻度",
+            list(FREQUENCIES),
+            format_func=FREQUENCY_LABELS.get,
+            index=list(FREQUENCIES).index("weekly"),
+            key=p + "freq",
+        )
         note = st.text_input("メモ", key=p + "note")
         submitted = st.form_submit_button("結びつける", type="primary")
     if submitted:
-        new_id = editing.attempt(lambda: records.create(
-            db.get_engine(), actor, "watch_link",
-            {"household_id": household_id, "watcher_id": watcher_id, "involvement": involvement,
-             "frequency": frequency, "note": note},
-        ))
+        new_id = editing.attempt(
+            lambda: records.create(
+                db.get_engine(),
+                actor,
+                "watch_link",
+                {
+                    "household_id": household_id,
+                    "watcher_id": watcher_id,
+                    "involvement": involvement,
+                    "frequency": frequency,
+                    "note": note,
+                },
+            )
+        )
         if new_id is not None:
             editing.flash("見守り者を結びつけました")
             st.rerun()
@@ -171,28 +246,46 @@ def contacts_section(
     """Record a visit, call or observation with the warning-sign checklist; list recent ones."""
     choices = _watcher_choices(actor)
     linked = [lk["watcher_id"] for lk in links if lk["watcher_id"] in choices]
-    options: list[int | None] = [None, *dict.fromkeys(linked), *[w for w in choices if w not in linked]]
+    options: list[int | None] = [
+        None,
+        *dict.fromkeys(linked),
+        *[w for w in choices if w not in linked],
+    ]
     p = f"contact-new-{household_id}-"
     with st.form(p + "form", clear_on_submit=False):
         col1, col2, col3 = st.columns(3)
         contacted_on = col1.date_input("日付", value=date.today(), key=p + "on")
-        method = col2.selectbox("方法", list(CONTACT_METHODS), format_func=CONTACT_METHODS.get, key=p + "method")
+        method = col2.selectbox(
+            "方法", list(CONTACT_METHODS), format_func=CONTACT_METHODS.get, key=p + "method"
+        )
         watcher_id = col3.selectbox(
-            "対応した人", options, key=p + "watcher",
+            "対応した人",
+            options,
+            key=p + "watcher",
             format_func=lambda w: "職員（記録者本人）" if w is None else choices.get(w, str(w)),
         )
         observation = st.text_area("様子", key=p + "observation")
-        st.markdown("**気になるサイン**（「水道・電気・ガス・電話が止められている」「2〜3日姿を見ない」は訪問で確認するまで要対応になります）")
+        st.markdown(
+            "**気になるサイン**（「水道・電気・ガス・電話が止められている」「2〜3日姿を見ない」は訪問で確認するまで要対応になります）"
+        )
         columns = st.columns(3)
         signs = [
-            code for i, (code, text) in enumerate(WARNING_SIGNS.items())
+            code
+            for i, (code, text) in enumerate(WARNING_SIGNS.items())
             if columns[i % 3].checkbox(text, key=p + "sign-" + code)
         ]
         submitted = st.form_submit_button("記録する", type="primary")
     if submitted:
-        values = {"contacted_on": contacted_on, "method": method, "watcher_id": watcher_id,
-                  "observation": observation, "signs": signs}
-        new_id = editing.attempt(lambda: records.record_contact(db.get_engine(), actor, household_id, values))
+        values = {
+            "contacted_on": contacted_on,
+            "method": method,
+            "watcher_id": watcher_id,
+            "observation": observation,
+            "signs": signs,
+        }
+        new_id = editing.attempt(
+            lambda: records.record_contact(db.get_engine(), actor, household_id, values)
+        )
         if new_id is not None:
             _clear(p)
             editing.flash("見守り活動を記録しました")
@@ -210,7 +303,9 @@ def contacts_section(
         )
         if col2.button("削除", key=f"contact-delete-{fresh['id']}"):
             loaded = editing.snapshot(actor, "contact_log", fresh["id"], fresh)
-            if editing.remove(actor, "contact_log", fresh["id"], loaded, "記録を削除しました（元に戻せます）"):
+            if editing.remove(
+                actor, "contact_log", fresh["id"], loaded, "記録を削除しました（元に戻せます）"
+            ):
                 st.rerun()
 
 
@@ -222,8 +317,13 @@ def _emergency_inputs(p: str, loaded: dict[str, Any]) -> dict[str, Any]:
     col1, col2, col3 = st.columns(3)
     return {
         "name": col1.text_input("氏名・機関名", value=loaded.get("name", ""), key=p + "name"),
-        "relation": col2.selectbox("関係", relations, format_func=EMERGENCY_RELATIONS.get,
-                                   index=_index(relations, loaded.get("relation")), key=p + "relation"),
+        "relation": col2.selectbox(
+            "関係",
+            relations,
+            format_func=EMERGENCY_RELATIONS.get,
+            index=_index(relations, loaded.get("relation")),
+            key=p + "relation",
+        ),
         "phone": col3.text_input("電話番号", value=loaded.get("phone", ""), key=p + "phone"),
         "note": st.text_input("備考", value=loaded.get("note", ""), key=p + "note"),
     }
@@ -233,22 +333,35 @@ def emergency_section(actor: Actor, household_id: int, contacts: list[dict[str, 
     """The 緊急連絡カード: family, ケアマネ, 地域包括支援センター, doctor."""
     for fresh in contacts:
         loaded = editing.snapshot(actor, "emergency_contact", fresh["id"], fresh)
-        with st.expander(f"{markdown_text(loaded['name'])}（{label(EMERGENCY_RELATIONS, loaded['relation'])}）"
-                         f"{markdown_text(loaded['phone'])}"):
+        with st.expander(
+            f"{markdown_text(loaded['name'])}（{label(EMERGENCY_RELATIONS, loaded['relation'])}）"
+            f"{markdown_text(loaded['phone'])}"
+        ):
             p = editing.widget_prefix("emergency_contact", fresh["id"])
             values = _emergency_inputs(p, loaded)
             col1, col2 = st.columns(2)
             if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(actor, "emergency_contact", fresh["id"], values, loaded, "緊急連絡先を保存しました"):
+                if editing.save(
+                    actor,
+                    "emergency_contact",
+                    fresh["id"],
+                    values,
+                    loaded,
+                    "緊急連絡先を保存しました",
+                ):
                     st.rerun()
             if col2.button("削除", key=p + "delete"):
-                if editing.remove(actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"):
+                if editing.remove(
+                    actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
+                ):
                     st.rerun()
     st.markdown("##### 緊急連絡先を追加")
     p = editing.widget_prefix("emergency_contact", f"new{household_id}")
     values = _emergency_inputs(p, {})
     if st.button("追加する", key=p + "create", type="primary"):
-        new_id = editing.attempt(lambda: records.add_emergency_contact(db.get_engine(), actor, household_id, values))
+        new_id = editing.attempt(
+            lambda: records.add_emergency_contact(db.get_engine(), actor, household_id, values)
+        )
         if new_id is not None:
             _clear(p)
             editing.flash("緊急連絡先を追加しました")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lsmap import accounts, audit, db
-from lsmap.access import Actor, load_actor
+from lsmap.access import Actor, accounts, load_actor
 from lsmap.settings import get_settings
+from lsmap.storage import audit, db
 
 COOKIE = "lsmap_session"
 _OWNER = "_state_owner"
@@ -91,7 +91,9 @@ def _signed_in() -> Actor | None:
         return None
     settings = get_settings()
     with db.transaction(db.get_engine()) as session:
-        user_id = accounts.resume_session(session, token, settings.session_minutes, settings.session_max_hours)
+        user_id = accounts.resume_session(
+            session, token, settings.session_minutes, settings.session_max_hours
+        )
         actor = load_actor(session, user_id) if user_id is not None else None
     if actor is None:
         st.session_state.pop("token", None)
@@ -146,10 +148,14 @@ def sign_in_with_identity() -> str | None:
         with db.transaction(engine) as session:
             user = accounts.user_for_identity(session, email)
             token = accounts.start_session(session, user)
-            audit.log(session, load_actor(session, user.id), "login", "user", [user.id], method="oidc")
+            audit.log(
+                session, load_actor(session, user.id), "login", "user", [user.id], method="oidc"
+            )
     except accounts.AccountError as error:
         with db.transaction(engine) as session:
-            audit.log_attempt(session, email or "", "login_failed", reason="no_account", method="oidc")
+            audit.log_attempt(
+                session, email or "", "login_failed", reason="no_account", method="oidc"
+            )
         return str(error)
     st.session_state["token"] = token
     return None

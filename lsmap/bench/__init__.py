@@ -1,0 +1,1 @@
+"""Benchmarks anyone can run (``lsmap bench ...``) and the synthetic city/prefecture data they use."""

@@ -1,0 +1,1 @@
+"""The ``lsmap`` command line."""

@@ -1,0 +1,315 @@
+"""The data-in-and-out commands of ``lsmap``: import, export, backup and restore (issue 6)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lsmap.settings import get_settings
+from lsmap.storage import db
+
+#: Files with more rows than this print progress while they are checked.
+PROGRESS_ROWS = 2000
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return db.get_engine(args.database_url or get_settings().database_url)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"エラー: {message}", file=sys.stderr)
+    return code
+
+
+def _actor(session, username: str | None):  # type: ignore[no-untyped-def]
+    """The acting user named by ``--as``; without it, the command line acts as administrator."""
+    from lsmap.access import Actor, load_actor
+    from lsmap.storage.models import User
+
+    if not username:
+        return Actor(
+            user_id=0,
+            username="cli",
+            display_name="コマンドライン",
+            role="admin",
+            district_ids=frozenset(),
+        )
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    actor = load_actor(session, user_id) if user_id is not None else None
+    if actor is None:
+        raise LookupError(f"ユーザー「{username}」はいないか、無効です")
+    return actor
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lsmap.io.importing.problems import ImportRejected
+
+    try:
+        if args.template:
+            return _write_template(args)
+        if not args.file:
+            return _fail("取り込むファイルを指定してください", 2)
+        if args.what == "districts":
+            return _import_districts(args)
+        return _import_list(args)
+    except ImportRejected as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return _fail(error.message)
+    except LookupError as error:
+        return _fail(str(error))
+
+
+def _write_template(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from lsmap.io.export import csv_bytes
+    from lsmap.io.importing.columns import template_headers
+
+    if args.what == "districts":
+        return _fail(
+            "境界にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）",
+            2,
+        )
+    if not args.output:
+        return _fail("-o でひな形の保存先を指定してください", 2)
+    headers = template_headers(args.what)
+    Path(args.output).write_bytes(csv_bytes(pd.DataFrame(columns=headers), []))
+    print(f"ひな形を書き出しました: {args.output}（列: {'、'.join(headers)}）")
+    return 0
+
+
+def _import_districts(args: argparse.Namespace) -> int:
+    from lsmap.io.importing.districts import import_districts
+    from lsmap.vocab import DISTRICT_LEVELS
+
+    engine = _engine(args)
+    db.upgrade(engine)
+    with db.transaction(engine) as session:
+        actor = _actor(session, args.as_user)
+    if actor.role != "admin":
+        return _fail("境界を取り込めるのは管理者だけです")
+    result = import_districts(
+        engine,
+        Path(args.file),
+        args.level,
+        name_field=args.name_field,
+        code_field=args.code_field,
+        code_prefix=args.code_prefix,
+        source_crs=args.crs,
+        actor=actor,
+        dry_run=args.dry_run,
+    )
+    plan = result.plan
+    for problem in plan.problems:
+        print(str(problem))
+    print(
+        f"座標参照系: {plan.source_crs} → EPSG:4326　名前の列: {plan.name_field}　コードの列: {plan.code_field or '（連番）'}"
+    )
+    levels = {DISTRICT_LEVELS.get(d.level, d.level) for d in plan.districts}
+    if args.dry_run:
+        print(
+            f"試行: {plan.features} 件の図形から {len(plan.districts)} 区域（{'・'.join(sorted(levels))}）を取り込めます。修復 {len(plan.repaired)} 件"
+        )
+    else:
+        print(
+            f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 {result.nested}、修復 {len(plan.repaired)}"
+        )
+    return 0
+
+
+def _import_list(args: argparse.Namespace) -> int:
+    from lsmap.io.importing.apply import import_list_table
+    from lsmap.io.importing.readers import read_bytes
+    from lsmap.io.importing.sandbox import parse_table
+
+    overrides: dict[str, str] = {}
+    for item in args.column or []:
+        header, sep, field = item.partition("=")
+        if not sep:
+            return _fail(f"--column は 列名=項目 の形で指定してください（{item}）", 2)
+        overrides[header] = field
+    path = Path(args.file)
+    table = parse_table(read_bytes(path), path.name)
+    engine = _engine(args)
+    db.upgrade(engine)
+    with db.transaction(engine) as session:
+        actor = _actor(session, args.as_user)
+
+    def progress(done: int, total: int) -> None:
+        print(
+            f"\r確認中 {done}/{total} 行",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    result = import_list_table(
+        engine,
+        actor,
+        args.what,
+        table,
+        overrides=overrides,
+        default_kind=args.kind,
+        dry_run=args.dry_run,
+        progress=progress if len(table.rows) > PROGRESS_ROWS else None,
+    )
+    plan = result.plan
+    for problem in plan.problems:
+        print(str(problem))
+    mapped = "、".join(f"{h}→{f}" for h, f in plan.mapping.items())
+    print(f"文字コード: {plan.encoding}　列の対応（{plan.mapping_source}）: {mapped}")
+    if plan.ignored_columns:
+        print("使わない列: " + "、".join(plan.ignored_columns))
+    if args.dry_run:
+        print(
+            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます（重複などで除外 {plan.skipped} 行）。データベースは変えていません"
+        )
+    else:
+        counts = "、".join(f"{k} {v}" for k, v in result.created.items())
+        print(f"取り込みました: {counts}（除外 {plan.skipped} 行）")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lsmap.access import AccessDenied
+    from lsmap.io.export import export_layer
+
+    engine = _engine(args)
+    try:
+        with db.transaction(engine) as session:
+            actor = _actor(session, args.as_user)
+            result = export_layer(session, actor, args.layer, args.format, Path(args.output))
+    except (AccessDenied, LookupError) as error:
+        return _fail(getattr(error, "message", str(error)))
+    except OSError as error:
+        return _fail(f"書き出せません: {error.strerror or error}")
+    print(f"{result.rows} 行を書き出しました: {result.path}")
+    for note in result.notes:
+        print(f"注記: {note}")
+    return 0
+
+
+def _passphrase(confirm: bool) -> str:
+    """The passphrase from the environment or the terminal; a new one (``confirm``) is
+    checked for length before it is asked again."""
+    from lsmap.io.backup import MIN_PASSPHRASE, PASSPHRASE_ENV, check_passphrase
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        if confirm:
+            check_passphrase(value)
+        return value
+    if not sys.stdin.isatty():
+        raise LookupError(
+            f"パスフレーズを環境変数 {PASSPHRASE_ENV} で渡すか、端末で入力してください"
+        )
+    value = getpass.getpass(
+        f"パスフレーズ（{MIN_PASSPHRASE} 文字以上）: " if confirm else "パスフレーズ: "
+    )
+    if confirm:
+        check_passphrase(value)
+        if getpass.getpass("もう一度: ") != value:
+            raise LookupError("パスフレーズが一致しません")
+    return value
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from lsmap.io.backup import BackupError, backup
+    from lsmap.storage import audit
+
+    engine = _engine(args)
+    try:
+        summary = backup(engine, Path(args.path), _passphrase(confirm=True))
+    except (BackupError, LookupError) as error:
+        return _fail(getattr(error, "message", str(error)))
+    except OSError as error:
+        return _fail(f"書き出せません: {error.strerror or error}")
+    with db.transaction(engine) as session:
+        audit.log(
+            session,
+            _actor(session, None),
+            "backup",
+            "database",
+            (),
+            rows=sum(summary.counts.values()),
+        )
+    print(
+        f"バックアップしました: {args.path}（スキーマ {summary.revision}、{sum(summary.counts.values())} 行）"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from lsmap.io.backup import BackupError, restore
+    from lsmap.storage import audit
+
+    engine = _engine(args)
+    try:
+        summary = restore(engine, Path(args.path), _passphrase(confirm=False))
+    except (BackupError, LookupError) as error:
+        return _fail(getattr(error, "message", str(error)))
+    with db.transaction(engine) as session:
+        audit.log(
+            session, _actor(session, None), "restore", "database", (), created_at=summary.created_at
+        )
+    for table, count in summary.counts.items():
+        print(f"  {table}: {count}")
+    print(f"復元しました（{summary.created_at} 時点のバックアップ）")
+    return 0
+
+
+def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``import``, ``export``, ``backup`` and ``restore`` on the ``lsmap`` parser."""
+    from lsmap.access import EXPORT_LAYERS
+    from lsmap.io.export import FORMATS
+
+    imp = sub.add_parser("import", help="境界・一覧（世帯・見守り者・資源）を取り込む")
+    imp.add_argument("what", choices=["districts", "households", "watchers", "resources"])
+    imp.add_argument(
+        "file", nargs="?", help="GeoJSON / zip シェープファイル / GeoPackage、または CSV / xlsx"
+    )
+    imp.add_argument(
+        "--level",
+        help="境界の階層: municipality（市町村）/ district（地区）/ neighbourhood（町内）",
+    )
+    imp.add_argument("--name-field", help="境界の名前の列")
+    imp.add_argument("--code-field", help="境界のコードの列")
+    imp.add_argument("--code-prefix", help="コードの前に付ける文字（別ファイルのコードと区別する）")
+    imp.add_argument("--crs", help="ファイルに座標参照系がないときの指定（例: EPSG:6676）")
+    imp.add_argument(
+        "--kind", help="資源の種類（facility, salon, food_bank, support_centre, other）"
+    )
+    imp.add_argument(
+        "--column",
+        action="append",
+        help="列の対応付け 列名=項目（例: 施設名=name）。項目を空にすると使わない",
+    )
+    imp.add_argument("--dry-run", action="store_true", help="確認だけして書き込まない")
+    imp.add_argument("--template", action="store_true", help="見出しだけの CSV ひな形を書き出す")
+    imp.add_argument("-o", "--output", help="ひな形の保存先")
+    imp.add_argument(
+        "--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）"
+    )
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="レイヤを書き出す（ユーザーの権限の範囲だけ）")
+    exp.add_argument("layer", choices=EXPORT_LAYERS)
+    exp.add_argument("--format", choices=FORMATS, required=True)
+    exp.add_argument(
+        "--as", dest="as_user", required=True, help="書き出すユーザー名（その権限で絞り込む）"
+    )
+    exp.add_argument("-o", "--output", required=True)
+    exp.set_defaults(func=cmd_export)
+
+    bak = sub.add_parser("backup", help="暗号化したバックアップを作る（アプリ稼働中でも可）")
+    bak.add_argument("path")
+    bak.set_defaults(func=cmd_backup)
+    res = sub.add_parser("restore", help="バックアップを空のデータベースに復元する")
+    res.add_argument("path")
+    res.set_defaults(func=cmd_restore)

@@ -1,0 +1,1 @@
+"""Coverage: the engine, its settings, siting help and coverage as one user may see it."""

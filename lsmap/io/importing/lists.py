@@ -1,0 +1,467 @@
+"""Checking list rows (households with residents, watchers, resources) before they are written.
+
+Every problem carries the data row number, the column and a Japanese message. Rows are
+placed by their coordinates (swapped latitude/longitude, points outside Japan and outside
+the municipality are errors) or, without coordinates, at the 町丁目 whose name matches the
+town column or the address (marked approximate). Duplicates by normalised name and address,
+within the file or against the database, are reported and skipped.
+
+"Outside the municipality" uses the municipality-level areas when there are any, else the
+convex hull of all areas (so slivers between 自治会 areas still count as inside), else only
+the box of Japan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import shapely
+from shapely.geometry import Point
+from shapely.strtree import STRtree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lsmap import access
+from lsmap.escape import FORMULA_START
+from lsmap.io.importing.columns import KIND_FIELDS, field_label, missing_required
+from lsmap.io.importing.districts import JAPAN_BOUNDS
+from lsmap.io.importing.normalise import match_key, text
+from lsmap.io.importing.problems import ImportRejected, Problem, spreadsheet_line
+from lsmap.io.importing.readers import RawTable
+from lsmap.storage.models import District
+from lsmap.vocab import (
+    CONSENT_STATUSES,
+    HOUSEHOLD_TYPES,
+    LEVEL_DEPTH,
+    RESOURCE_KINDS,
+    WATCHER_ROLES,
+)
+
+Progress = Callable[[int, int], None]
+
+MAX_LENGTHS = {
+    "ref": 64,
+    "name": 100,
+    "furigana": 100,
+    "phone": 32,
+    "address": 300,
+    "concerns": 2000,
+    "note": 2000,
+    "schedule": 200,
+    "town": 200,
+}
+#: How far outside every area a point may lie and still be given the nearest one (degrees).
+NEAREST_TOLERANCE = 0.003
+_TEXT_FIELDS = (
+    "ref",
+    "name",
+    "furigana",
+    "address",
+    "concerns",
+    "note",
+    "schedule",
+    "town",
+    "csws",
+)
+_HTML = re.compile(r"<\s*[A-Za-z/!?]")
+_PHONE = re.compile(r"[0-9()+\- ]*")
+_FIRST_PHONE = re.compile(r"\+?\(?\d{2,5}\)?[\- ]?\d{1,4}[\- ]\d{3,4}")
+_TRUE = {"はい", "○", "〇", "1", "true", "yes", "y", "おおよそ", "概略"}
+_SPLIT = re.compile(r"[、,;；/]")
+
+
+@dataclass
+class PreparedRow:
+    """One row that passed the checks, with cleaned values and its place."""
+
+    row: int
+    values: dict[str, Any]
+    location: Point | None
+    approximate: bool
+    district_id: int | None
+
+
+@dataclass
+class ListPlan:
+    """What a list import would write, and every problem found."""
+
+    kind: str
+    mapping: dict[str, str]
+    mapping_source: str
+    encoding: str
+    total_rows: int
+    rows: list[PreparedRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class _Area:
+    id: int
+    name: str
+    depth: int
+    area: float
+
+
+class Geography:
+    """The live areas of the database, for placing points and matching 町丁目 names."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.execute(
+            select(District.id, District.name, District.code, District.level, District.geom).where(
+                District.deleted_at.is_(None), District.geom.is_not(None)
+            )
+        ).all()
+        self.areas = [_Area(r.id, r.name, LEVEL_DEPTH.get(r.level, 9), r.geom.area) for r in rows]
+        self.geoms = [r.geom for r in rows]
+        self.tree = STRtree(self.geoms) if rows else None
+        municipal = [r.geom for r in rows if r.level == "municipality"]
+        if municipal:
+            self.boundary = shapely.union_all(municipal)
+        elif rows:
+            self.boundary = shapely.union_all(self.geoms).convex_hull
+        else:
+            self.boundary = None
+        if self.boundary is not None:
+            self.boundary = self.boundary.buffer(0.0005)
+            shapely.prepare(self.boundary)
+        self.by_name: dict[str, int] = {}
+        for index, row in sorted(enumerate(rows), key=lambda item: -self.areas[item[0]].depth):
+            self.by_name.setdefault(match_key(row.name), index)
+            self.by_name.setdefault(match_key(row.code), index)
+        self.names_longest_first = sorted(
+            (k for k in self.by_name if len(k) >= 2), key=len, reverse=True
+        )
+
+    def containing(self, point: Point) -> int | None:
+        """Index of the deepest, smallest area containing ``point`` (or nearest within tolerance)."""
+        if self.tree is None:
+            return None
+        hits = self.tree.query(point, predicate="within")
+        if len(hits):
+            return min(hits, key=lambda i: (-self.areas[i].depth, self.areas[i].area))
+        near = self.tree.query_nearest(point, max_distance=NEAREST_TOLERANCE)
+        return int(near[0]) if len(near) else None
+
+    def match_town(self, town: str, address: str) -> int | None:
+        """Index of the area named by ``town``, or whose name appears in ``address``."""
+        if town:
+            return self.by_name.get(match_key(town))
+        key = _chome_variants(match_key(address))
+        for name in self.names_longest_first:
+            if any(name in variant for variant in key):
+                return self.by_name[name]
+        return None
+
+
+def _chome_variants(address: str) -> list[str]:
+    """The address, and the address with 「2-16-3」 read as 「2丁目16-3」."""
+    return [address, re.sub(r"(\D)(\d+)-", r"\1\2丁目", address, count=1)]
+
+
+def plan_list(
+    session: Session,
+    actor: access.Actor,
+    kind: str,
+    table: RawTable,
+    mapping: dict[str, str],
+    *,
+    mapping_source: str = "auto",
+    default_kind: str | None = None,
+    progress: Progress | None = None,
+) -> ListPlan:
+    """Check every row of ``table`` under ``mapping`` (header -> field)."""
+    missing = missing_required(kind, mapping)
+    if missing:
+        raise ImportRejected(
+            "必須の項目の列が見つかりません: "
+            + "、".join(missing)
+            + "。列の対応付けで指定してください（ファイルの列: "
+            + "、".join(table.headers)
+            + "）"
+        )
+    if default_kind is not None and default_kind not in RESOURCE_KINDS:
+        default_kind = _code(RESOURCE_KINDS, default_kind)
+        if default_kind is None:
+            raise ImportRejected(
+                "資源の種類（--kind）は "
+                + "、".join(f"{k}（{v}）" for k, v in RESOURCE_KINDS.items())
+                + " のどれかです"
+            )
+    plan = ListPlan(kind, mapping, mapping_source, table.encoding, len(table.rows))
+    plan.ignored_columns = [h for h in table.headers if h and h not in mapping]
+    geography = Geography(session)
+    if geography.tree is None and kind in ("households", "watchers"):
+        raise ImportRejected(
+            "地区の境界がまだありません。先に `lsmap import districts` で境界を取り込んでください"
+        )
+    known_pairs, known_refs = access.import_match_keys(session, actor, kind)
+    seen = {(match_key(n), match_key(a), k): 0 for n, a, k in known_pairs}
+    columns = {field_name: header for header, field_name in mapping.items()}
+    index = {header: i for i, header in enumerate(table.headers)}
+    for number, raw in enumerate(table.rows, 1):
+        if progress and (number % 500 == 0 or number == len(table.rows)):
+            progress(number, len(table.rows))
+        if number == len(table.rows) and text(raw[0]).startswith("# 注記"):
+            continue  # the note line an lsmap export adds when it withheld something
+        values = {f: raw[index[h]] for f, h in columns.items()}
+        row_problems: list[Problem] = []
+        cleaned = _clean(kind, number, values, columns, row_problems, default_kind)
+        prepared = None
+        if not any(p.severity == "error" for p in row_problems):
+            prepared = _place(number, cleaned, columns, geography, row_problems, kind)
+        plan.problems.extend(row_problems)
+        if prepared is None:
+            continue
+        ref = cleaned.get("ref") or ""
+        if ref and ref in known_refs:
+            plan.problems.append(
+                Problem(
+                    number,
+                    columns.get("ref", ""),
+                    f"番号「{ref}」は登録済みのため取り込みません",
+                    "warning",
+                )
+            )
+            plan.skipped += 1
+            continue
+        key = (
+            match_key(cleaned["name"]),
+            match_key(cleaned.get("address", "")),
+            cleaned.get("kind", ""),
+        )
+        if key in seen:
+            where = "登録済みのデータ" if seen[key] == 0 else f"{spreadsheet_line(seen[key])}行目"
+            plan.problems.append(
+                Problem(
+                    number,
+                    columns["name"],
+                    f"{where}と名前・住所が同じため重複として取り込みません",
+                    "warning",
+                )
+            )
+            plan.skipped += 1
+            continue
+        seen[key] = number
+        plan.rows.append(prepared)
+    if not plan.rows and not plan.has_errors:
+        plan.problems.append(
+            Problem(None, "", "取り込む行がありません（すべて重複または登録済みです）", "warning")
+        )
+    return plan
+
+
+def _clean(
+    kind: str,
+    number: int,
+    values: dict[str, str],
+    columns: dict[str, str],
+    problems: list[Problem],
+    default_kind: str | None,
+) -> dict[str, Any]:
+    """Normalised, typed values of one row; problems are appended."""
+    out: dict[str, Any] = {}
+
+    def fail(field_name: str, message: str) -> None:
+        problems.append(
+            Problem(number, columns.get(field_name, field_label(kind, field_name)), message)
+        )
+
+    for field_name in KIND_FIELDS[kind]:
+        raw = values.get(field_name, "")
+        value = text(raw)
+        if field_name in _TEXT_FIELDS:
+            if _HTML.search(value):
+                fail(
+                    field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
+                )
+            elif value.startswith(FORMULA_START):
+                fail(
+                    field_name,
+                    "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません",
+                )
+            elif field_name in MAX_LENGTHS and len(value) > MAX_LENGTHS[field_name]:
+                fail(
+                    field_name,
+                    f"長すぎます（{len(value)} 文字、上限 {MAX_LENGTHS[field_name]} 文字）",
+                )
+        if field_name == "name" and not value:
+            fail(field_name, "名前が空です")
+        elif field_name == "phone" and not (_PHONE.fullmatch(value) and len(value) <= 32):
+            first = _FIRST_PHONE.search(value)
+            if first is None:
+                fail(field_name, f"電話番号として読めません（{value[:20]}）")
+            else:
+                problems.append(
+                    Problem(
+                        number,
+                        columns["phone"],
+                        f"電話番号に番号以外の文字があるため、最初の番号「{first.group()}」だけを取り込みます",
+                        "warning",
+                    )
+                )
+                value = first.group()
+        elif field_name == "birth_year" and value:
+            year = _int(value)
+            if year is None or not 1880 <= year <= date.today().year:
+                fail(field_name, f"生年は西暦の4桁で書いてください（{value[:10]}）")
+            value = year  # type: ignore[assignment]
+        elif field_name == "birth_year":
+            value = None  # type: ignore[assignment]
+        elif field_name in ("lat", "lon"):
+            number_value = _float(value) if value else None
+            if value and number_value is None:
+                fail(field_name, f"数値として読めません（{value[:20]}）")
+            value = number_value  # type: ignore[assignment]
+        elif field_name == "approximate":
+            value = value.lower() in _TRUE  # type: ignore[assignment]
+        elif field_name in ("concern_tags", "csws"):
+            value = [part.strip() for part in _SPLIT.split(value) if part.strip()]  # type: ignore[assignment]
+        elif field_name == "household_type":
+            value = _vocab(value, HOUSEHOLD_TYPES, "other", fail, field_name, "世帯の状況")
+        elif field_name == "consent_status":
+            value = _vocab(value, CONSENT_STATUSES, "unanswered", fail, field_name, "同意")
+        elif field_name == "role":
+            value = _vocab(value, WATCHER_ROLES, "other", fail, field_name, "役割")
+        elif field_name == "kind":
+            if not value and default_kind is None:
+                fail(
+                    field_name, "資源の種類が分かりません。列で指定するか --kind で指定してください"
+                )
+            value = _vocab(
+                value, RESOURCE_KINDS, default_kind or "other", fail, field_name, "資源の種類"
+            )
+        out[field_name] = value
+    return out
+
+
+def _vocab(
+    value: str,
+    vocab: dict[str, str],
+    default: str,
+    fail: Callable[[str, str], None],
+    field_name: str,
+    what: str,
+) -> str:
+    if not value:
+        return default
+    code = _code(vocab, value)
+    if code is None:
+        fail(field_name, f"{what}「{value[:20]}」は使えません（" + "、".join(vocab.values()) + "）")
+        return default
+    return code
+
+
+def _code(vocab: dict[str, str], value: str) -> str | None:
+    if value in vocab:
+        return value
+    value = text(value)
+    for code, label in vocab.items():
+        label = text(label)
+        if value == label or value in label.split("・") or value in label.split("("):
+            return code
+    return None
+
+
+def _place(
+    number: int,
+    values: dict[str, Any],
+    columns: dict[str, str],
+    geography: Geography,
+    problems: list[Problem],
+    kind: str,
+) -> PreparedRow | None:
+    """The row's point and area, or None (with a problem) when it cannot be placed."""
+    lat, lon = values.get("lat"), values.get("lon")
+    lat_col, lon_col = columns.get("lat", "緯度"), columns.get("lon", "経度")
+    if (lat is None) != (lon is None):
+        problems.append(
+            Problem(number, lat_col if lat is None else lon_col, "緯度と経度の片方しかありません")
+        )
+        return None
+    west, south, east, north = JAPAN_BOUNDS
+    if lat is not None and lon is not None:
+        if south <= lon <= north and west <= lat <= east:
+            problems.append(
+                Problem(
+                    number,
+                    f"{lat_col}・{lon_col}",
+                    f"緯度と経度が入れ替わっているようです（緯度 {lat}、経度 {lon}）",
+                )
+            )
+            return None
+        if not (south <= lat <= north and west <= lon <= east):
+            problems.append(
+                Problem(
+                    number, f"{lat_col}・{lon_col}", f"日本の外の位置です（緯度 {lat}、経度 {lon}）"
+                )
+            )
+            return None
+        point = Point(lon, lat)
+        if geography.boundary is not None and not geography.boundary.contains(point):
+            problems.append(
+                Problem(
+                    number,
+                    f"{lat_col}・{lon_col}",
+                    f"市町村の区域の外の位置です（緯度 {lat}、経度 {lon}）",
+                )
+            )
+            return None
+        area = geography.containing(point)
+        if area is None and kind != "resources":
+            problems.append(
+                Problem(number, f"{lat_col}・{lon_col}", "どの地区にも入らない位置です")
+            )
+            return None
+        return PreparedRow(
+            number,
+            values,
+            point,
+            bool(values.get("approximate")),
+            geography.areas[area].id if area is not None else None,
+        )
+    area = geography.match_town(values.get("town", ""), values.get("address", ""))
+    used = columns.get("town") if values.get("town") else columns.get("address")
+    if area is None:
+        problems.append(
+            Problem(
+                number,
+                used or lat_col,
+                "緯度・経度がなく、町丁目の名前も一致しないため位置が分かりません",
+            )
+        )
+        return None
+    point = geography.geoms[area].representative_point()
+    problems.append(
+        Problem(
+            number,
+            used or "",
+            f"緯度・経度がないため「{geography.areas[area].name}」の代表点に置きました（おおよその位置）",
+            "info",
+        )
+    )
+    return PreparedRow(number, values, point, True, geography.areas[area].id)
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+def _float(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None

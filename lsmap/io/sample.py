@@ -1,0 +1,319 @@
+"""Load the fictional sample town さくら台市 into the database, once.
+
+The town comes from :func:`sample_data.town.generate_town`; every person and place in it
+is invented. Loading is one transaction and is skipped when the town is already there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import shapely
+from shapely.geometry import Point
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from lsmap.access.accounts import DEMO_USERS, ensure_demo_users
+from lsmap.settings import get_settings
+from lsmap.storage import models
+from lsmap.storage.db import transaction
+from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
+
+#: Tables the sample fills, in insertion order.
+SAMPLE_TABLES: tuple[str, ...] = (
+    "districts",
+    "households",
+    "residents",
+    "emergency_contacts",
+    "watchers",
+    "watch_links",
+    "contact_logs",
+    "resources",
+    "csws",
+)
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    """What :func:`load_sample` did.
+
+    ``counts`` holds the rows inserted per table when ``created``; when the town was
+    already loaded nothing is inserted and it holds the rows present in each table.
+    """
+
+    created: bool
+    counts: dict[str, int]
+
+    @property
+    def message(self) -> str:
+        """A one-line Japanese summary for the command line or the UI."""
+        if not self.created:
+            return f"サンプルの町（{CITY_NAME}）は読み込み済みです。何も追加していません。"
+        return (
+            f"サンプルの町（{CITY_NAME}）を読み込みました: 世帯 {self.counts['households']}、"
+            f"見守り者 {self.counts['watchers']}、資源 {self.counts['resources']}。"
+        )
+
+
+class RealUsersPresent(ValueError):
+    """The database has accounts other than the demo ones (a Japanese message)."""
+
+
+def real_usernames(session: Session) -> list[str]:
+    """User names in the database that are not demo accounts."""
+    demo = [u.username for u in DEMO_USERS]
+    return list(
+        session.scalars(
+            select(models.User.username)
+            .where(models.User.username.not_in(demo))
+            .order_by(models.User.username)
+        )
+    )
+
+
+def holds_only_sample(session: Session) -> bool:
+    """Whether the database holds the sample town and nothing else: its municipality is the
+    only top-level area and every account is a demo account."""
+    if real_usernames(session):
+        return False
+    tops = set(
+        session.scalars(select(models.District.code).where(models.District.parent_id.is_(None)))
+    )
+    return tops == {CITY_CODE}
+
+
+def sample_mode(engine: Engine) -> bool:
+    """Whether the login page lists the demo accounts and their shared password.
+
+    ``LSMAP_SAMPLE_MODE`` decides when set; otherwise only while the database holds
+    nothing but the sample town (:func:`holds_only_sample`).
+    """
+    setting = get_settings().sample_mode
+    if setting is not None:
+        return setting
+    try:
+        with transaction(engine) as session:
+            return holds_only_sample(session)
+    except SQLAlchemyError:
+        return False
+
+
+def load_sample(
+    engine: Engine, *, today: date | None = None, seed: int = DEFAULT_SEED, force: bool = False
+) -> SampleReport:
+    """Insert the sample town unless municipality 149990 exists; ensure the demo users.
+
+    Refuses (RealUsersPresent, nothing changed) when the database has real accounts: the
+    demo accounts share a published password. ``force`` loads all the same.
+    """
+    if not force:
+        with transaction(engine) as session:
+            real = real_usernames(session)
+        if real:
+            raise RealUsersPresent(
+                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。共通パスワードのデモ用アカウントを"
+                "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force を付けてください。"
+            )
+    if _is_loaded(engine):
+        return _already_loaded(engine)
+    town = generate_town(today or date.today(), seed)
+    try:
+        with transaction(engine) as session:
+            if _town_exists(session):  # loaded meanwhile by another process
+                counts = None
+            else:
+                counts = _insert_town(session, town)
+                session.add(
+                    models.AuditEntry(
+                        username="system",
+                        role="admin",
+                        action="sample_load",
+                        entity="sample",
+                        detail=dict(counts),
+                    )
+                )
+                ensure_demo_users(session)
+    except IntegrityError:
+        if not _is_loaded(engine):
+            raise
+        counts = None
+    if counts is None:
+        return _already_loaded(engine)
+    return SampleReport(created=True, counts=counts)
+
+
+def _town_exists(session: Session) -> bool:
+    query = select(models.District.id).where(models.District.code == CITY_CODE)
+    return session.scalar(query) is not None
+
+
+def _is_loaded(engine: Engine) -> bool:
+    with transaction(engine) as session:
+        return _town_exists(session)
+
+
+def _already_loaded(engine: Engine) -> SampleReport:
+    with transaction(engine) as session:
+        ensure_demo_users(session)
+        counts = {
+            table: session.scalar(
+                select(func.count()).select_from(models.Base.metadata.tables[table])
+            )
+            for table in SAMPLE_TABLES
+        }
+    return SampleReport(created=False, counts=counts)
+
+
+def _neighbourhood_ids(
+    points: Sequence[Point | None],
+    own_codes: Sequence[str],
+    codes: list[str],
+    geoms: list[shapely.Geometry],
+    ids: dict[str, int],
+) -> list[int]:
+    """Id of the 町内 covering each point (its own code wins on a shared edge).
+
+    Records without a point, or outside every 町内, keep the 町内 of ``own_codes``.
+    """
+    tree = shapely.STRtree(geoms)
+    located = [i for i, point in enumerate(points) if point is not None]
+    covering: dict[int, list[str]] = {}
+    if located:
+        query = np.array([points[i] for i in located], dtype=object)
+        for source, target in zip(*tree.query(query, predicate="covered_by"), strict=True):
+            covering.setdefault(located[int(source)], []).append(codes[int(target)])
+    result = []
+    for index, own in enumerate(own_codes):
+        found = sorted(covering.get(index, []))
+        result.append(ids[own if own in found or not found else found[0]])
+    return result
+
+
+def _insert_town(session: Session, town: Town) -> dict[str, int]:
+    """Add every record of ``town`` to ``session``; returns the rows per table."""
+    by_code: dict[str, models.District] = {}
+    for record in town.districts:
+        district = models.District(
+            code=record.code,
+            name=record.name,
+            level=record.level,
+            geom=record.geom,
+            parent=by_code[record.parent_code] if record.parent_code else None,
+        )
+        by_code[record.code] = district
+    session.add_all(by_code.values())
+    session.flush()
+    district_ids = {code: district.id for code, district in by_code.items()}
+    hoods = [d for d in town.districts if d.level == "neighbourhood"]
+    hood_codes, hood_geoms = [d.code for d in hoods], [d.geom for d in hoods]
+
+    def locate(points: Sequence[Point | None], own: Sequence[str]) -> list[int]:
+        return _neighbourhood_ids(points, own, hood_codes, hood_geoms, district_ids)
+
+    household_districts = locate(
+        [h.location for h in town.households], [h.district_code for h in town.households]
+    )
+    households: dict[str, models.Household] = {}
+    for record, district_id in zip(town.households, household_districts, strict=True):
+        household = models.Household(
+            ref=record.ref,
+            district_id=district_id,
+            address=record.address,
+            household_type=record.household_type,
+            location=record.location,
+            location_approximate=record.location_approximate,
+            note=record.note,
+        )
+        household.residents = [
+            models.Resident(
+                name=r.name,
+                furigana=r.furigana,
+                birth_year=r.birth_year,
+                phone=r.phone,
+                concern_tags=list(r.concern_tags),
+                concerns=r.concerns,
+                consent_status=r.consent_status,
+                consent_date=r.consent_date,
+                consent_basis=r.consent_basis,
+                consent_recorded_by=r.consent_recorded_by,
+            )
+            for r in record.residents
+        ]
+        household.emergency_contacts = [
+            models.EmergencyContact(name=c.name, relation=c.relation, phone=c.phone, note=c.note)
+            for c in record.emergency_contacts
+        ]
+        households[record.ref] = household
+
+    watcher_districts = locate(
+        [w.location for w in town.watchers], [w.district_code for w in town.watchers]
+    )
+    watchers = {
+        w.ref: models.Watcher(
+            ref=w.ref,
+            name=w.name,
+            role=w.role,
+            phone=w.phone,
+            address=w.address,
+            birth_year=w.birth_year,
+            district_id=district_id,
+            location=w.location,
+        )
+        for w, district_id in zip(town.watchers, watcher_districts, strict=True)
+    }
+    resource_districts = locate(
+        [r.location for r in town.resources], [r.district_code for r in town.resources]
+    )
+    resources = []
+    for record, district_id in zip(town.resources, resource_districts, strict=True):
+        resource = models.Resource(
+            ref=record.ref,
+            kind=record.kind,
+            name=record.name,
+            address=record.address,
+            phone=record.phone,
+            schedule=record.schedule,
+            meetings_per_month=record.meetings_per_month,
+            district_id=district_id,
+            location=record.location,
+        )
+        resource.csws = [models.Csw(name=c.name, phone=c.phone) for c in record.csws]
+        resources.append(resource)
+    session.add_all([*households.values(), *watchers.values(), *resources])
+    session.flush()
+
+    # Many small rows: ORM bulk INSERT (column defaults apply, no per-object bookkeeping).
+    session.execute(
+        insert(models.WatchLink),
+        [
+            {
+                "watcher_id": watchers[link.watcher_ref].id,
+                "household_id": households[link.household_ref].id,
+                "involvement": link.involvement,
+                "frequency": link.frequency,
+                "note": link.note,
+            }
+            for link in town.links
+        ],
+    )
+    session.execute(
+        insert(models.ContactLog),
+        [
+            {
+                "household_id": households[log.household_ref].id,
+                "watcher_id": watchers[log.watcher_ref].id if log.watcher_ref else None,
+                "contacted_on": log.contacted_on,
+                "method": log.method,
+                "observation": log.observation,
+                "signs": list(log.signs),
+                "recorded_by": log.recorded_by,
+            }
+            for log in town.contacts
+        ],
+    )
+    counts = town.counts()
+    return {table: counts[table] for table in SAMPLE_TABLES}

@@ -1,0 +1,128 @@
+"""The map's ground: an offline Leaflet map, the optional GSI basemap, outlines and legend.
+
+Everything here is public drawing machinery shared by the district map, the overview, the
+coverage choropleth and the small placement maps; no data is read here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from lsmap.maps.payload import STATIC
+
+GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
+#: A one-pixel off-white tile: the "no basemap" background, which needs no network.
+BLANK_TILE = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP49esHAAXeAu1bZGBTAAAAAElFTkSuQmCC"
+)
+GSI_ATTRIBUTION = (
+    '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">国土地理院</a>'
+)
+
+
+class OfflineMap(folium.Map):
+    """A folium map that loads only Leaflet, from the app's own static files."""
+
+    default_js = [("leaflet", f"{STATIC}/leaflet/leaflet.js")]
+    default_css = [("leaflet_css", f"{STATIC}/leaflet/leaflet.css")]
+
+
+class GeoJsonLayer(MacroElement):
+    """A FeatureCollection drawn as circle markers or outlines, with pre-escaped popups."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data|tojson }}, {
+            pointToLayer: function (feature, latlng) {
+                var p = feature.properties;
+                if (p.label) {
+                    var ring = "border-color:" + p.style.color + ";border-width:" +
+                        Math.max(2, p.style.weight) + "px";
+                    return L.marker(latlng, {icon: L.divIcon({
+                        className: "lsmap-number " + p.style.className,
+                        html: '<div style="' + ring + '">' + p.label + "</div>",
+                        iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12]
+                    })});
+                }
+                return L.circleMarker(latlng, p.style);
+            },
+            style: function (feature) { return feature.properties.style; },
+            onEachFeature: function (feature, layer) {
+                var p = feature.properties;
+                if (p.popup) {
+                    layer.bindPopup(p.popup, {maxWidth: 340, autoPanPaddingTopLeft: [60, 70],
+                                              autoPanPaddingBottomRight: [60, 40]});
+                }
+                if (p.tooltip) { layer.bindTooltip(p.tooltip, {sticky: true}); }
+            }
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, features: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._name = "GeoJsonLayer"
+        self.data = {"type": "FeatureCollection", "features": features}
+
+
+class Legend(MacroElement):
+    """The map's legend, a Leaflet control (so that it is also on exported maps)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomleft"});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "lsmap-legend");
+            div.innerHTML = {{ this.html|tojson }};
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        // While a popup is open the legend folds to its title, so it never covers the popup.
+        (function (map, control) {
+            var wasOpen = true;
+            map.on("popupopen", function () {
+                var details = control.getContainer().querySelector("details");
+                if (details) { wasOpen = details.open; details.open = false; }
+            });
+            map.on("popupclose", function () {
+                var details = control.getContainer().querySelector("details");
+                if (details) { details.open = wasOpen; }
+            });
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
+
+
+def base_map(basemap: str = "gsi", height: str = "100%") -> folium.Map:
+    """An empty offline map with the optional GSI basemap and a blank background."""
+    fmap = OfflineMap(
+        location=[35.45, 139.4],
+        zoom_start=14,
+        tiles=None,
+        height=height,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
+    if basemap == "gsi":
+        folium.TileLayer(
+            GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18
+        ).add_to(fmap)
+    folium.TileLayer(
+        BLANK_TILE, attr="背景地図なし", name="背景なし（白地図）", show=basemap != "gsi"
+    ).add_to(fmap)
+    return fmap

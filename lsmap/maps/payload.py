@@ -1,0 +1,311 @@
+"""One map layer as the browser receives it: a compact, pre-escaped payload for Leaflet.
+
+A layer is sent as one JSON object: a base style, a small palette of per-feature style
+overrides, the popup captions, and per feature only ``[id, coordinates, palette index,
+number label, popup values, tooltip, record link]``. Every user-written value is escaped
+here, on the server; the browser only puts escaped pieces into lsmap's own markup, and
+builds a popup when it is opened. Large layers are drawn on a canvas and large point
+layers are clustered, so a city of thousands of households stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+from layers.spec import LayerSpec
+from lsmap.escape import html_text
+
+STATIC = "/app/static/vendor"
+#: Above this many features a layer is drawn on a canvas instead of SVG elements.
+CANVAS_ABOVE = 1500
+#: Above this many points a personal point layer is clustered.
+CLUSTER_ABOVE = 1500
+RECORD_LINK_TEXT = "見守り記録を開く（新しいタブ）"
+PAYLOAD_MARK = "/*lsmap-layer*/"
+
+
+def _rows(spec: LayerSpec, meeting_mode: bool) -> tuple[tuple[str, Any], ...]:
+    if meeting_mode and spec.personal:
+        return tuple(row for row in spec.popup_rows if row[0] in spec.meeting_rows)
+    return spec.popup_rows
+
+
+def _tooltip(spec: LayerSpec, item: Any, meeting_mode: bool) -> str:
+    if meeting_mode and spec.personal:
+        values = (getter(item) for _, getter in _rows(spec, meeting_mode))
+        return " / ".join(str(value) for value in values if value not in (None, ""))
+    return str(spec.tooltip(item))
+
+
+def base_style(spec: LayerSpec) -> dict[str, Any]:
+    """The layer's default Leaflet path style."""
+    if spec.geometry == "line":
+        return {"color": spec.color, "weight": 2, "opacity": 0.75}
+    return {
+        "radius": spec.radius,
+        "color": spec.color,
+        "weight": 1.5,
+        "fillColor": spec.fill_color,
+        "fillOpacity": 0.85,
+    }
+
+
+def style_override(spec: LayerSpec, item: Any) -> dict[str, Any]:
+    """The per-feature style differences declared by the layer (Leaflet option names)."""
+    if spec.point_style is None:
+        return {}
+    renames = {"dash_array": "dashArray", "fill_opacity": "fillOpacity"}
+    return {renames.get(key, key): value for key, value in spec.point_style(item).items()}
+
+
+def compose_popup(key: str, captions: list[str], values: list[str], link: str | None) -> str:
+    """The popup markup from escaped pieces (the browser builds exactly this)."""
+    rows = "".join(
+        f"<tr><th>{caption}</th><td>{value}</td></tr>"
+        for caption, value in zip(captions, values, strict=True)
+        if value != ""
+    )
+    body = f'<table class="lsmap-popup">{rows}</table>'
+    if link:
+        # Streamlit sandboxes the map's iframe without top navigation but lets popups
+        # escape: the record opens in a new tab (signed in by the session cookie).
+        body += (
+            f'<p><a class="lsmap-record-link" href="{link}" target="_blank" '
+            f'rel="noopener">{RECORD_LINK_TEXT}</a></p>'
+        )
+    return f'<div class="lsmap-popup-{key}">{body}</div>'
+
+
+def _values(spec: LayerSpec, item: Any, meeting_mode: bool) -> list[str]:
+    values = []
+    for _, getter in _rows(spec, meeting_mode):
+        value = getter(item)
+        values.append("" if value is None or value == "" else html_text(value))
+    return values
+
+
+def _link(spec: LayerSpec, item: Any) -> str | None:
+    href = spec.record_link(item) if spec.record_link is not None else None
+    return html_text(f"/{href}") if href else None
+
+
+def popup_html(spec: LayerSpec, item: Any, *, meeting_mode: bool = False) -> str:
+    """The escaped popup of one feature. In meeting mode a personal layer shows only its
+    ``meeting_rows`` (no names)."""
+    captions = [html_text(caption) for caption, _ in _rows(spec, meeting_mode)]
+    return compose_popup(spec.key, captions, _values(spec, item, meeting_mode), _link(spec, item))
+
+
+class _Strings:
+    """Interned strings of one layer: repeated labels are sent once, features carry indices."""
+
+    def __init__(self) -> None:
+        self.table: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.table)
+            self.table.append(text)
+        return found
+
+
+def layer_payload(
+    spec: LayerSpec, items: list[Any], *, meeting_mode: bool = False
+) -> dict[str, Any]:
+    """What the browser receives for one layer (strings escaped and interned)."""
+    palette: list[dict[str, Any]] = []
+    palette_index: dict[str, int] = {}
+    strings = _Strings()
+    numbered = meeting_mode and spec.meeting_label is not None
+    rows = _rows(spec, meeting_mode)
+    features = []
+    for item in items:
+        override = style_override(spec, item)
+        signature = repr(sorted(override.items()))
+        if signature not in palette_index:
+            palette_index[signature] = len(palette)
+            palette.append(override)
+        if spec.geometry == "line":
+            (x1, y1), (x2, y2) = item.coords
+            coordinates = [round(x1, 5), round(y1, 5), round(x2, 5), round(y2, 5)]
+        else:
+            coordinates = [round(item.lon, 5), round(item.lat, 5)]
+        values = []
+        for _, getter in rows:
+            value = getter(item)
+            values.append(strings("" if value is None or value == "" else html_text(value)))
+        features.append(
+            [
+                item.id,
+                coordinates,
+                palette_index[signature],
+                html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
+                values,
+                strings(html_text(_tooltip(spec, item, meeting_mode))),
+                _link(spec, item),
+            ]
+        )
+    return {
+        "key": spec.key,
+        "geometry": spec.geometry,
+        "style": base_style(spec),
+        "palette": palette,
+        "captions": [html_text(caption) for caption, _ in rows],
+        "strings": strings.table,
+        "features": features,
+        "canvas": len(items) > CANVAS_ABOVE,
+        "cluster": spec.geometry == "point" and spec.personal and len(items) > CLUSTER_ABOVE,
+    }
+
+
+def script_json(data: Any) -> str:
+    """Compact JSON that is safe inside a <script> element (no ASCII escaping of Japanese)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("'", "\\u0027"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
+class PointLayer(JSCSSMixin, MacroElement):
+    """A layer drawn from :func:`layer_payload` (points, numbered points or lines)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (parent, d) {
+            var renderer = d.canvas ? L.canvas({padding: 0.3}) : null;
+            var target = parent;
+            if (d.cluster) {
+                target = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
+                                               disableClusteringAtZoom: 17});
+                parent.addLayer(target);
+            }
+            var S = d.strings;
+            function popup(f) {
+                var rows = "";
+                for (var i = 0; i < d.captions.length; i++) {
+                    var value = S[f[4][i]];
+                    if (value !== "") { rows += "<tr><th>" + d.captions[i] + "</th><td>" + value + "</td></tr>"; }
+                }
+                var body = '<table class="lsmap-popup">' + rows + "</table>";
+                if (f[6]) {
+                    body += '<p><a class="lsmap-record-link" href="' + f[6] +
+                        '" target="_blank" rel="noopener">{{ this.link_text }}</a></p>';
+                }
+                return '<div class="lsmap-popup-' + d.key + '">' + body + "</div>";
+            }
+            function make(f) {
+                var style = Object.assign({}, d.style, d.palette[f[2]],
+                    {className: "lsmap-" + d.key + " lsmap-id-" + f[0]});
+                if (renderer) { style.renderer = renderer; }
+                var c = f[1], layer;
+                if (d.geometry === "line") {
+                    layer = L.polyline([[c[1], c[0]], [c[3], c[2]]], style);
+                } else if (f[3] !== null) {
+                    var ring = "border-color:" + style.color + ";border-width:" + Math.max(2, style.weight) + "px";
+                    layer = L.marker([c[1], c[0]], {icon: L.divIcon({
+                        className: "lsmap-number " + style.className,
+                        html: '<div style="' + ring + '">' + f[3] + "</div>",
+                        iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12]})});
+                } else {
+                    layer = L.circleMarker([c[1], c[0]], style);
+                }
+                layer.bindPopup(function () { return popup(f); },
+                    {maxWidth: 340, autoPanPaddingTopLeft: [60, 70], autoPanPaddingBottomRight: [60, 40]});
+                if (S[f[5]]) { layer.bindTooltip(S[f[5]], {sticky: true}); }
+                return layer;
+            }
+            if (d.cluster) {
+                target.addLayers(d.features.map(make));  // markercluster loads in chunks itself
+            } else if (d.canvas) {
+                // Large layers are built in slices after the page has become interactive.
+                var next = 0;
+                (function slice() {
+                    var end = Math.min(next + 1500, d.features.length);
+                    for (; next < end; next++) { target.addLayer(make(d.features[next])); }
+                    if (next < d.features.length) { setTimeout(slice, 0); }
+                })();
+            } else {
+                d.features.forEach(function (f) { target.addLayer(make(f)); });
+            }
+        })({{ this._parent.get_name() }}, {{ this.mark }}{{ this.json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "PointLayer"
+        self.data = payload
+        self.json = script_json(payload)
+        self.mark = PAYLOAD_MARK
+        self.link_text = RECORD_LINK_TEXT
+        if payload["cluster"]:
+            self.default_js = [
+                ("markercluster", f"{STATIC}/markercluster/leaflet.markercluster.js")
+            ]
+            self.default_css = [
+                ("markercluster_css", f"{STATIC}/markercluster/MarkerCluster.css"),
+                ("markercluster_default_css", f"{STATIC}/markercluster/MarkerCluster.Default.css"),
+            ]
+        else:
+            self.default_js = []
+            self.default_css = []
+
+
+def sent_features(html: str) -> list[dict[str, Any]]:
+    """Every feature a rendered map sends to the browser, decoded (for tests and checks):
+    ``layer``, ``id``, ``className``, ``popup`` (as the browser builds it), ``tooltip``,
+    ``label``. Outlines and other GeoJSON layers come with ``layer`` None."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(re.escape(PAYLOAD_MARK), html):
+        payload, _ = decoder.raw_decode(html, match.end())
+        for f in payload["features"]:
+            found.append(
+                {
+                    "layer": payload["key"],
+                    "id": f[0],
+                    "className": f"lsmap-{payload['key']} lsmap-id-{f[0]}",
+                    "popup": compose_popup(
+                        payload["key"],
+                        payload["captions"],
+                        [payload["strings"][i] for i in f[4]],
+                        f[6],
+                    ),
+                    "tooltip": payload["strings"][f[5]],
+                    "label": f[3],
+                    "style": {**payload["style"], **payload["palette"][f[2]]},
+                }
+            )
+    for match in re.finditer(r"L\.geoJSON\(", html):
+        collection, _ = decoder.raw_decode(html, match.end())
+        for feature in collection["features"]:
+            properties = feature["properties"]
+            found.append(
+                {
+                    "layer": None,
+                    "id": properties.get("id"),
+                    "className": properties.get("style", {}).get("className", ""),
+                    "popup": properties.get("popup", ""),
+                    "tooltip": properties.get("tooltip", ""),
+                    "label": properties.get("label"),
+                    "style": properties.get("style", {}),
+                }
+            )
+    return found

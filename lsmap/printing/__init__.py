@@ -1,0 +1,14 @@
+"""Printing: the 見守りネットワーク記録用紙 and 緊急連絡カード (``record_sheets``) and the paper
+map (``paper_map``) as PDFs with an embedded Japanese font.
+
+The record sheets are re-exported here, so callers say ``printing.watch_record_pdf(...)``.
+"""
+
+from lsmap.printing.record_sheets import (
+    FontMissing,
+    emergency_card_pdf,
+    japanese_font_path,
+    watch_record_pdf,
+)
+
+__all__ = ["FontMissing", "emergency_card_pdf", "japanese_font_path", "watch_record_pdf"]

@@ -1,0 +1,40 @@
+"""Watch records: writing them (``writes``), field rules, urgency and per-record history.
+
+The write API is re-exported here, so callers say ``records.update(...)``.
+"""
+
+from lsmap.records.writes import (
+    RecordError,
+    StaleRecord,
+    ValidationFailed,
+    add_emergency_contact,
+    add_resident,
+    close_household,
+    create,
+    create_household,
+    create_watcher,
+    delete,
+    link_watcher,
+    record_contact,
+    reopen_household,
+    restore,
+    update,
+)
+
+__all__ = [
+    "RecordError",
+    "StaleRecord",
+    "ValidationFailed",
+    "add_emergency_contact",
+    "add_resident",
+    "close_household",
+    "create",
+    "create_household",
+    "create_watcher",
+    "delete",
+    "link_watcher",
+    "record_contact",
+    "reopen_household",
+    "restore",
+    "update",
+]

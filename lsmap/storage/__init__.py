@@ -1,0 +1,1 @@
+"""Storage: engines and transactions, tables, portable geometry, migrations, the audit log."""

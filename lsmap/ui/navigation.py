@@ -1,0 +1,71 @@
+"""Which pages each role gets: the navigation that app.py runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from lsmap.access import EDIT_ROLES, PERSONAL_ROLES, Actor
+from lsmap.ui.links import PAGES
+from lsmap.ui.pages import (
+    audit_page,
+    coverage_page,
+    deleted_page,
+    export_page,
+    gaps_page,
+    import_page,
+    login_page,
+    map_page,
+    record_edit_page,
+    record_page,
+    start_page,
+    watchers_page,
+)
+
+#: url path -> render function; titles and icons are in :mod:`lsmap.ui.links`.
+RENDERERS: dict[str, Callable[[], None]] = {
+    "login": login_page.render,
+    "start": start_page.render,
+    "map": map_page.render,
+    "record": record_page.render,
+    "edit": record_edit_page.render,
+    "watchers": watchers_page.render,
+    "deleted": deleted_page.render,
+    "coverage": coverage_page.render,
+    "gaps": gaps_page.render,
+    "audit": audit_page.render,
+    "import": import_page.render,
+    "export": export_page.render,
+}
+
+
+def page(url_path: str, *, default: bool = False) -> st.Page:
+    """A new Page object for ``url_path`` (st.navigation marks the landing page as default
+    on the object it is given, so every run builds fresh ones)."""
+    title, icon = PAGES[url_path]
+    return st.Page(RENDERERS[url_path], title=title, url_path=url_path, icon=icon, default=default)
+
+
+def pages_for(actor: Actor | None) -> list[st.Page]:
+    """The pages ``actor`` may open, landing page first; a visitor gets only the login page.
+
+    Staff and admin land on 要対応 (their urgent and overdue households); meeting viewers
+    and planners on the map.
+    """
+    if actor is None:
+        paths = ["login"]
+    else:
+        paths = ["map"]
+        if actor.role in PERSONAL_ROLES:
+            paths.append("record")
+        if actor.role in EDIT_ROLES:
+            paths = ["start", *paths, "edit", "watchers", "deleted"]
+        paths.append("coverage")
+        if actor.role in PERSONAL_ROLES:
+            paths.append("gaps")
+        paths.append("export")
+        if actor.role == "admin":
+            paths.append("import")
+            paths.append("audit")
+    return [page(path, default=index == 0) for index, path in enumerate(paths)]

@@ -1,0 +1,1 @@
+"""The Streamlit pages, one module each."""

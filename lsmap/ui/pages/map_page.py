@@ -1,0 +1,188 @@
+"""地図: the chosen district with its layers, legend and links to the watch records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from lsmap import access
+from lsmap.access import PERSONAL_ROLES
+from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
+from lsmap.escape import markdown_text
+from lsmap.maps.webmap import build_map
+from lsmap.settings import get_settings
+from lsmap.storage import audit, db
+from lsmap.ui import downloads
+from lsmap.ui.context import chosen_district, require_actor
+from lsmap.ui.links import go
+from lsmap.ui.sidebar import user_box
+from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+
+
+def _label(district: DistrictInfo) -> str:
+    indent = "　" * LEVEL_DEPTH.get(district.level, 0)
+    return f"{indent}{district.name}（{DISTRICT_LEVELS.get(district.level, district.level)}）"
+
+
+def _default_district(actor: access.Actor, districts: list[DistrictInfo]) -> int | None:
+    if not districts:
+        return None
+    if actor.role in ("admin", "planner"):
+        return districts[0].id
+    ids = {d.id for d in districts}
+    top = [d for d in districts if d.parent_id not in ids]
+    return (top or districts)[0].id
+
+
+def render() -> None:
+    """Draw the map page."""
+    actor = require_actor()
+
+    user_box(actor)
+    settings = get_settings()
+    with db.transaction(db.get_engine()) as session:
+        districts = access.visible_districts(session, actor)
+        if not districts:
+            st.warning("担当地区が割り当てられていません。管理者に連絡してください。")
+            return
+        by_id = {d.id: d for d in districts}
+        ids = list(by_id)
+        default = chosen_district(ids, _default_district(actor, districts))
+        district_id = st.sidebar.selectbox(
+            "表示する地区",
+            ids,
+            index=ids.index(default) if default in ids else 0,
+            format_func=lambda i: _label(by_id[i]),
+        )
+        st.session_state["district_choice"] = district_id
+        meeting_mode = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+            "会議モード（番号で表示）",
+            value=actor.role == "meeting",
+            help="スクリーンや紙で共有するときに。地図には番号だけを表示し、名簿は別に表示します。",
+        )
+        few_only = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+            "見守り者が0〜1人の世帯だけ表示",
+            help="見守りの手が薄い世帯を探すときに。線（見守りのつながり）もその世帯の分だけになります。",
+        )
+        result = build_map(
+            session,
+            actor,
+            district_id,
+            basemap=settings.basemap,
+            meeting_mode=meeting_mode,
+            few_watchers_only=few_only,
+        )
+        show_names = meeting_mode and st.sidebar.toggle("名簿を表示", value=False)
+        if show_names:
+            audit.log(session, actor, "name_list", "household", result.household_ids)
+    households = result.points.get("households", [])
+
+    st.subheader(f"地図 — {markdown_text(by_id[district_id].name)}")
+    st.caption(
+        "レイヤーの表示・非表示は地図右上で切り替えます。点をクリックすると詳細が開き、"
+        "世帯は「見守り記録を開く」から記録へ進めます。背景地図が読み込めないときも境界と点は表示されます。"
+    )
+    map_column, list_column = st.columns([3, 1]) if show_names else (st.container(), None)
+    with map_column:
+        st_folium(
+            result.map,
+            height=640,
+            use_container_width=True,
+            returned_objects=[],
+            key=f"district-map-{district_id}-{int(meeting_mode)}-{int(few_only)}",
+        )
+    if list_column is not None:
+        with list_column:
+            st.markdown("**名簿**（会議の参加者に見せてよいか確認してから表示してください）")
+            st.dataframe(
+                name_list(households), hide_index=True, use_container_width=True, height=600
+            )
+    if actor.role in PERSONAL_ROLES:
+        _paper_download(actor, district_id, by_id[district_id].name, few_only, result.points)
+    if actor.role == "planner":
+        st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
+    if households:
+        with st.sidebar:
+            st.divider()
+            choice = st.selectbox(
+                "世帯の見守り記録を開く",
+                [p.id for p in households],
+                format_func=lambda hid: _household_label(
+                    households, hid, with_names=not meeting_mode
+                ),
+                index=None,
+                placeholder="番号で選ぶ",
+            )
+            if choice is not None and st.button("記録を開く", type="primary"):
+                go("record", household=str(choice))
+
+
+def name_list(points: list[HouseholdPoint]) -> pd.DataFrame:
+    """The meeting's numbered name list: only names the viewer may see."""
+    return pd.DataFrame(
+        {
+            "番号": [p.number for p in points],
+            "氏名": [_list_names(p) for p in points],
+            "見守り者": [p.watcher_count for p in points],
+        }
+    )
+
+
+def _list_names(point: HouseholdPoint) -> str:
+    names = "・".join(r.name for r in point.residents if r.name)
+    if point.hidden_residents:
+        return names + "（同意のない方あり）"
+    return NO_CONSENTED_RESIDENT if point.details_withheld and not names else names
+
+
+def _household_label(points: list[HouseholdPoint], household_id: int, *, with_names: bool) -> str:
+    point = next(p for p in points if p.id == household_id)
+    names = "・".join(r.name for r in point.residents if r.name) if with_names else ""
+    return f"No.{point.number} {names}" if names else f"No.{point.number}"
+
+
+def _paper_download(
+    actor: access.Actor, district_id: int, name: str, few_only: bool, made_from: object
+) -> None:
+    """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page.
+
+    ``made_from`` is the map's data as read now; the PDF is offered only to the user it was
+    made for, while the data and the options are unchanged.
+    """
+    from lsmap.printing.paper_map import PaperOptions, map_pdf
+
+    with st.expander("印刷用PDF（会議の配布・掲示用）"):
+        left, middle, right = st.columns(3)
+        paper = left.radio("用紙", ["A4", "A3"], horizontal=True)
+        landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
+        with_list = right.checkbox(
+            "番号一覧（名簿）のページを付ける",
+            value=False,
+            help="名簿は別ページです。配布しないときは外してください。",
+        )
+        options = PaperOptions(
+            paper=paper,
+            landscape=landscape,
+            with_list=with_list,
+            few_watchers_only=few_only,
+            basemap=get_settings().basemap,
+        )
+        key = downloads.file_key(actor, "paper_map", district_id, options, date.today(), made_from)
+        if st.button("PDFを作成"):
+            with db.transaction(db.get_engine()) as session:
+                downloads.keep("paper_pdf", key, map_pdf(session, actor, district_id, options))
+        if (pdf := downloads.kept("paper_pdf", key)) is not None:
+            downloads.download_button(
+                actor,
+                "PDFをダウンロード",
+                pdf,
+                file_name=f"{name}_支え合い福祉マップ.pdf",
+                mime="application/pdf",
+                what="paper_map",
+                entity="district",
+                ids=[district_id],
+                then_drop="paper_pdf",
+            )

@@ -1,0 +1,186 @@
+"""見守り記録: one household's 見守りネットワーク記録 (residents, watchers, contacts, card)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lsmap import access
+from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
+from lsmap.escape import markdown_text
+from lsmap.storage import db
+from lsmap.ui.context import require_actor
+from lsmap.ui.links import go
+from lsmap.ui.sidebar import user_box
+from lsmap.vocab import (
+    CONSENT_STATUSES,
+    CONTACT_METHODS,
+    EMERGENCY_RELATIONS,
+    FREQUENCIES,
+    HOUSEHOLD_TYPES,
+    INVOLVEMENTS,
+    WARNING_SIGNS,
+    WATCHER_ROLES,
+    label,
+)
+
+
+def _household_id() -> int | None:
+    raw = st.query_params.get("household")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def render() -> None:
+    """Draw the record page for ``?household=ID``."""
+    actor = require_actor()
+
+    user_box(actor)
+    household_id = _household_id()
+    if household_id is None:
+        st.subheader("見守り記録")
+        st.info(
+            "地図の世帯をクリックし「見守り記録を開く」を選ぶと、その世帯の記録が表示されます。"
+        )
+        if st.button("地図へ"):
+            go("map")
+        return
+    try:
+        with db.transaction(db.get_engine()) as session:
+            record = access.watch_record(session, actor, household_id)
+    except access.AccessDenied as denied:
+        st.error(markdown_text(denied.message))
+        return
+    show_record(record)
+    from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
+
+    print_buttons(actor, household_id, made_from=record)
+    if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
+        go("edit", household=str(household_id))
+    if st.button("地図へ戻る"):
+        go("map")
+
+
+def _consent(resident: ResidentView) -> str:
+    """同意の状況: status, and for staff also when, on what basis and who recorded it."""
+    if resident.consent_status is None:
+        return ""
+    details = [
+        f"{resident.consent_date:%Y-%m-%d}" if resident.consent_date else "",
+        resident.consent_basis or "",
+        f"記録: {resident.consent_recorded_by}" if resident.consent_recorded_by else "",
+    ]
+    extra = "、".join(d for d in details if d)
+    return label(CONSENT_STATUSES, resident.consent_status) + (f"（{extra}）" if extra else "")
+
+
+def show_record(record: WatchRecord) -> None:
+    """Render a projected watch record; every user-written value is shown as text."""
+    st.subheader(f"見守りネットワーク記録 — 世帯番号 {record.household_id}")
+    facts = [f"**町名**: {markdown_text(record.district_name)}"]
+    if record.address is not None:
+        facts.append(f"**住所**: {markdown_text(record.address)}")
+    if record.household_type is not None:
+        facts.append(
+            f"**世帯の状況**: {markdown_text(label(HOUSEHOLD_TYPES, record.household_type))}"
+        )
+    if record.approximate:
+        facts.append("**位置**: 町丁目の代表点（おおよその位置）")
+    if record.closed_on is not None:
+        facts.append(f"**終了日**: {record.closed_on:%Y-%m-%d}")
+    st.markdown("  \n".join(facts))
+    if record.note:
+        st.text(record.note)
+    if record.details_withheld:
+        st.warning(
+            f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。"
+        )
+
+    st.markdown("#### 気がかりな人")
+    if record.residents:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "氏名": [r.name for r in record.residents],
+                    "ふりがな": [r.furigana for r in record.residents],
+                    "生年": [r.birth_year for r in record.residents],
+                    "TEL": [r.phone for r in record.residents],
+                    "気になるところ": [
+                        "、".join(r.concern_tags) + (f"（{r.concerns}）" if r.concerns else "")
+                        for r in record.residents
+                    ],
+                    "同意": [_consent(r) for r in record.residents],
+                }
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
+    if record.hidden_residents:
+        st.caption(
+            f"ほかに同意のない方が {record.hidden_residents} 名います（氏名等は表示しません）。"
+        )
+
+    st.markdown("#### 見守り者と関わり方")
+    if record.watchers:
+        watchers = pd.DataFrame(
+            {
+                "氏名": [w.name for w in record.watchers],
+                "役割": [label(WATCHER_ROLES, w.role) for w in record.watchers],
+                "関わり方": [
+                    "、".join(
+                        f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
+                        for inv, freq in w.involvements
+                    )
+                    for w in record.watchers
+                ],
+            }
+        )
+        if any(w.phone is not None for w in record.watchers):  # hidden from meeting viewers
+            watchers["電話"] = [w.phone or "" for w in record.watchers]
+        st.dataframe(watchers, hide_index=True, use_container_width=True)
+    else:
+        st.error("この世帯には見守り者がいません。")
+
+    if not record.details_withheld:
+        st.markdown("#### 最近の見守り活動")
+        if record.contacts:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "日付": [c.contacted_on.isoformat() for c in record.contacts],
+                        "方法": [label(CONTACT_METHODS, c.method) for c in record.contacts],
+                        "対応者": [c.watcher_name or c.recorded_by for c in record.contacts],
+                        "様子": [c.observation for c in record.contacts],
+                        "気になるサイン": [
+                            "、".join(label(WARNING_SIGNS, s) for s in c.signs)
+                            for c in record.contacts
+                        ],
+                    }
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )
+        else:
+            st.info("見守り活動の記録はまだありません。")
+
+        st.markdown("#### 緊急連絡カード")
+        if record.emergency_contacts:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "氏名・機関": [e.name for e in record.emergency_contacts],
+                        "関係": [
+                            label(EMERGENCY_RELATIONS, e.relation)
+                            for e in record.emergency_contacts
+                        ],
+                        "電話": [e.phone for e in record.emergency_contacts],
+                        "備考": [e.note for e in record.emergency_contacts],
+                    }
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )
+        else:
+            st.info("緊急連絡先は登録されていません。")

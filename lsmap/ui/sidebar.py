@@ -1,0 +1,22 @@
+"""The sidebar every signed-in page shows: who is signed in, and the logout button."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lsmap.access import Actor
+from lsmap.escape import markdown_text
+from lsmap.ui.session import sign_out
+from lsmap.vocab import ROLES
+
+
+def user_box(actor: Actor) -> None:
+    """Who is signed in, and the logout button, in the sidebar."""
+    with st.sidebar:
+        st.markdown(
+            f"**{markdown_text(actor.display_name)}**  \n{ROLES.get(actor.role, actor.role)}"
+        )
+        if st.button("ログアウト", key="logout"):
+            sign_out(actor)
+            st.session_state.clear()
+            st.rerun()
