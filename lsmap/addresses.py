@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "PREFECTURES",
@@ -137,10 +138,15 @@ def normalise_address(text: object, city: str = "") -> str:
         value = _NO.sub("ノ", value)
     value = strip_prefecture(value)
     if city:
-        city_key = normalise_address(city)
+        city_key = _city_key(city)
         if value and not value.startswith(city_key) and not _CITY_START.match(value):
             value = city_key + value
     return value
+
+
+@lru_cache(maxsize=64)
+def _city_key(city: str) -> str:
+    return normalise_address(city)
 
 
 def normalise_name(text: object) -> str:

@@ -94,6 +94,15 @@ class Geocoder:
         """Whether any reference has been imported."""
         return bool(self.city_names)
 
+    def default_points(self) -> list[tuple[float, float]]:
+        """Every (lon, lat) of the default city's reference (to find their areas at once)."""
+        if self.default_city is None:
+            return []
+        city = self._city(self.default_city)
+        points = {p for town in city.towns.values() for p in town.blocks.values()}
+        points.update(t.centre() or (0.0, 0.0) for t in city.towns.values())
+        return sorted(points)
+
     def _city(self, key: str) -> _City:
         city = self._cities.get(key)
         if city is not None:
@@ -130,9 +139,10 @@ class Geocoder:
                 return key, address[len(alias) :]
         return None, address
 
-    def locate(self, address: str, town_hint: str = "") -> GeocodeResult:
-        """The point and match level of ``address`` (``town_hint``: a 町丁目 column's value)."""
-        text = normalise_address(address)
+    def locate(self, address: str, town_hint: str = "", *, normalised: str | None = None) -> GeocodeResult:
+        """The point and match level of ``address`` (``town_hint``: a 町丁目 column's value;
+        ``normalised``: the address already through :func:`normalise_address`)."""
+        text = normalise_address(address) if normalised is None else normalised
         if not text and not town_hint:
             return GeocodeResult("unknown")
         explicit, rest = self._split_city(text)

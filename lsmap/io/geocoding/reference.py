@@ -24,13 +24,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from lsmap.access import Actor
+from lsmap.access.geocoding import may_import_reference
 from lsmap.addresses import normalise_address, split_number
 from lsmap.io.importing.archives import check_members, member_suffix, open_zip
 from lsmap.io.importing.problems import ImportRejected, Problem
 from lsmap.settings import import_limits
+from lsmap.storage import audit, db
 from lsmap.storage.bulk import insert_many
 from lsmap.storage.models import AddressPoint, District
 
@@ -223,3 +226,39 @@ def reference_summary(session: Session) -> list[tuple[str, str, int, str]]:
         (city, level, int(n), first if first == last else f"{first} ほか")
         for city, level, n, first, last in rows
     ]
+
+
+def import_reference(
+    engine: Engine,
+    actor: Actor,
+    files: list[tuple[str, bytes]],
+    *,
+    cities: list[str] | None = None,
+    every_city: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ReferencePlan:
+    """Read reference files and (unless ``dry_run``) store them in one transaction; audited.
+
+    Kept: the named ``cities``, else the municipalities among the districts (a prefecture
+    file holds every city), else (or with ``every_city``) all. Administrators only.
+    """
+    if not may_import_reference(actor):
+        raise ImportRejected("住所の参照データを取り込めるのは管理者だけです")
+    with db.transaction(engine) as session:
+        wanted: set[str] | None = None
+        if cities:
+            wanted = {normalise_address(c) for c in cities}
+        elif not every_city:
+            wanted = wanted_cities(session) or None
+        plan = read_reference(files, wanted)
+        if not plan.rows:
+            raise ImportRejected("取り込める地点がありません（" + plan.summary() + "）", plan.problems)
+        if dry_run:
+            return plan
+        store_reference(session, plan, progress)
+        audit.log(
+            session, actor, "import_reference", "address_points", (), rows=len(plan.rows),
+            files=plan.files[:20], cities=sorted({c for c, _ in plan.counts}),
+        )  # fmt: skip
+    return plan

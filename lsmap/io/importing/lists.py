@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from lsmap import access
 from lsmap.addresses import normalise_address, normalise_name
 from lsmap.escape import FORMULA_START
-from lsmap.io.geocoding.geocoder import Geocoder
+from lsmap.io.geocoding.geocoder import Geocoder, GeocodeResult
 from lsmap.io.importing.columns import KIND_FIELDS, field_label, missing_required
-from lsmap.io.importing.districts import JAPAN_BOUNDS
 from lsmap.io.importing.normalise import match_key, text
 from lsmap.io.importing.problems import ImportRejected, Problem, spreadsheet_line
 from lsmap.io.importing.readers import RawTable
+from lsmap.settings import JAPAN_BOUNDS
 from lsmap.storage.models import District
 from lsmap.vocab import (
     CONSENT_STATUSES,
@@ -183,6 +183,8 @@ class Geography:
         city = self.geocoder.default_city
         self.city = self.geocoder.city_names.get(city, "") if city else (self.city_names or [""])[0]
         self._keys: dict[str, str] = {}
+        self._known: dict[tuple[float, float], int] = {}
+        self.prefetch(self.geocoder.default_points())
 
     def address_key(self, address: str) -> str:
         """The normalised address (relative addresses read in this city), remembered."""
@@ -190,6 +192,12 @@ class Geography:
         if key is None:
             key = self._keys[address] = normalise_address(address, self.city)
         return key
+
+    def locate(self, address: str, town: str) -> GeocodeResult | None:
+        """The address looked up in the address reference (None when there is none)."""
+        if not self.geocoder.has_reference:
+            return None
+        return self.geocoder.locate(address, town, normalised=self.address_key(address))
 
     def name_of(self, district_id: int | None) -> str:
         """The name of a live area by id ("" for none)."""
@@ -199,10 +207,25 @@ class Geography:
             self._names = {a.id: a.name for a in self.areas}
         return self._names.get(district_id, "")
 
+    def prefetch(self, lonlat: list[tuple[float, float]]) -> None:
+        """Find the areas of many points at once (one vectorised query) for :meth:`containing`."""
+        if self.tree is None or not lonlat:
+            return
+        points = shapely.points(lonlat)
+        found: dict[int, list[int]] = {}
+        for source, target in zip(*self.tree.query(points, predicate="within"), strict=True):
+            found.setdefault(int(source), []).append(int(target))
+        for index, hits in found.items():
+            best = min(hits, key=lambda i: (-self.areas[i].depth, self.areas[i].area))
+            self._known[lonlat[index]] = best
+
     def containing(self, point: Point) -> int | None:
         """Index of the deepest, smallest area containing ``point`` (or nearest within tolerance)."""
         if self.tree is None:
             return None
+        known = self._known.get((point.x, point.y))
+        if known is not None:
+            return known
         hits = self.tree.query(point, predicate="within")
         if len(hits):
             return min(hits, key=lambda i: (-self.areas[i].depth, self.areas[i].area))
@@ -210,12 +233,14 @@ class Geography:
         return int(near[0]) if len(near) else None
 
     def match_town(self, town: str, address: str) -> int | None:
-        """Index of the area named by ``town``, or whose name appears in ``address``."""
+        """Index of the area below the municipality named by ``town``, or whose name appears
+        in ``address`` (a municipality's name alone is only a 市町村-level match)."""
         if town:
-            return self.by_name.get(match_key(town))
+            found = self.by_name.get(match_key(town))
+            return found if found is not None and self.areas[found].depth > 0 else None
         key = _chome_variants(match_key(address))
         for name in self.names_longest_first:
-            if any(name in variant for variant in key):
+            if self.areas[self.by_name[name]].depth > 0 and any(name in v for v in key):
                 return self.by_name[name]
         return None
 
@@ -368,8 +393,8 @@ def _clean(
     for field_name in KIND_FIELDS[kind]:
         raw = values.get(field_name, "")
         value = text(raw)
-        if field_name in _TEXT_FIELDS:
-            if _HTML.search(value):
+        if value and field_name in _TEXT_FIELDS:
+            if "<" in value and _HTML.search(value):
                 fail(
                     field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
                 )
@@ -450,7 +475,20 @@ def _vocab(
     return code
 
 
+_CODES: dict[tuple[int, str], str | None] = {}
+
+
 def _code(vocab: dict[str, str], value: str) -> str | None:
+    """The code of ``value`` (a code or a label, or part of one) in ``vocab``, remembered."""
+    key = (id(vocab), value)
+    if key not in _CODES:
+        if len(_CODES) > 10_000:
+            _CODES.clear()
+        _CODES[key] = _find_code(vocab, value)
+    return _CODES[key]
+
+
+def _find_code(vocab: dict[str, str], value: str) -> str | None:
     if value in vocab:
         return value
     value = text(value)
@@ -533,7 +571,7 @@ def _geocode(
     names of the areas) at 街区 or 町丁目 level, or refused with the reason."""
     address, town = values.get("address", ""), values.get("town", "")
     used = (columns.get("town") if town else columns.get("address")) or columns.get("lat", "緯度")
-    found = geography.geocoder.locate(address, town) if geography.geocoder.has_reference else None
+    found = geography.locate(address, town)
     if found is not None and found.level in ("block", "town"):
         point = Point(found.lon, found.lat)
         area = geography.containing(point)
