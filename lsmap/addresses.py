@@ -41,6 +41,7 @@ __all__ = [
     "normalise_name",
     "split_number",
     "strip_prefecture",
+    "with_city",
 ]
 
 PREFECTURES: tuple[str, ...] = (
@@ -137,11 +138,16 @@ def normalise_address(text: object, city: str = "") -> str:
     if has & _NO_SET:
         value = _NO.sub("ノ", value)
     value = strip_prefecture(value)
-    if city:
-        city_key = _city_key(city)
-        if value and not value.startswith(city_key) and not _CITY_START.match(value):
-            value = city_key + value
-    return value
+    return with_city(value, city) if city else value
+
+
+def with_city(normalised: str, city: str) -> str:
+    """An address already normalised, with ``city`` in front when it starts without a
+    市町村 (what ``normalise_address(text, city)`` returns)."""
+    city_key = _city_key(city)
+    if normalised and not normalised.startswith(city_key) and not _CITY_START.match(normalised):
+        return city_key + normalised
+    return normalised
 
 
 @lru_cache(maxsize=64)

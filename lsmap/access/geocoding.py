@@ -104,7 +104,7 @@ def _levels(session: Session, household_ids: list[int]) -> dict[int, str | None]
     rows = session.execute(
         select(Household.id, Household.location_level).where(Household.id.in_(household_ids))
     )
-    return dict(rows.tuples().all())
+    return {hid: level for hid, level in rows}
 
 
 def household_points_with_levels(

@@ -63,8 +63,12 @@ def known_links(
     if not household_ids:
         return {}
     rows = session.execute(
-        select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.involvement, WatchLink.deleted_at)
-        .where(WatchLink.household_id.in_(sorted(household_ids)))
+        select(
+            WatchLink.household_id,
+            WatchLink.watcher_id,
+            WatchLink.involvement,
+            WatchLink.deleted_at,
+        ).where(WatchLink.household_id.in_(sorted(household_ids)))
     )
     return {(h, w, i): deleted is not None for h, w, i, deleted in rows}
 
@@ -78,7 +82,10 @@ def known_contacts(
         return set()
     rows = session.execute(
         select(
-            ContactLog.household_id, ContactLog.contacted_on, ContactLog.method, ContactLog.observation
+            ContactLog.household_id,
+            ContactLog.contacted_on,
+            ContactLog.method,
+            ContactLog.observation,
         ).where(ContactLog.household_id.in_(sorted(household_ids)), ContactLog.deleted_at.is_(None))
     )
     return {(h, d, m, o.strip()) for h, d, m, o in rows}

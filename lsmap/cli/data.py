@@ -55,7 +55,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.file:
             return _fail("取り込むファイルを指定してください", 2)
         if len(args.file) > 1 and args.what != "address-reference":
-            return _fail("ファイルは1つだけ指定してください（複数は address-reference のときだけ）", 2)
+            return _fail(
+                "ファイルは1つだけ指定してください（複数は address-reference のときだけ）", 2
+            )
         if args.what == "districts":
             return _import_districts(args)
         if args.what == "address-reference":
@@ -195,7 +197,9 @@ def _print_list_result(args: argparse.Namespace, result, path: Path, table) -> N
         data, name, _ = rejected_file(table, result.rejected, path.name)
         target = Path(args.rejected) if args.rejected else path.with_name(name)
         target.write_bytes(data)
-        print(f"問題のある行（{len(result.rejected)} 行）を書き出しました: {target}（直して取り込み直せます）")
+        print(
+            f"問題のある行（{len(result.rejected)} 行）を書き出しました: {target}（直して取り込み直せます）"
+        )
     if args.report:
         import pandas as pd
 
@@ -217,7 +221,12 @@ def _import_reference(args: argparse.Namespace) -> int:
         actor = _actor(session, args.as_user)
 
     def progress(done: int, total: int) -> None:
-        print(f"\r書き込み中 {done}/{total} 件", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        print(
+            f"\r書き込み中 {done}/{total} 件",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
     plan = import_reference(
         engine, actor, files, cities=args.city, every_city=args.every_city,

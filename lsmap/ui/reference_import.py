@@ -64,9 +64,7 @@ def reference_section(actor: Actor) -> None:
     left, right = st.columns(2)
     if left.button("試行する", key="imp_reference_check", icon=":material/fact_check:"):
         _run(actor, payload, dry_run=True)
-    if right.button(
-        "取り込む", type="primary", key="imp_reference_run", icon=":material/upload:"
-    ):
+    if right.button("取り込む", type="primary", key="imp_reference_run", icon=":material/upload:"):
         _run(actor, payload, dry_run=False)
 
 

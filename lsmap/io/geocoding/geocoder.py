@@ -81,7 +81,9 @@ class Geocoder:
         rows = session.execute(select(AddressPoint.city_key, AddressPoint.city).distinct()).all()
         self.city_names = {key: name for key, name in rows}
         aliases = {_GUN.sub("", key): key for key in self.city_names if _GUN.match(key)}
-        self.city_keys = sorted({**aliases, **{k: k for k in self.city_names}}.items(), key=lambda kv: -len(kv[0]))
+        self.city_keys = sorted(
+            {**aliases, **{k: k for k in self.city_names}}.items(), key=lambda kv: -len(kv[0])
+        )
         wanted = [normalise_address(c) for c in default_cities]
         known = [c for c in wanted if c in self.city_names]
         if not known and len(self.city_names) == 1:
@@ -123,7 +125,9 @@ class Geocoder:
         ):
             keys = {town_key, normalise_address(town)} if koaza else {town_key}
             for k in keys:
-                entry = city.towns.setdefault(k, _Town(town + koaza if k == town_key else town, current))
+                entry = city.towns.setdefault(
+                    k, _Town(town + koaza if k == town_key else town, current)
+                )
                 if level == "town":
                     entry.point = entry.point or (lon, lat)
                 else:
@@ -139,7 +143,9 @@ class Geocoder:
                 return key, address[len(alias) :]
         return None, address
 
-    def locate(self, address: str, town_hint: str = "", *, normalised: str | None = None) -> GeocodeResult:
+    def locate(
+        self, address: str, town_hint: str = "", *, normalised: str | None = None
+    ) -> GeocodeResult:
         """The point and match level of ``address`` (``town_hint``: a 町丁目 column's value;
         ``normalised``: the address already through :func:`normalise_address`)."""
         text = normalise_address(address) if normalised is None else normalised
@@ -162,11 +168,15 @@ class Geocoder:
         number = split_number(remainder)
         if number is not None and number.block in town.blocks:
             lon, lat = town.blocks[number.block]
-            return GeocodeResult("block", lon, lat, city.name, town.name, number.block, not town.current)
+            return GeocodeResult(
+                "block", lon, lat, city.name, town.name, number.block, not town.current
+            )
         centre = town.centre()
         if centre is None:
             return GeocodeResult("city", city=city.name)
-        return GeocodeResult("town", centre[0], centre[1], city.name, town.name, "", not town.current)
+        return GeocodeResult(
+            "town", centre[0], centre[1], city.name, town.name, "", not town.current
+        )
 
     def _town(self, city: _City, rest: str) -> tuple[_Town, str] | None:
         """The town ``rest`` starts with (longest name first) and what follows it."""

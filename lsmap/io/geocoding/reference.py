@@ -60,7 +60,9 @@ class ReferencePlan:
     def summary(self) -> str:
         """One Japanese sentence: points per city and level, and what was left out."""
         labels = {"block": "街区・地番", "town": "大字・町丁目"}
-        parts = [f"{city} {labels[level]} {n:,} 件" for (city, level), n in sorted(self.counts.items())]
+        parts = [
+            f"{city} {labels[level]} {n:,} 件" for (city, level), n in sorted(self.counts.items())
+        ]
         text = "、".join(parts) or "取り込める地点はありません"
         if self.other_cities:
             text += f"。対象外の市区町村 {len(self.other_cities)} 件（{sum(self.other_cities.values()):,} 行）は取り込みません"
@@ -141,7 +143,12 @@ def _read_one(
             plan.bad_lines += 1
             if plan.bad_lines <= MAX_LISTED:
                 plan.problems.append(
-                    Problem(line - 1, f"{PurePath(name).name}", "緯度・経度か名前が読めないため飛ばします", "warning")
+                    Problem(
+                        line - 1,
+                        f"{PurePath(name).name}",
+                        "緯度・経度か名前が読めないため飛ばします",
+                        "warning",
+                    )
                 )
             continue
         if cities is not None and row["city_key"] not in cities:
@@ -201,7 +208,9 @@ def store_reference(session: Session, plan: ReferencePlan, progress: Progress | 
     caller's transaction); returns the number of rows written."""
     for city_key, level in {(str(r["city_key"]), str(r["level"])) for r in plan.rows}:
         session.execute(
-            delete(AddressPoint).where(AddressPoint.city_key == city_key, AddressPoint.level == level)
+            delete(AddressPoint).where(
+                AddressPoint.city_key == city_key, AddressPoint.level == level
+            )
         )
     total = len(plan.rows)
     for start in range(0, total, BATCH):
@@ -220,7 +229,9 @@ def reference_summary(session: Session) -> list[tuple[str, str, int, str]]:
             func.count(),
             func.min(AddressPoint.source),
             func.max(AddressPoint.source),
-        ).group_by(AddressPoint.city, AddressPoint.level).order_by(AddressPoint.city, AddressPoint.level)
+        )
+        .group_by(AddressPoint.city, AddressPoint.level)
+        .order_by(AddressPoint.city, AddressPoint.level)
     )
     return [
         (city, level, int(n), first if first == last else f"{first} ほか")
@@ -253,7 +264,9 @@ def import_reference(
             wanted = wanted_cities(session) or None
         plan = read_reference(files, wanted)
         if not plan.rows:
-            raise ImportRejected("取り込める地点がありません（" + plan.summary() + "）", plan.problems)
+            raise ImportRejected(
+                "取り込める地点がありません（" + plan.summary() + "）", plan.problems
+            )
         if dry_run:
             return plan
         store_reference(session, plan, progress)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lsmap import access
-from lsmap.addresses import normalise_address, normalise_name
+from lsmap.addresses import normalise_address, normalise_name, with_city
 from lsmap.escape import FORMULA_START
 from lsmap.io.geocoding.geocoder import Geocoder, GeocodeResult
 from lsmap.io.importing.columns import KIND_FIELDS, field_label, missing_required
@@ -186,18 +186,22 @@ class Geography:
         self._known: dict[tuple[float, float], int] = {}
         self.prefetch(self.geocoder.default_points())
 
+    def _normalised(self, address: str) -> str:
+        plain = self._keys.get(address)
+        if plain is None:
+            plain = self._keys[address] = normalise_address(address)
+        return plain
+
     def address_key(self, address: str) -> str:
         """The normalised address (relative addresses read in this city), remembered."""
-        key = self._keys.get(address)
-        if key is None:
-            key = self._keys[address] = normalise_address(address, self.city)
-        return key
+        plain = self._normalised(address)
+        return with_city(plain, self.city) if self.city else plain
 
     def locate(self, address: str, town: str) -> GeocodeResult | None:
         """The address looked up in the address reference (None when there is none)."""
         if not self.geocoder.has_reference:
             return None
-        return self.geocoder.locate(address, town, normalised=self.address_key(address))
+        return self.geocoder.locate(address, town, normalised=self._normalised(address))
 
     def name_of(self, district_id: int | None) -> str:
         """The name of a live area by id ("" for none)."""
@@ -272,9 +276,7 @@ def plan_list(
             "地区の境界がまだありません。先に `lsmap import districts` で境界を取り込んでください"
         )
     known_pairs, known_refs = access.import_match_keys(session, actor, kind)
-    seen = {
-        (normalise_name(n), geography.address_key(a), k): 0 for n, a, k in known_pairs
-    }
+    seen = {(normalise_name(n), geography.address_key(a), k): 0 for n, a, k in known_pairs}
     columns = {field_name: header for header, field_name in mapping.items()}
     index = {header: i for i, header in enumerate(table.headers)}
     for number, raw in enumerate(table.rows, 1):
@@ -355,7 +357,10 @@ def _duplicate(
     ref = cleaned.get("ref") or ""
     if ref and ref in known_refs:
         return Problem(
-            number, columns.get("ref", ""), f"番号「{ref}」は登録済みのため取り込みません", "warning"
+            number,
+            columns.get("ref", ""),
+            f"番号「{ref}」は登録済みのため取り込みません",
+            "warning",
         )
     key = (
         normalise_name(cleaned["name"]),

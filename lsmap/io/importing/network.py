@@ -71,9 +71,13 @@ class _Row:
 
     def free_text(self, field_name: str, value: str) -> str:
         if _HTML.search(value):
-            self.fail(field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください")
+            self.fail(
+                field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
+            )
         elif value.startswith(FORMULA_START):
-            self.fail(field_name, "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません")
+            self.fail(
+                field_name, "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません"
+            )
         elif len(value) > MAX_NOTE:
             self.fail(field_name, f"長すぎます（{len(value)} 文字、上限 {MAX_NOTE} 文字）")
         return value
@@ -96,7 +100,12 @@ class _Refs:
     def household(self, row: _Row, ref: str) -> int | None:
         found = self.households.get(ref)
         if found is None:
-            row.fail("household_ref", f"世帯の番号「{ref[:20]}」の世帯が見つかりません（担当の範囲の世帯の番号を書いてください）" if ref else "世帯の番号が空です")
+            row.fail(
+                "household_ref",
+                f"世帯の番号「{ref[:20]}」の世帯が見つかりません（担当の範囲の世帯の番号を書いてください）"
+                if ref
+                else "世帯の番号が空です",
+            )
         return found
 
     def watcher(self, who: str) -> int | None:
@@ -160,10 +169,19 @@ def _check_link(row: _Row, values: dict[str, str], refs: _Refs, today: date) -> 
     watcher_ref = values.get("watcher_ref", "")
     watcher = refs.watcher(watcher_ref) if watcher_ref else None
     if watcher is None:
-        row.fail("watcher_ref", f"見守り者「{watcher_ref[:20]}」が見つかりません（番号か、担当の範囲の見守り者の名前を書いてください）" if watcher_ref else "見守り者の番号が空です")
+        row.fail(
+            "watcher_ref",
+            f"見守り者「{watcher_ref[:20]}」が見つかりません（番号か、担当の範囲の見守り者の名前を書いてください）"
+            if watcher_ref
+            else "見守り者の番号が空です",
+        )
     involvement = row.choice("involvement", values.get("involvement", ""), INVOLVEMENTS, "関わり方")
     frequency_text = values.get("frequency", "")
-    frequency = row.choice("frequency", frequency_text, FREQUENCY_LABELS, "頻度") if frequency_text else "as_needed"
+    frequency = (
+        row.choice("frequency", frequency_text, FREQUENCY_LABELS, "頻度")
+        if frequency_text
+        else "as_needed"
+    )
     return {
         "household_id": household,
         "watcher_id": watcher,
@@ -178,7 +196,12 @@ def _check_contact(row: _Row, values: dict[str, str], refs: _Refs, today: date) 
     raw_date = values.get("contacted_on", "")
     contacted_on = parse_date(raw_date) if raw_date else None
     if contacted_on is None:
-        row.fail("contacted_on", f"日付として読めません（{raw_date[:20]}）。2025-04-01 や 令和7年4月1日 のように書いてください" if raw_date else "日付が空です")
+        row.fail(
+            "contacted_on",
+            f"日付として読めません（{raw_date[:20]}）。2025-04-01 や 令和7年4月1日 のように書いてください"
+            if raw_date
+            else "日付が空です",
+        )
     elif contacted_on > today:
         row.fail("contacted_on", f"未来の日付です（{contacted_on.isoformat()}）")
     elif contacted_on.year < 1990:
@@ -211,15 +234,30 @@ def _keep_new(
     seen: dict[tuple[Any, ...], int] = {}
     for number, values in cleaned_rows:
         if kind == "links":
-            key: tuple[Any, ...] = (values["household_id"], values["watcher_id"], values["involvement"])
+            key: tuple[Any, ...] = (
+                values["household_id"],
+                values["watcher_id"],
+                values["involvement"],
+            )
             stored = key in links
-            why = "削除済みの同じ関わりがあります（記録の画面で復元してください）" if links.get(key) else "同じ関わりが登録済みです"
+            why = (
+                "削除済みの同じ関わりがあります（記録の画面で復元してください）"
+                if links.get(key)
+                else "同じ関わりが登録済みです"
+            )
         else:
-            key = (values["household_id"], values["contacted_on"], values["method"], values["observation"].strip())
+            key = (
+                values["household_id"],
+                values["contacted_on"],
+                values["method"],
+                values["observation"].strip(),
+            )
             stored, why = key in contacts, "同じ日・方法・内容の記録が登録済みです"
         if stored or key in seen:
             where = why if stored else f"{seen[key] + 1}行目と同じ内容です"
-            problem = Problem(number, columns.get("household_ref", ""), f"{where}。取り込みません", "warning")
+            problem = Problem(
+                number, columns.get("household_ref", ""), f"{where}。取り込みません", "warning"
+            )
             plan.problems.append(problem)
             plan.skipped += 1
             plan.outcomes.append(RowOutcome(number, "skip", None, "", problem.message))

@@ -28,8 +28,10 @@ def rejected_file(
     rows = [[r.cells[i] for i in keep] + [" / ".join(r.messages)] for r in rejected]
     stem = PurePath(filename).stem or "import"
     if table.encoding == "xlsx":
-        return _xlsx(headers, rows), f"{stem}_問題の行.xlsx", (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return (
+            _xlsx(headers, rows),
+            f"{stem}_問題の行.xlsx",
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

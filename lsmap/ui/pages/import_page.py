@@ -451,9 +451,7 @@ def _show_check(check: dict[str, Any]) -> None:
     _problem_table(problems)
     if check.get("outcomes"):
         with st.expander("全行の結果（取り込む・除外・位置の精度）"):
-            st.dataframe(
-                pd.DataFrame(check["outcomes"]), hide_index=True, use_container_width=True
-            )
+            st.dataframe(pd.DataFrame(check["outcomes"]), hide_index=True, use_container_width=True)
 
 
 def _problem_table(problems: list[Problem]) -> None:

@@ -74,7 +74,14 @@ def _correct(actor: access.Actor, check: LocationCheck) -> None:
     if left.button("この位置に直す", type="primary", key=f"loc-save-{check.household_id}"):
         values = {"placement": "exact", "lon": clicked[0], "lat": clicked[1]}
         try:
-            update(db.get_engine(), actor, "household", check.household_id, values, version=check.version)
+            update(
+                db.get_engine(),
+                actor,
+                "household",
+                check.household_id,
+                values,
+                version=check.version,
+            )
         except RecordError as error:
             st.error(markdown_text(error.message))
             return
