@@ -75,7 +75,7 @@ def location_checks(
         )
         .order_by(District.name, Household.id)
     )
-    allowed = None if actor.sees_everything else set(actor.district_ids)
+    allowed: frozenset[int] | None = None if actor.sees_everything else actor.district_ids
     if district_id is not None:
         area = expand_districts(session, {district_id})
         allowed = area if allowed is None else allowed & area

@@ -36,7 +36,7 @@ def household_ids_by_ref(session: Session, actor: Actor) -> dict[str, int]:
             Household.ref.is_not(None), Household.deleted_at.is_(None)
         )
     )
-    return {ref: hid for ref, hid, district in rows if _in_scope(actor, district)}
+    return {str(ref): hid for ref, hid, district in rows if _in_scope(actor, district)}
 
 
 def watcher_ids_by_ref(session: Session, actor: Actor) -> tuple[dict[str, int], dict[str, int]]:

@@ -188,7 +188,8 @@ def _print_list_result(args: argparse.Namespace, result, path: Path, table) -> N
     rejected = f"、問題のため除外 {len(result.rejected)} 行" if result.rejected else ""
     if args.dry_run:
         print(
-            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます（重複などで除外 {plan.skipped} 行{rejected}）。データベースは変えていません"
+            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます"
+            f"（重複などで除外 {plan.skipped} 行{rejected}）。データベースは変えていません"
         )
     else:
         counts = "、".join(f"{k} {v}" for k, v in result.created.items())
@@ -198,7 +199,8 @@ def _print_list_result(args: argparse.Namespace, result, path: Path, table) -> N
         target = Path(args.rejected) if args.rejected else path.with_name(name)
         target.write_bytes(data)
         print(
-            f"問題のある行（{len(result.rejected)} 行）を書き出しました: {target}（直して取り込み直せます）"
+            f"問題のある行（{len(result.rejected)} 行）を書き出しました: {target}"
+            "（直して取り込み直せます）"
         )
     if args.report:
         import pandas as pd

@@ -4,7 +4,8 @@
 STDIN`` on PostgreSQL; values are converted exactly as SQLAlchemy would (its bind
 processors) on SQLite, and written in COPY's text form on PostgreSQL (geometry as hex
 EWKB, JSON as text). ``reserve_ids`` hands out primary keys beforehand, so that children
-can name their parents without a round trip per row.
+can name their parents without a round trip per row. ``table`` is a model's ``__table__``
+(typed loosely: SQLAlchemy types it as a FromClause).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy import JSON, func, select, text
 from sqlalchemy.orm import Session
 
 from lsmap.settings import STORAGE_SRID
@@ -26,7 +27,7 @@ from lsmap.storage.models import utcnow
 CHUNK = 5000
 
 
-def defaults(table: Table) -> dict[str, Any]:
+def defaults(table: Any) -> dict[str, Any]:
     """Values for the columns a row leaves out: their Python defaults (one clock reading)."""
     now = utcnow()
     values: dict[str, Any] = {}
@@ -41,7 +42,7 @@ def defaults(table: Table) -> dict[str, Any]:
     return values
 
 
-def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
     """``count`` new primary keys of ``table`` (its sequence on PostgreSQL; on SQLite the
     keys after the highest, which a concurrent writer would turn into a refused import)."""
     if count == 0:
@@ -56,7 +57,7 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
-def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_many(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (column -> Python value; missing columns get their defaults)."""
     if not rows:
         return
@@ -70,7 +71,9 @@ def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     processors: list[Callable[[Any], Any] | None] = [
         c.type._cached_bind_processor(dialect) for c in columns
     ]
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    # Table and column names come from the models, never from input.
+    marks = ", ".join("?" * len(names))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     batch: list[tuple[Any, ...]] = []
     for row in rows:
@@ -98,19 +101,16 @@ def _copy_value(column: Any, value: Any) -> Any:
 
 def _copy(
     session: Session,
-    table: Table,
+    table: Any,
     columns: list[Any],
     rows: Sequence[dict[str, Any]],
     base: dict[str, Any],
 ) -> None:
     connection = session.connection().connection.driver_connection
     names = ", ".join(f'"{c.name}"' for c in columns)
-    with connection.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        _copy_value(c, row[c.name] if c.name in row else base[c.name])
-                        for c in columns
-                    ]
-                )
+    statement = f"COPY {table.name} ({names}) FROM STDIN"  # names from the models only
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(
+                [_copy_value(c, row[c.name] if c.name in row else base[c.name]) for c in columns]
+            )

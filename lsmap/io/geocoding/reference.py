@@ -65,7 +65,8 @@ class ReferencePlan:
         ]
         text = "、".join(parts) or "取り込める地点はありません"
         if self.other_cities:
-            text += f"。対象外の市区町村 {len(self.other_cities)} 件（{sum(self.other_cities.values()):,} 行）は取り込みません"
+            rows = sum(self.other_cities.values())
+            text += f"。対象外の市区町村 {len(self.other_cities)} 件（{rows:,} 行）は取り込みません"
         if self.bad_lines:
             text += f"。読めない行 {self.bad_lines:,} 行は飛ばします"
         return text
@@ -130,7 +131,8 @@ def _read_one(
         level, columns = "town", OAZA_COLUMNS
     else:
         raise ImportRejected(
-            f"{PurePath(name).name} は街区レベル・大字町丁目レベルの位置参照情報の形式ではありません"
+            f"{PurePath(name).name} は街区レベル・大字町丁目レベルの"
+            "位置参照情報の形式ではありません"
             f"（見出し: {'、'.join(header[:14]) or 'なし'}）"
         )
     at = {c: header.index(c) for c in (*columns, "緯度", "経度")}

@@ -198,7 +198,8 @@ def _check_contact(row: _Row, values: dict[str, str], refs: _Refs, today: date) 
     if contacted_on is None:
         row.fail(
             "contacted_on",
-            f"日付として読めません（{raw_date[:20]}）。2025-04-01 や 令和7年4月1日 のように書いてください"
+            f"日付として読めません（{raw_date[:20]}）。"
+            "2025-04-01 や 令和7年4月1日 のように書いてください"
             if raw_date
             else "日付が空です",
         )

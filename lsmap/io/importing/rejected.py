@@ -58,7 +58,8 @@ def outcome_rows(result_plan: object) -> list[dict[str, object]]:
     from lsmap.io.importing.lists import OUTCOME_LABELS, ListPlan
     from lsmap.vocab import LOCATION_LEVELS
 
-    assert isinstance(result_plan, ListPlan)
+    if not isinstance(result_plan, ListPlan):
+        raise TypeError("outcome_rows needs a ListPlan")
     return [
         {
             "行": o.row + 1,

@@ -22,8 +22,8 @@ from lsmap.io.importing import columns as cols
 from lsmap.io.importing.apply import problem_rows
 from lsmap.io.importing.districts import MAX_BOUNDARY_BYTES
 from lsmap.io.importing.problems import ImportRejected, Problem
-from lsmap.io.importing.rejected import outcome_rows, rejected_file
 from lsmap.io.importing.readers import RawTable, max_bytes
+from lsmap.io.importing.rejected import outcome_rows, rejected_file
 from lsmap.io.importing.upload import (
     BOUNDARY_SUFFIXES,
     IMPORT_KINDS,

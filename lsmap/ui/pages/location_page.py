@@ -25,7 +25,8 @@ from lsmap.vocab import LOCATION_LEVELS
 
 def _label(check: LocationCheck) -> str:
     level = LOCATION_LEVELS.get(check.level or "town", "町丁目")
-    return f"世帯番号 {check.household_id}｜{check.district_name}｜{check.address or '（住所なし）'}｜{level}"
+    address = check.address or "（住所なし）"
+    return f"世帯番号 {check.household_id}｜{check.district_name}｜{address}｜{level}"
 
 
 def render() -> None:
