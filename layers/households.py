@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from layers.spec import LayerSpec
-from lsmap import access
+from lsmap.access.geocoding import household_points_with_levels
 from lsmap.access.views import NO_CONSENTED_RESIDENT, HouseholdPoint
-from lsmap.vocab import HOUSEHOLD_TYPES, label
+from lsmap.vocab import HOUSEHOLD_TYPES, LOCATION_LEVELS, label
+
+#: How an approximate point is drawn, by match level (issue 17): the coarser, the fainter.
+LEVEL_STYLES: dict[str, dict[str, object]] = {
+    "block": {"dash_array": "4 2", "fill_opacity": 0.6},
+    "town": {"dash_array": "2 4", "fill_opacity": 0.25},
+}
 
 
 def _names(point: HouseholdPoint) -> str | None:
@@ -27,8 +33,18 @@ def _style(point: HouseholdPoint) -> dict[str, object]:
     if point.watcher_count == 0:
         style.update(color="#b10026", weight=4)
     if point.approximate:
-        style.update(dash_array="3 3", fill_opacity=0.4)
+        style.update(LEVEL_STYLES.get(point.location_level or "town", LEVEL_STYLES["town"]))
     return style
+
+
+def _place(point: HouseholdPoint) -> str | None:
+    """The popup's 位置 line: how the point was found, when it is not a surveyed one."""
+    level = point.location_level
+    if level == "block":
+        return "街区の代表点（おおよその位置）"
+    if point.approximate or level in ("town", "city"):
+        return "町丁目の代表点（おおよその位置）"
+    return LOCATION_LEVELS["manual"] if level == "manual" else None
 
 
 LAYER = LayerSpec(
@@ -36,7 +52,7 @@ LAYER = LayerSpec(
     title="気がかりな世帯",
     order=10,
     roles=frozenset({"admin", "staff", "meeting"}),
-    fetch=access.household_points,
+    fetch=household_points_with_levels,
     color="#7f2704",
     fill_color="#f16913",
     radius=7,
@@ -49,7 +65,7 @@ LAYER = LayerSpec(
         ("住所", lambda p: p.address),
         ("気になるところ", _concerns),
         ("見守り者", lambda p: f"{p.watcher_count} 人"),
-        ("位置", lambda p: "町丁目の代表点（おおよその位置）" if p.approximate else None),
+        ("位置", _place),
     ),
     record_link=lambda p: f"record?household={p.id}",
     point_style=_style,
@@ -57,6 +73,7 @@ LAYER = LayerSpec(
     meeting_label=lambda p: str(p.number),
     legend_notes=(
         ("見守り者のいない世帯", {"color": "#b10026", "weight": 4, "fill_color": "#f16913"}),
-        ("おおよその位置", {"color": "#7f2704", "dash": True, "fill_color": "#f16913"}),
+        ("おおよその位置（街区）", {"color": "#7f2704", "dash": True, "fill_color": "#f16913"}),
+        ("おおよその位置（町丁目）", {"color": "#7f2704", "dash": True, "fill_color": "#fdd0a2"}),
     ),
 )

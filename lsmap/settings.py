@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 #: Geometry is stored in geographic JGD2011-compatible WGS84 longitude/latitude.
 STORAGE_SRID = 4326
+#: (west, south, east, north) of Japan in degrees: points outside are refused on import.
+JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
 #: Metric work (distances, areas) happens in a JGD2011 plane-rectangular zone.
 DEFAULT_METRIC_EPSG = 6677  # zone IX: Kanagawa, Tokyo
 #: Times are stored in UTC and shown (and typed) in Japan time.

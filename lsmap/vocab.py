@@ -87,6 +87,19 @@ RESOURCE_KINDS: dict[str, str] = {
     "other": "その他の資源",
 }
 
+#: How a point was found (issue 17), from the most to the least precise. "block" and
+#: "town" come from the address reference; "city" and "unknown" are never placed.
+LOCATION_LEVELS: dict[str, str] = {
+    "given": "座標",
+    "manual": "地図で指定",
+    "block": "街区",
+    "town": "町丁目",
+    "city": "市町村",
+    "unknown": "不明",
+}
+#: Levels whose point stands for an area, not the house (おおよその位置).
+APPROXIMATE_LEVELS: frozenset[str] = frozenset({"block", "town", "city"})
+
 EMERGENCY_RELATIONS: dict[str, str] = {
     "family": "家族",
     "care_manager": "ケアマネジャー",
@@ -125,6 +138,14 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "資源の種類",
     "schedule": "開催日",
     "csws": "CSW",
+    "household_ref": "世帯の番号",
+    "watcher_ref": "見守り者の番号",
+    "involvement": "関わり方",
+    "frequency": "頻度",
+    "contacted_on": "日付",
+    "method": "方法",
+    "who": "対応した人",
+    "observation": "内容",
 }
 
 #: Labels that differ by list (a resource has a 名称, a person a 氏名).

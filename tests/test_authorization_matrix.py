@@ -458,3 +458,35 @@ def test_aggregate_policy(session: Session, role: str) -> None:
     else:
         assert not policy.suppress and policy.radius_m == 100.0 and policy.site_grid_m is None
         assert policy.min_site_gain == 1
+
+
+# ---------------------------------------------------------------- 位置の確認 (issue 17)
+
+
+@pytest.mark.parametrize("role", list(HOME))
+def test_location_checks_by_role(
+    role: str, session: Session, town_engine: tuple[Engine, PrivacyTown]
+) -> None:
+    """Only roles that edit get the correction list, and only their districts' households."""
+    from sqlalchemy import update as sql_update
+
+    from lsmap.access.geocoding import location_checks
+    from lsmap.storage.models import Household
+
+    session.execute(sql_update(Household).values(location_level="town"))
+    who = actor(session, role)
+    town = town_engine[1]
+    if role not in CAN_EDIT_ROLES:
+        with pytest.raises(access.AccessDenied):
+            location_checks(session, who)  # type: ignore[arg-type]
+        return
+    listed = {c.household_id for c in location_checks(session, who)}  # type: ignore[arg-type]
+    own = {hid for (code, _), hid in town.households.items() if code == HOME[role]}
+    other = {hid for (code, _), hid in town.households.items() if code != HOME[role]}
+    assert own <= listed
+    assert (other <= listed) == (role == "admin") and (listed & other) == (
+        other if role == "admin" else set()
+    )
+
+
+CAN_EDIT_ROLES = frozenset({"admin", "staff_a", "staff_b"})

@@ -29,6 +29,7 @@ from streamlit.runtime.caching import cache_data_api, cache_resource_api
 from streamlit.testing.v1 import AppTest
 
 from lsmap import access
+from lsmap.access.geocoding import household_points_with_levels, location_checks
 from lsmap.maps.webmap import build_map
 from lsmap.storage import audit, db
 from lsmap.storage.models import AuditEntry, User
@@ -68,6 +69,11 @@ def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
                 except access.AccessDenied as denied:
                     parts.append(denied.message)
             parts.extend(repr(p) for p in access.household_points(session, who, None))
+            parts.extend(repr(p) for p in household_points_with_levels(session, who, None))
+            try:  # 位置の確認 (issue 17): only roles that edit get it
+                parts.extend(repr(c) for c in location_checks(session, who))
+            except access.AccessDenied as denied:
+                parts.append(denied.message)
             parts.extend(repr(p) for p in access.watcher_points(session, who, None))
             parts.append(_exports(session, who))
             parts.append(_printouts(session, who, town))

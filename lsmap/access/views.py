@@ -67,6 +67,8 @@ class HouseholdPoint:
     hidden_residents: int = 0
     #: True when the viewer sees the household as a number only (see access.details_shareable).
     details_withheld: bool = False
+    #: How the point was found (lsmap.vocab.LOCATION_LEVELS; issue 17), None if not known.
+    location_level: str | None = None
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,7 @@ def add_coverage_commands(sub: Any) -> None:
     from lsmap.bench.maps import add_bench_map_command  # map build and payload (issue 7)
 
     add_bench_map_command(bench_sub)
+
+    from lsmap.bench.imports import add_bench_import_command  # list imports (issue 17)
+
+    add_bench_import_command(bench_sub)

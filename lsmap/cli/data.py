@@ -54,8 +54,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _write_template(args)
         if not args.file:
             return _fail("取り込むファイルを指定してください", 2)
+        if len(args.file) > 1 and args.what != "address-reference":
+            return _fail(
+                "ファイルは1つだけ指定してください（複数は address-reference のときだけ）", 2
+            )
         if args.what == "districts":
             return _import_districts(args)
+        if args.what == "address-reference":
+            return _import_reference(args)
         return _import_list(args)
     except ImportRejected as error:
         for problem in error.problems:
@@ -71,9 +77,9 @@ def _write_template(args: argparse.Namespace) -> int:
     from lsmap.io.export import csv_bytes
     from lsmap.io.importing.columns import template_headers
 
-    if args.what == "districts":
+    if args.what in ("districts", "address-reference"):
         return _fail(
-            "境界にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）",
+            "境界・位置参照情報にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）",
             2,
         )
     if not args.output:
@@ -96,7 +102,7 @@ def _import_districts(args: argparse.Namespace) -> int:
         return _fail("境界を取り込めるのは管理者だけです")
     result = import_districts(
         engine,
-        Path(args.file),
+        Path(args.file[0]),
         args.level,
         name_field=args.name_field,
         code_field=args.code_field,
@@ -134,7 +140,7 @@ def _import_list(args: argparse.Namespace) -> int:
         if not sep:
             return _fail(f"--column は 列名=項目 の形で指定してください（{item}）", 2)
         overrides[header] = field
-    path = Path(args.file)
+    path = Path(args.file[0])
     table = parse_table(read_bytes(path), path.name)
     engine = _engine(args)
     db.upgrade(engine)
@@ -157,8 +163,18 @@ def _import_list(args: argparse.Namespace) -> int:
         overrides=overrides,
         default_kind=args.kind,
         dry_run=args.dry_run,
+        partial=args.partial,
         progress=progress if len(table.rows) > PROGRESS_ROWS else None,
     )
+    _print_list_result(args, result, path, table)
+    return 0
+
+
+def _print_list_result(args: argparse.Namespace, result, path: Path, table) -> None:  # type: ignore[no-untyped-def]
+    """Problems, the mapping, counts by outcome and match level; the rejected-rows file and
+    the per-row report when asked for."""
+    from lsmap.io.importing.rejected import outcome_rows, rejected_file
+
     plan = result.plan
     for problem in plan.problems:
         print(str(problem))
@@ -166,13 +182,62 @@ def _import_list(args: argparse.Namespace) -> int:
     print(f"文字コード: {plan.encoding}　列の対応（{plan.mapping_source}）: {mapped}")
     if plan.ignored_columns:
         print("使わない列: " + "、".join(plan.ignored_columns))
+    levels = "、".join(f"{label} {n}" for label, n in plan.level_counts().items())
+    if levels:
+        print(f"位置の精度（取り込む行）: {levels}")
+    rejected = f"、問題のため除外 {len(result.rejected)} 行" if result.rejected else ""
     if args.dry_run:
         print(
-            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます（重複などで除外 {plan.skipped} 行）。データベースは変えていません"
+            f"試行: {plan.total_rows} 行のうち {len(plan.rows)} 行を取り込めます"
+            f"（重複などで除外 {plan.skipped} 行{rejected}）。データベースは変えていません"
         )
     else:
         counts = "、".join(f"{k} {v}" for k, v in result.created.items())
-        print(f"取り込みました: {counts}（除外 {plan.skipped} 行）")
+        print(f"取り込みました: {counts}（重複などで除外 {plan.skipped} 行{rejected}）")
+    if result.rejected:
+        data, name, _ = rejected_file(table, result.rejected, path.name)
+        target = Path(args.rejected) if args.rejected else path.with_name(name)
+        target.write_bytes(data)
+        print(
+            f"問題のある行（{len(result.rejected)} 行）を書き出しました: {target}"
+            "（直して取り込み直せます）"
+        )
+    if args.report:
+        import pandas as pd
+
+        from lsmap.io.export import csv_bytes
+
+        Path(args.report).write_bytes(csv_bytes(pd.DataFrame(outcome_rows(plan)), []))
+        print(f"全行の結果を書き出しました: {args.report}")
+
+
+def _import_reference(args: argparse.Namespace) -> int:
+    from lsmap.io.geocoding.reference import import_reference
+
+    files = [(Path(f).name, Path(f).read_bytes()) for f in args.file]
+    if any(not data for _, data in files):
+        return _fail("空のファイルがあります", 2)
+    engine = _engine(args)
+    db.upgrade(engine)
+    with db.transaction(engine) as session:
+        actor = _actor(session, args.as_user)
+
+    def progress(done: int, total: int) -> None:
+        print(
+            f"\r書き込み中 {done}/{total} 件",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    plan = import_reference(
+        engine, actor, files, cities=args.city, every_city=args.every_city,
+        dry_run=args.dry_run, progress=progress,
+    )  # fmt: skip
+    for problem in plan.problems:
+        print(str(problem))
+    verb = "試行（データベースは変えていません）" if args.dry_run else "取り込みました"
+    print(f"{verb}: {plan.summary()}（ファイル: {'、'.join(plan.files)}）")
     return 0
 
 
@@ -270,9 +335,22 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     from lsmap.io.export import FORMATS
 
     imp = sub.add_parser("import", help="境界・一覧（世帯・見守り者・資源）を取り込む")
-    imp.add_argument("what", choices=["districts", "households", "watchers", "resources"])
     imp.add_argument(
-        "file", nargs="?", help="GeoJSON / zip シェープファイル / GeoPackage、または CSV / xlsx"
+        "what",
+        choices=[
+            "districts",
+            "households",
+            "watchers",
+            "resources",
+            "links",
+            "contacts",
+            "address-reference",
+        ],
+    )
+    imp.add_argument(
+        "file",
+        nargs="*",
+        help="GeoJSON / zip シェープファイル / GeoPackage、CSV / xlsx、位置参照情報の CSV か zip",
     )
     imp.add_argument(
         "--level",
@@ -291,6 +369,19 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         help="列の対応付け 列名=項目（例: 施設名=name）。項目を空にすると使わない",
     )
     imp.add_argument("--dry-run", action="store_true", help="確認だけして書き込まない")
+    imp.add_argument(
+        "--partial",
+        action="store_true",
+        help="問題のない行だけ取り込む（問題のある行は --rejected のファイルに書き出す）",
+    )
+    imp.add_argument("--rejected", help="問題のある行の保存先（既定: 元のファイルの隣）")
+    imp.add_argument("--report", help="全行の結果（取り込む・除外・位置の精度）の CSV の保存先")
+    imp.add_argument(
+        "--city", action="append", help="位置参照情報から取り込む市区町村（既定: 境界の市町村）"
+    )
+    imp.add_argument(
+        "--every-city", action="store_true", help="位置参照情報のすべての市区町村を取り込む"
+    )
     imp.add_argument("--template", action="store_true", help="見出しだけの CSV ひな形を書き出す")
     imp.add_argument("-o", "--output", help="ひな形の保存先")
     imp.add_argument(

@@ -53,7 +53,7 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
     engine = _engine(args)
     db.upgrade(engine)
     try:
-        report = load_sample(engine, force=args.force)
+        report = load_sample(engine, force=args.force, with_reference=True)
     except RealUsersPresent as error:
         print(f"エラー: {error}", file=sys.stderr)
         return 1

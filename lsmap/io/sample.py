@@ -103,9 +103,17 @@ def sample_mode(engine: Engine) -> bool:
 
 
 def load_sample(
-    engine: Engine, *, today: date | None = None, seed: int = DEFAULT_SEED, force: bool = False
+    engine: Engine,
+    *,
+    today: date | None = None,
+    seed: int = DEFAULT_SEED,
+    force: bool = False,
+    with_reference: bool = False,
 ) -> SampleReport:
     """Insert the sample town unless municipality 149990 exists; ensure the demo users.
+
+    ``with_reference`` also stores the town's address reference (the generated 位置参照情報)
+    and places every tenth household from its address, at 街区 level, as an import would.
 
     Refuses (RealUsersPresent, nothing changed) when the database has real accounts: the
     demo accounts share a published password. ``force`` loads all the same.
@@ -127,6 +135,8 @@ def load_sample(
                 counts = None
             else:
                 counts = _insert_town(session, town)
+                if with_reference:
+                    counts["address_points"] = _insert_reference(session, seed)
                 session.add(
                     models.AuditEntry(
                         username="system",
@@ -144,6 +154,29 @@ def load_sample(
     if counts is None:
         return _already_loaded(engine)
     return SampleReport(created=True, counts=counts)
+
+
+def _insert_reference(session: Session, seed: int) -> int:
+    """Store the generated 位置参照情報 and geocode every tenth exactly placed household."""
+    from lsmap.io.geocoding.geocoder import Geocoder
+    from lsmap.io.geocoding.reference import read_reference, store_reference
+    from sample_data.address_reference import gaiku_csv, oaza_csv
+
+    plan = read_reference([("gaiku.csv", gaiku_csv(seed)), ("oaza.csv", oaza_csv(seed))], None)
+    stored = store_reference(session, plan)
+    geocoder = Geocoder(session, [CITY_NAME])
+    households = session.scalars(
+        select(models.Household).where(models.Household.location_approximate.is_(False))
+    )
+    for household in households:
+        if household.id % 10 != 3:
+            continue
+        found = geocoder.locate(household.address)
+        if found.level == "block":
+            household.location = Point(found.lon, found.lat)
+            household.location_approximate = True
+            household.location_level = "block"
+    return stored
 
 
 def _town_exists(session: Session) -> bool:
@@ -226,6 +259,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             household_type=record.household_type,
             location=record.location,
             location_approximate=record.location_approximate,
+            location_level="town" if record.location_approximate else "given",
             note=record.note,
         )
         household.residents = [
@@ -262,6 +296,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             birth_year=w.birth_year,
             district_id=district_id,
             location=w.location,
+            location_level="given" if w.location is not None else None,
         )
         for w, district_id in zip(town.watchers, watcher_districts, strict=True)
     }
@@ -280,6 +315,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             meetings_per_month=record.meetings_per_month,
             district_id=district_id,
             location=record.location,
+            location_level="given" if record.location is not None else None,
         )
         resource.csws = [models.Csw(name=c.name, phone=c.phone) for c in record.csws]
         resources.append(resource)

@@ -212,6 +212,7 @@ def _columns(
             "note": (values.get("note") or "").strip(),
             "location": location,
             "location_approximate": approximate,
+            "location_level": "town" if approximate else "manual",
             "closed_on": values.get("closed_on") or None,
         }
     if entity == "resident":
@@ -398,6 +399,8 @@ def update(
                 and merged["district_id"] == before["district_id"]
             ):
                 columns["location"] = row.location  # keep the representative point as it was
+            if entity == "household" and _same_place(row, columns):
+                columns["location_level"] = row.location_level  # how it was found still holds
             for name, value in columns.items():
                 setattr(row, name, value)
             fields = _changed(before, access._edit_snapshot(entity, row), EDIT_FIELDS[entity])
@@ -409,6 +412,17 @@ def update(
             return int(row.version)
     except (_StaleSignal, StaleDataError):
         raise _stale(engine, actor, entity, record_id, loaded) from None
+
+
+def _same_place(row: Any, columns: dict[str, Any]) -> bool:
+    """Whether a household keeps its point and its approximate flag (issue 17)."""
+    before, after = row.location, columns["location"]
+    return (
+        before is not None
+        and after is not None
+        and after.equals_exact(before, 1e-9)
+        and columns["location_approximate"] == row.location_approximate
+    )
 
 
 class _StaleSignal(Exception):

@@ -128,6 +128,8 @@ ACTION_LABELS: dict[str, str] = {
     "view_watchers": "見守り者の一覧の表示",
     "view_deleted": "削除した記録の一覧の表示",
     "download": "ファイルのダウンロード",
+    "import_reference": "住所の参照データの取り込み",
+    "view_location_checks": "位置の確認の一覧の表示",
 }
 
 

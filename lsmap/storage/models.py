@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -79,6 +80,9 @@ class Household(Versioned, Base):
     household_type: Mapped[str] = mapped_column(String(32), nullable=False)
     location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
     location_approximate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: How the point was found (``lsmap.vocab.LOCATION_LEVELS``): coordinates, map click, or
+    #: an address matched at 街区 / 町丁目 level (issue 17). NULL: not known (older rows).
+    location_level: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_on: Mapped[date | None] = mapped_column(Date)
 
@@ -128,6 +132,7 @@ class Watcher(Versioned, Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
+    location_level: Mapped[str | None] = mapped_column(String(16))
 
     district: Mapped[District | None] = relationship()
     links: Mapped[list[WatchLink]] = relationship(back_populates="watcher")
@@ -199,6 +204,7 @@ class Resource(Versioned, Base):
     meetings_per_month: Mapped[float | None] = mapped_column()
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
+    location_level: Mapped[str | None] = mapped_column(String(16))
 
     district: Mapped[District | None] = relationship()
     csws: Mapped[list[Csw]] = relationship(back_populates="facility", order_by="Csw.id")
@@ -284,3 +290,30 @@ class ImportMapping(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class AddressPoint(Base):
+    """One point of the address reference the council imported (issue 17): a 街区 or 地番
+    of the 街区レベル位置参照情報 (``level`` "block"), or a 大字・町丁目 of the 大字・町丁目レベル
+    位置参照情報 ("town"). Public data, not personal. The ``*_key`` columns hold the names
+    as :func:`lsmap.addresses.normalise_address` writes them, so lookups are exact matches."""
+
+    __tablename__ = "address_points"
+    __table_args__ = (Index("ix_address_points_lookup", "city_key", "town_key", "block_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    pref: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    city: Mapped[str] = mapped_column(String(64), nullable=False)
+    town: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    koaza: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    block: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    city_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    town_key: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    block_key: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    #: False for a name or number as it was before a change (更新前履歴フラグ, 旧町名).
+    current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

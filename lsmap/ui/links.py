@@ -24,6 +24,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "audit": ("監査ログ", ":material/policy:"),
     "import": ("データの取り込み", ":material/upload_file:"),
     "export": ("データの書き出し", ":material/download:"),
+    "locations": ("位置の確認", ":material/edit_location_alt:"),
 }
 
 

@@ -15,6 +15,7 @@ from lsmap.ui.pages import (
     export_page,
     gaps_page,
     import_page,
+    location_page,
     login_page,
     map_page,
     record_edit_page,
@@ -37,6 +38,7 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "audit": audit_page.render,
     "import": import_page.render,
     "export": export_page.render,
+    "locations": location_page.render,
 }
 
 
@@ -60,7 +62,7 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
         if actor.role in PERSONAL_ROLES:
             paths.append("record")
         if actor.role in EDIT_ROLES:
-            paths = ["start", *paths, "edit", "watchers", "deleted"]
+            paths = ["start", *paths, "edit", "watchers", "locations", "deleted"]
         paths.append("coverage")
         if actor.role in PERSONAL_ROLES:
             paths.append("gaps")

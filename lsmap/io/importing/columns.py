@@ -19,7 +19,7 @@ from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage.models import ImportMapping
 from lsmap.vocab import field_label
 
-LIST_KINDS = ("households", "watchers", "resources")
+LIST_KINDS = ("households", "watchers", "resources", "links", "contacts")
 
 #: The fields of each list, in template order.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -53,8 +53,18 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "lon",
         "csws",
     ),
+    "links": ("household_ref", "watcher_ref", "involvement", "frequency", "note"),
+    "contacts": ("household_ref", "contacted_on", "method", "who", "observation"),
 }
-REQUIRED: dict[str, tuple[str, ...]] = {kind: ("name",) for kind in LIST_KINDS}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "households": ("name",),
+    "watchers": ("name",),
+    "resources": ("name",),
+    "links": ("household_ref", "watcher_ref", "involvement"),
+    "contacts": ("household_ref", "contacted_on"),
+}
+#: A header the rejected-rows file adds (issue 17); it is ignored when the file comes back.
+PROBLEM_HEADER = "問題"
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "ref": ("番号", "世帯番号", "管理番号", "参照番号", "ID", "ref"),
@@ -88,14 +98,23 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "concerns": ("気になるところ", "気になること", "心配なこと"),
     "consent_status": ("同意", "同意状況", "情報共有の同意"),
     "note": ("備考", "メモ"),
+    "household_ref": ("世帯の番号", "世帯番号", "世帯", "世帯ID"),
+    "watcher_ref": ("見守り者の番号", "見守り者番号", "見守り者", "見守り者ID", "見守り者名"),
+    "involvement": ("関わり方", "かかわり方", "関わり"),
+    "frequency": ("頻度", "見守りの頻度"),
+    "contacted_on": ("日付", "年月日", "訪問日", "活動日", "連絡日"),
+    "method": ("方法", "活動の種類", "連絡方法", "種類"),
+    "who": ("対応した人", "対応者", "訪問者", "誰が", "記録者"),
+    "observation": ("内容", "活動内容", "様子", "メモ"),
     "role": ("役割", "見守り者の役割", "区分"),
     "kind": ("資源の種類", "資源種別"),
     "schedule": ("開催日", "開催日時", "日程", "利用可能日時特記事項"),
     "csws": ("CSW", "CSW氏名"),
 }
-_ALIAS_INDEX: dict[str, str] = {
-    header_key(alias): field for field, aliases in _ALIASES.items() for alias in aliases
-}
+_ALIAS_INDEX: dict[str, list[str]] = {}
+for _field, _aliases in _ALIASES.items():
+    for _alias in _aliases:
+        _ALIAS_INDEX.setdefault(header_key(_alias), []).append(_field)
 
 
 def template_headers(kind: str) -> list[str]:
@@ -105,7 +124,8 @@ def template_headers(kind: str) -> list[str]:
 
 def headers_key(headers: list[str]) -> str:
     """A fingerprint of a header row, to recognise the same file layout again."""
-    normalised = json.dumps([header_key(h) for h in headers], ensure_ascii=False)
+    kept = [h for h in headers if h != PROBLEM_HEADER]
+    normalised = json.dumps([header_key(h) for h in kept], ensure_ascii=False)
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
@@ -115,8 +135,9 @@ def auto_mapping(kind: str, headers: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
-        field = _ALIAS_INDEX.get(header_key(header))
-        if field in allowed and field not in taken:
+        fields = [f for f in _ALIAS_INDEX.get(header_key(header), []) if f in allowed]
+        field = fields[0] if fields else None
+        if field is not None and field not in taken:
             mapping[header] = field
             taken.add(field)
     return mapping
@@ -188,5 +209,7 @@ def remember_mapping(
 
 def _check_kind(kind: str) -> str:
     if kind not in KIND_FIELDS:
-        raise ImportRejected(f"取り込める一覧は households / watchers / resources です（{kind}）")
+        raise ImportRejected(
+            f"取り込める一覧は households / watchers / resources / links / contacts です（{kind}）"
+        )
     return kind

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lsmap.io.importing.normalise import text
 from lsmap.io.importing.problems import ImportRejected, Problem, errors
+from lsmap.settings import JAPAN_BOUNDS
 from lsmap.storage import audit, db
 from lsmap.storage.models import District
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
@@ -32,7 +33,6 @@ MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
 #: What a boundary file may be called (a .shp only from the command line, with its sidecars).
 BOUNDARY_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 #: Longitude/latitude box that holds all of Japan.
-JAPAN_BOUNDS = (122.0, 20.0, 154.0, 46.0)
 _LEVEL_WORDS = {
     **{label: code for code, label in DISTRICT_LEVELS.items()},
     "町内": "neighbourhood",

@@ -26,17 +26,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lsmap import access
+from lsmap.addresses import normalise_address, normalise_name, with_city
 from lsmap.escape import FORMULA_START
+from lsmap.io.geocoding.geocoder import Geocoder, GeocodeResult
 from lsmap.io.importing.columns import KIND_FIELDS, field_label, missing_required
-from lsmap.io.importing.districts import JAPAN_BOUNDS
 from lsmap.io.importing.normalise import match_key, text
 from lsmap.io.importing.problems import ImportRejected, Problem, spreadsheet_line
 from lsmap.io.importing.readers import RawTable
+from lsmap.settings import JAPAN_BOUNDS
 from lsmap.storage.models import District
 from lsmap.vocab import (
     CONSENT_STATUSES,
     HOUSEHOLD_TYPES,
     LEVEL_DEPTH,
+    LOCATION_LEVELS,
     RESOURCE_KINDS,
     WATCHER_ROLES,
 )
@@ -83,6 +86,27 @@ class PreparedRow:
     location: Point | None
     approximate: bool
     district_id: int | None
+    #: How the point was found (``lsmap.vocab.LOCATION_LEVELS``); None without a point.
+    level: str | None = None
+
+
+#: What the dry run says it does with a row.
+OUTCOME_LABELS: dict[str, str] = {
+    "import": "取り込む",
+    "skip": "除外（重複・登録済み）",
+    "error": "問題あり（取り込まない）",
+}
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What an import does with one data row, for the dry run's per-row table."""
+
+    row: int
+    action: str  # a key of OUTCOME_LABELS
+    level: str | None
+    district: str
+    detail: str
 
 
 @dataclass
@@ -98,10 +122,23 @@ class ListPlan:
     problems: list[Problem] = field(default_factory=list)
     skipped: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
+
+    def error_rows(self) -> set[int]:
+        """Data rows with at least one error."""
+        return {p.row for p in self.problems if p.severity == "error" and p.row is not None}
+
+    def level_counts(self) -> dict[str, int]:
+        """Rows to import per match level (Japanese label -> count), most precise first."""
+        counts = {label: 0 for label in LOCATION_LEVELS.values()}
+        for outcome in self.outcomes:
+            if outcome.action == "import" and outcome.level in LOCATION_LEVELS:
+                counts[LOCATION_LEVELS[outcome.level]] += 1
+        return {label: n for label, n in counts.items() if n}
 
 
 @dataclass
@@ -141,11 +178,58 @@ class Geography:
         self.names_longest_first = sorted(
             (k for k in self.by_name if len(k) >= 2), key=len, reverse=True
         )
+        self.city_names = [r.name for r in rows if r.level == "municipality"]
+        self.geocoder = Geocoder(session, self.city_names)
+        city = self.geocoder.default_city
+        self.city = self.geocoder.city_names.get(city, "") if city else (self.city_names or [""])[0]
+        self._keys: dict[str, str] = {}
+        self._known: dict[tuple[float, float], int] = {}
+        self.prefetch(self.geocoder.default_points())
+
+    def _normalised(self, address: str) -> str:
+        plain = self._keys.get(address)
+        if plain is None:
+            plain = self._keys[address] = normalise_address(address)
+        return plain
+
+    def address_key(self, address: str) -> str:
+        """The normalised address (relative addresses read in this city), remembered."""
+        plain = self._normalised(address)
+        return with_city(plain, self.city) if self.city else plain
+
+    def locate(self, address: str, town: str) -> GeocodeResult | None:
+        """The address looked up in the address reference (None when there is none)."""
+        if not self.geocoder.has_reference:
+            return None
+        return self.geocoder.locate(address, town, normalised=self._normalised(address))
+
+    def name_of(self, district_id: int | None) -> str:
+        """The name of a live area by id ("" for none)."""
+        if district_id is None:
+            return ""
+        if not hasattr(self, "_names"):
+            self._names = {a.id: a.name for a in self.areas}
+        return self._names.get(district_id, "")
+
+    def prefetch(self, lonlat: list[tuple[float, float]]) -> None:
+        """Find the areas of many points at once (one vectorised query) for :meth:`containing`."""
+        if self.tree is None or not lonlat:
+            return
+        points = shapely.points(lonlat)
+        found: dict[int, list[int]] = {}
+        for source, target in zip(*self.tree.query(points, predicate="within"), strict=True):
+            found.setdefault(int(source), []).append(int(target))
+        for index, hits in found.items():
+            best = min(hits, key=lambda i: (-self.areas[i].depth, self.areas[i].area))
+            self._known[lonlat[index]] = best
 
     def containing(self, point: Point) -> int | None:
         """Index of the deepest, smallest area containing ``point`` (or nearest within tolerance)."""
         if self.tree is None:
             return None
+        known = self._known.get((point.x, point.y))
+        if known is not None:
+            return known
         hits = self.tree.query(point, predicate="within")
         if len(hits):
             return min(hits, key=lambda i: (-self.areas[i].depth, self.areas[i].area))
@@ -153,12 +237,14 @@ class Geography:
         return int(near[0]) if len(near) else None
 
     def match_town(self, town: str, address: str) -> int | None:
-        """Index of the area named by ``town``, or whose name appears in ``address``."""
+        """Index of the area below the municipality named by ``town``, or whose name appears
+        in ``address`` (a municipality's name alone is only a 市町村-level match)."""
         if town:
-            return self.by_name.get(match_key(town))
+            found = self.by_name.get(match_key(town))
+            return found if found is not None and self.areas[found].depth > 0 else None
         key = _chome_variants(match_key(address))
         for name in self.names_longest_first:
-            if any(name in variant for variant in key):
+            if self.areas[self.by_name[name]].depth > 0 and any(name in v for v in key):
                 return self.by_name[name]
         return None
 
@@ -180,23 +266,8 @@ def plan_list(
     progress: Progress | None = None,
 ) -> ListPlan:
     """Check every row of ``table`` under ``mapping`` (header -> field)."""
-    missing = missing_required(kind, mapping)
-    if missing:
-        raise ImportRejected(
-            "必須の項目の列が見つかりません: "
-            + "、".join(missing)
-            + "。列の対応付けで指定してください（ファイルの列: "
-            + "、".join(table.headers)
-            + "）"
-        )
-    if default_kind is not None and default_kind not in RESOURCE_KINDS:
-        default_kind = _code(RESOURCE_KINDS, default_kind)
-        if default_kind is None:
-            raise ImportRejected(
-                "資源の種類（--kind）は "
-                + "、".join(f"{k}（{v}）" for k, v in RESOURCE_KINDS.items())
-                + " のどれかです"
-            )
+    _require_columns(kind, table, mapping)
+    default_kind = _default_kind(default_kind)
     plan = ListPlan(kind, mapping, mapping_source, table.encoding, len(table.rows))
     plan.ignored_columns = [h for h in table.headers if h and h not in mapping]
     geography = Geography(session)
@@ -205,7 +276,7 @@ def plan_list(
             "地区の境界がまだありません。先に `lsmap import districts` で境界を取り込んでください"
         )
     known_pairs, known_refs = access.import_match_keys(session, actor, kind)
-    seen = {(match_key(n), match_key(a), k): 0 for n, a, k in known_pairs}
+    seen = {(normalise_name(n), geography.address_key(a), k): 0 for n, a, k in known_pairs}
     columns = {field_name: header for header, field_name in mapping.items()}
     index = {header: i for i, header in enumerate(table.headers)}
     for number, raw in enumerate(table.rows, 1):
@@ -221,43 +292,91 @@ def plan_list(
             prepared = _place(number, cleaned, columns, geography, row_problems, kind)
         plan.problems.extend(row_problems)
         if prepared is None:
+            plan.outcomes.append(_outcome(number, "error", None, "", row_problems))
             continue
-        ref = cleaned.get("ref") or ""
-        if ref and ref in known_refs:
-            plan.problems.append(
-                Problem(
-                    number,
-                    columns.get("ref", ""),
-                    f"番号「{ref}」は登録済みのため取り込みません",
-                    "warning",
-                )
-            )
+        skip = _duplicate(number, cleaned, columns, known_refs, seen, geography)
+        if skip is not None:
+            plan.problems.append(skip)
             plan.skipped += 1
+            plan.outcomes.append(_outcome(number, "skip", None, "", [skip]))
             continue
-        key = (
-            match_key(cleaned["name"]),
-            match_key(cleaned.get("address", "")),
-            cleaned.get("kind", ""),
-        )
-        if key in seen:
-            where = "登録済みのデータ" if seen[key] == 0 else f"{spreadsheet_line(seen[key])}行目"
-            plan.problems.append(
-                Problem(
-                    number,
-                    columns["name"],
-                    f"{where}と名前・住所が同じため重複として取り込みません",
-                    "warning",
-                )
-            )
-            plan.skipped += 1
-            continue
-        seen[key] = number
         plan.rows.append(prepared)
+        area = geography.name_of(prepared.district_id)
+        plan.outcomes.append(_outcome(number, "import", prepared.level, area, row_problems))
     if not plan.rows and not plan.has_errors:
         plan.problems.append(
             Problem(None, "", "取り込む行がありません（すべて重複または登録済みです）", "warning")
         )
     return plan
+
+
+def _require_columns(kind: str, table: RawTable, mapping: dict[str, str]) -> None:
+    missing = missing_required(kind, mapping)
+    if missing:
+        raise ImportRejected(
+            "必須の項目の列が見つかりません: "
+            + "、".join(missing)
+            + "。列の対応付けで指定してください（ファイルの列: "
+            + "、".join(table.headers)
+            + "）"
+        )
+
+
+def _default_kind(default_kind: str | None) -> str | None:
+    if default_kind is not None and default_kind not in RESOURCE_KINDS:
+        default_kind = _code(RESOURCE_KINDS, default_kind)
+        if default_kind is None:
+            raise ImportRejected(
+                "資源の種類（--kind）は "
+                + "、".join(f"{k}（{v}）" for k, v in RESOURCE_KINDS.items())
+                + " のどれかです"
+            )
+    return default_kind
+
+
+def _outcome(
+    number: int, action: str, level: str | None, district: str, problems: list[Problem]
+) -> RowOutcome:
+    shown = [p.message for p in problems if p.row == number]
+    return RowOutcome(number, action, level, district, " / ".join(shown))
+
+
+def _duplicate(
+    number: int,
+    cleaned: dict[str, Any],
+    columns: dict[str, str],
+    known_refs: set[str],
+    seen: dict[tuple[str, str, str], int],
+    geography: Geography,
+) -> Problem | None:
+    """The warning that skips a row already registered or already in the file, else None.
+
+    Names and addresses are compared after :func:`normalise_name` and
+    :func:`normalise_address`, so 「本町3-12-3」 and 「本町三丁目12番3号」 are one address.
+    """
+    ref = cleaned.get("ref") or ""
+    if ref and ref in known_refs:
+        return Problem(
+            number,
+            columns.get("ref", ""),
+            f"番号「{ref}」は登録済みのため取り込みません",
+            "warning",
+        )
+    key = (
+        normalise_name(cleaned["name"]),
+        geography.address_key(cleaned.get("address", "")),
+        cleaned.get("kind", ""),
+    )
+    if key in seen:
+        where = "登録済みのデータ" if seen[key] == 0 else f"{spreadsheet_line(seen[key])}行目"
+        return Problem(
+            number,
+            columns["name"],
+            f"{where}と名前・住所が同じため重複として取り込みません",
+            "warning",
+        )
+    seen[key] = number
+    return None
 
 
 def _clean(
@@ -279,8 +398,8 @@ def _clean(
     for field_name in KIND_FIELDS[kind]:
         raw = values.get(field_name, "")
         value = text(raw)
-        if field_name in _TEXT_FIELDS:
-            if _HTML.search(value):
+        if value and field_name in _TEXT_FIELDS:
+            if "<" in value and _HTML.search(value):
                 fail(
                     field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
                 )
@@ -361,7 +480,20 @@ def _vocab(
     return code
 
 
+_CODES: dict[tuple[int, str], str | None] = {}
+
+
 def _code(vocab: dict[str, str], value: str) -> str | None:
+    """The code of ``value`` (a code or a label, or part of one) in ``vocab``, remembered."""
+    key = (id(vocab), value)
+    if key not in _CODES:
+        if len(_CODES) > 10_000:
+            _CODES.clear()
+        _CODES[key] = _find_code(vocab, value)
+    return _CODES[key]
+
+
+def _find_code(vocab: dict[str, str], value: str) -> str | None:
     if value in vocab:
         return value
     value = text(value)
@@ -428,28 +560,62 @@ def _place(
             point,
             bool(values.get("approximate")),
             geography.areas[area].id if area is not None else None,
+            "given",
         )
-    area = geography.match_town(values.get("town", ""), values.get("address", ""))
-    used = columns.get("town") if values.get("town") else columns.get("address")
-    if area is None:
+    return _geocode(number, values, columns, geography, problems)
+
+
+def _geocode(
+    number: int,
+    values: dict[str, Any],
+    columns: dict[str, str],
+    geography: Geography,
+    problems: list[Problem],
+) -> PreparedRow | None:
+    """A row without coordinates: placed by its address (address reference, then the
+    names of the areas) at 街区 or 町丁目 level, or refused with the reason."""
+    address, town = values.get("address", ""), values.get("town", "")
+    used = (columns.get("town") if town else columns.get("address")) or columns.get("lat", "緯度")
+    found = geography.locate(address, town)
+    if found is not None and found.level in ("block", "town"):
+        point = Point(found.lon, found.lat)
+        area = geography.containing(point)
+        if area is not None:
+            what = "街区・地番" if found.level == "block" else "町丁目"
+            old = "（旧町名で一致）" if found.old_name else ""
+            rest = "" if found.level == "block" else "。街区・地番は参照データにありません"
+            problems.append(
+                Problem(
+                    number,
+                    used,
+                    f"住所から{what}「{found.matched}」{old}の代表点に置きました（おおよその位置{rest}）",
+                    "info",
+                )
+            )
+            return PreparedRow(number, values, point, True, geography.areas[area].id, found.level)
+    area = geography.match_town(town, address)
+    if area is not None:
+        point = geography.geoms[area].representative_point()
         problems.append(
             Problem(
                 number,
-                used or lat_col,
-                "緯度・経度がなく、町丁目の名前も一致しないため位置が分かりません",
+                used,
+                f"緯度・経度がないため「{geography.areas[area].name}」の代表点に置きました（おおよその位置）",
+                "info",
             )
         )
-        return None
-    point = geography.geoms[area].representative_point()
-    problems.append(
-        Problem(
-            number,
-            used or "",
-            f"緯度・経度がないため「{geography.areas[area].name}」の代表点に置きました（おおよその位置）",
-            "info",
+        return PreparedRow(number, values, point, True, geography.areas[area].id, "town")
+    if found is not None and found.level == "city":
+        message = (
+            f"住所が市町村（{found.city}）までしか一致せず、町丁目が分からないため置けません。"
+            "住所を直すか、町丁目または緯度・経度を入れてください"
         )
-    )
-    return PreparedRow(number, values, point, True, geography.areas[area].id)
+    else:
+        message = "緯度・経度がなく、町丁目の名前も一致しないため位置が分かりません"
+        if found is not None:
+            message += "（住所の参照データにも見つかりません）"
+    problems.append(Problem(number, used, message))
+    return None
 
 
 def _int(value: str) -> int | None:

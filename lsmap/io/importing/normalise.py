@@ -12,11 +12,14 @@ _SPACES = re.compile(r"\s+")
 
 def text(value: object) -> str:
     """``value`` as clean text: NFKC (full-width digits/letters/spaces), trimmed, one space."""
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    cleaned = unicodedata.normalize("NFKC", str(value))
+    if cleaned.isprintable() and "  " not in cleaned:  # no tabs, newlines or double spaces
+        return cleaned.strip()
+    return _SPACES.sub(" ", cleaned).strip()
 
 
 def header_key(header: object) -> str:

@@ -39,6 +39,9 @@ IMPORT_KINDS: dict[str, str] = {
     "households": "気がかりな世帯",
     "watchers": "見守り者",
     "resources": "資源",
+    "links": "見守りの関わり",
+    "contacts": "見守り活動記録",
+    "address_reference": "住所の位置参照情報",
 }
 LIST_SUFFIXES = ("csv", "txt", "xlsx")
 BOUNDARY_SUFFIXES = ("geojson", "json", "zip", "gpkg")
@@ -101,10 +104,11 @@ def import_list_upload(
     *,
     default_kind: str | None = None,
     dry_run: bool = True,
+    partial: bool = False,
     progress: Progress | None = None,
 ) -> ListImportResult:
     """Check (``dry_run``) or import an uploaded list, parsed by :func:`read_list_upload`,
-    with the on-screen column choices.
+    with the on-screen column choices (``partial``: 「問題のない行だけ取り込む」).
 
     Raises ImportRejected (with every problem) when anything blocks the import; then
     nothing was written. A real import remembers the mapping for files with these headers.
@@ -119,6 +123,7 @@ def import_list_upload(
         overrides=overrides,
         default_kind=default_kind,
         dry_run=dry_run,
+        partial=partial,
         progress=progress,
     )
 
@@ -130,6 +135,10 @@ def planned_counts(plan: ListPlan) -> dict[str, int]:
         return {"世帯": len(households), "住民": len(plan.rows)}
     if plan.kind == "watchers":
         return {"見守り者": len(plan.rows)}
+    if plan.kind == "links":
+        return {"見守りの関わり": len(plan.rows)}
+    if plan.kind == "contacts":
+        return {"見守り活動記録": len(plan.rows)}
     return {
         "資源": len(plan.rows),
         "CSW": sum(len(row.values.get("csws", [])) for row in plan.rows),
@@ -142,6 +151,8 @@ CREATED_LABELS = {
     "watchers": "見守り者",
     "resources": "資源",
     "csws": "CSW",
+    "watch_links": "見守りの関わり",
+    "contact_logs": "見守り活動記録",
 }
 
 

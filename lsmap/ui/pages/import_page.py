@@ -23,6 +23,7 @@ from lsmap.io.importing.apply import problem_rows
 from lsmap.io.importing.districts import MAX_BOUNDARY_BYTES
 from lsmap.io.importing.problems import ImportRejected, Problem
 from lsmap.io.importing.readers import RawTable, max_bytes
+from lsmap.io.importing.rejected import outcome_rows, rejected_file
 from lsmap.io.importing.upload import (
     BOUNDARY_SUFFIXES,
     IMPORT_KINDS,
@@ -68,6 +69,11 @@ def render() -> None:
         key="imp_kind",
     )
     limits = import_limits()
+    if kind == "address_reference":
+        from lsmap.ui.reference_import import reference_section
+
+        reference_section(actor)
+        return
     if kind == "districts":
         st.caption(
             "GeoJSON、zip にまとめたシェープファイル（.shp・.shx・.dbf・.prj）、GeoPackage を"
@@ -99,6 +105,7 @@ def render() -> None:
     done = st.session_state.get("imp_done")
     if done and done["kind"] == kind:
         st.success(done["text"])
+        _rejected_download(actor, done)
     if uploaded is None:
         st.session_state.pop(_PARSED, None)  # no file on screen: forget what the last one held
         st.info(f"ファイルを選んでください（{limit_mb} MB まで）。")
@@ -183,12 +190,18 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
             format_func=RESOURCE_KINDS.get,
             key="imp_resource_kind",
         )
-    request = (fingerprint, kind, tuple(chosen.items()), default_kind)
+    partial = st.checkbox(
+        "問題のない行だけ取り込む",
+        key="imp_partial",
+        help="問題のある行は取り込まず、理由を書いた「問題」の列を付けて元の形式のファイルで"
+        "ダウンロードできます。直して取り込み直せます。オフのときは、1行でも問題があれば何も取り込みません。",
+    )
+    request = (fingerprint, kind, tuple(chosen.items()), default_kind, partial)
 
     st.markdown("##### 2. 試行（確認だけ。データベースは変えません）")
     if st.button("試行する", key="imp_check_button", icon=":material/fact_check:"):
         st.session_state["imp_check"] = _check_list(
-            actor, kind, table, chosen, default_kind, request
+            actor, kind, table, chosen, default_kind, request, partial
         )
     check = _current("imp_check", request)
     if check is not None:
@@ -220,6 +233,7 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
                 chosen,
                 default_kind=default_kind,
                 dry_run=False,
+                partial=partial,
                 progress=progress,
             ),
         )
@@ -227,11 +241,7 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
             return
         bar.progress(1.0, text="完了")
         st.session_state.pop("imp_check", None)
-        skipped = f"（重複などで除外 {result.plan.skipped} 行）" if result.plan.skipped else ""
-        st.session_state["imp_done"] = {
-            "kind": kind,
-            "text": f"取り込みました: {created_text(result.created)}{skipped}",
-        }
+        _remember_done(kind, result, table, filename)
         st.rerun()
     elif not ready:
         st.caption("試行して問題（エラー）がなければ取り込めます。")
@@ -244,11 +254,25 @@ def _check_list(
     chosen: dict[str, str | None],
     default_kind: str | None,
     request: tuple[Any, ...],
+    partial: bool = False,
 ) -> dict[str, Any]:
     st.session_state.pop("imp_done", None)
+    bar = st.progress(0.0, text="確認しています…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"確認しています {done}/{total} 行")
+
     try:
         result = import_list_upload(
-            db.get_engine(), actor, kind, table, chosen, default_kind=default_kind, dry_run=True
+            db.get_engine(),
+            actor,
+            kind,
+            table,
+            chosen,
+            default_kind=default_kind,
+            dry_run=True,
+            partial=partial,
+            progress=progress,
         )
     except ImportRejected as error:
         return {
@@ -258,16 +282,22 @@ def _check_list(
             "problems": error.problems,
             "counts": {},
         }
+    finally:
+        bar.empty()
     plan = result.plan
     counts = planned_counts(plan)
     summary = "、".join(f"{label} {n} 件" for label, n in counts.items() if n or label != "CSW")
     skipped = f"。重複などで除外 {plan.skipped} 行" if plan.skipped else ""
+    rejected = f"。問題のため取り込まない行 {len(result.rejected)} 行" if result.rejected else ""
+    levels = "、".join(f"{label} {n}" for label, n in plan.level_counts().items())
     return {
         "request": request,
         "ok": True,
         "problems": plan.problems,
         "counts": counts,
-        "message": f"{plan.total_rows} 行を確認しました。取り込むと作られるもの: {summary}{skipped}",
+        "outcomes": outcome_rows(plan),
+        "message": f"{plan.total_rows} 行を確認しました。取り込むと作られるもの: {summary}"
+        f"{skipped}{rejected}" + (f"。位置の精度: {levels}" if levels else ""),
     }
 
 
@@ -419,6 +449,9 @@ def _show_check(check: dict[str, Any]) -> None:
             f"注意 {n_warnings} 件（取り込みは止めませんが、該当する行は除外されることがあります）"
         )
     _problem_table(problems)
+    if check.get("outcomes"):
+        with st.expander("全行の結果（取り込む・除外・位置の精度）"):
+            st.dataframe(pd.DataFrame(check["outcomes"]), hide_index=True, use_container_width=True)
 
 
 def _problem_table(problems: list[Problem]) -> None:
@@ -432,6 +465,39 @@ def _problem_table(problems: list[Problem]) -> None:
     frame = pd.DataFrame(problem_rows(ranked), columns=["種類", "行", "列", "内容"])
     frame["行"] = frame["行"].map(lambda v: "ファイル全体" if v == "" else str(v))
     st.dataframe(frame, hide_index=True, use_container_width=True)
+
+
+def _remember_done(kind: str, result: Any, table: RawTable, filename: str) -> None:
+    """What the import did, and the rejected rows' file, for the page after the rerun
+    (kept in this user's session only; wiped when the user changes)."""
+    skipped = f"（重複などで除外 {result.plan.skipped} 行）" if result.plan.skipped else ""
+    done: dict[str, Any] = {
+        "kind": kind,
+        "text": f"取り込みました: {created_text(result.created)}{skipped}",
+    }
+    if result.rejected:
+        data, name, mime = rejected_file(table, result.rejected, filename)
+        done.update(rejected=len(result.rejected), data=data, name=name, mime=mime)
+    st.session_state["imp_done"] = done
+
+
+def _rejected_download(actor: Any, done: dict[str, Any]) -> None:
+    if not done.get("rejected"):
+        return
+    st.warning(
+        f"問題のある {done['rejected']} 行は取り込んでいません。理由を書いた「問題」の列を付けた"
+        "ファイルをダウンロードし、直して取り込み直してください。"
+    )
+    downloads.download_button(
+        actor,
+        f"問題のある行（{done['rejected']} 行）をダウンロード",
+        done["data"],
+        file_name=done["name"],
+        mime=done["mime"],
+        what=f"import_rejected:{done['kind']}",
+        icon=":material/download:",
+        key="imp_rejected_download",
+    )
 
 
 def _run_import(bar: Any, write: Callable[[], T]) -> T | None:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lsmap import access
+from lsmap.access.geocoding import location_level
 from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
 from lsmap.escape import markdown_text
 from lsmap.storage import db
@@ -50,10 +51,11 @@ def render() -> None:
     try:
         with db.transaction(db.get_engine()) as session:
             record = access.watch_record(session, actor, household_id)
+            level = location_level(session, actor, household_id)
     except access.AccessDenied as denied:
         st.error(markdown_text(denied.message))
         return
-    show_record(record)
+    show_record(record, level)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
     print_buttons(actor, household_id, made_from=record)
@@ -76,7 +78,18 @@ def _consent(resident: ResidentView) -> str:
     return label(CONSENT_STATUSES, resident.consent_status) + (f"（{extra}）" if extra else "")
 
 
-def show_record(record: WatchRecord) -> None:
+def place_text(approximate: bool, level: str | None) -> str | None:
+    """How the household's point was found, for the record (None for a surveyed point)."""
+    if level == "block":
+        return "街区の代表点（おおよその位置。住所の街区・地番から）"
+    if level == "town" or (approximate and level in (None, "given")):
+        return "町丁目の代表点（おおよその位置）"
+    if level == "manual":
+        return "地図で指定した位置"
+    return None
+
+
+def show_record(record: WatchRecord, level: str | None = None) -> None:
     """Render a projected watch record; every user-written value is shown as text."""
     st.subheader(f"見守りネットワーク記録 — 世帯番号 {record.household_id}")
     facts = [f"**町名**: {markdown_text(record.district_name)}"]
@@ -86,8 +99,9 @@ def show_record(record: WatchRecord) -> None:
         facts.append(
             f"**世帯の状況**: {markdown_text(label(HOUSEHOLD_TYPES, record.household_type))}"
         )
-    if record.approximate:
-        facts.append("**位置**: 町丁目の代表点（おおよその位置）")
+    place = place_text(record.approximate, level)
+    if place is not None:
+        facts.append(f"**位置**: {place}")
     if record.closed_on is not None:
         facts.append(f"**終了日**: {record.closed_on:%Y-%m-%d}")
     st.markdown("  \n".join(facts))
