@@ -17,9 +17,8 @@ suppressed by :mod:`lsmap.coverage.report` with :func:`lsmap.access.aggregate_po
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -32,7 +31,6 @@ from lsmap.access import (
     details_shareable,
 )
 from lsmap.access.coverage_inputs import coverage_scope
-from lsmap.access.views import CoverageInputs
 from lsmap.storage.models import (
     CensusStatistic,
     CoverageSnapshot,
@@ -46,7 +44,7 @@ from lsmap.storage.models import (
 __all__ = [
     "CATEGORY_SOURCES",
     "WITHHELD_CATEGORY",
-    "as_of_inputs",
+    "record_dates",
     "census_figures",
     "current_road_network",
     "household_categories",
@@ -164,37 +162,23 @@ def household_categories(session: Session, actor: Actor | None) -> pd.DataFrame:
     return frame
 
 
-def as_of_inputs(session: Session, inputs: CoverageInputs, as_of: date) -> CoverageInputs:
-    """``inputs`` as the records stood at the end of ``as_of``: households and watch links
-    created by then, contacts made by then (for snapshots reconstructed from the records)."""
-    end = datetime.combine(as_of, time.max, tzinfo=UTC)
-    households = {
-        int(h)
-        for h, created in session.execute(select(Household.id, Household.created_at))
-        if _utc(created) <= end
-    }
-    links = {
-        (int(h), int(w))
-        for h, w, created in session.execute(
-            select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.created_at).where(
-                WatchLink.deleted_at.is_(None)
-            )
-        )
-        if _utc(created) <= end
-    }
-    hh = inputs.households[inputs.households["id"].isin(households)]
-    pairs = list(zip(inputs.links["household_id"], inputs.links["watcher_id"], strict=True))
-    keep = np.array([(int(h), int(w)) in links for h, w in pairs], dtype=bool)
-    contacts = inputs.contacts[inputs.contacts["day"] <= as_of.toordinal()]
-    return CoverageInputs(
-        hh.reset_index(drop=True),
-        inputs.watchers,
-        inputs.links[keep].reset_index(drop=True) if len(keep) else inputs.links,
-        contacts.reset_index(drop=True),
-        inputs.resources,
-        inputs.districts,
-        as_of,
+def record_dates(session: Session, actor: Actor | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """When each household was recorded and each live watch link agreed (ids and times
+    only), to reconstruct the coverage of past months from the records."""
+    if actor is None or actor.role not in SNAPSHOT_ROLES:
+        raise AccessDenied()
+    households = pd.DataFrame(
+        [(int(h), _utc(c)) for h, c in session.execute(select(Household.id, Household.created_at))],
+        columns=["id", "created_at"],
     )
+    link_query = select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.created_at).where(
+        WatchLink.deleted_at.is_(None)
+    )
+    links = pd.DataFrame(
+        [(int(h), int(w), _utc(c)) for h, w, c in session.execute(link_query)],
+        columns=["household_id", "watcher_id", "created_at"],
+    )
+    return households, links
 
 
 def _utc(moment: datetime) -> datetime:

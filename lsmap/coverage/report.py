@@ -215,9 +215,12 @@ def planning_inputs(session: Session, actor: Actor, today: date) -> CoverageInpu
     return replace(inputs, watchers=watchers)
 
 
-def with_census(session: Session, actor: Actor, result: CoverageResult) -> CoverageResult:
+def with_census(
+    session: Session, actor: Actor, result: CoverageResult, census: pd.DataFrame | None = None
+) -> CoverageResult:
     """``result`` with census denominators and rates in its district table."""
-    census = planning.census_figures(session, actor)
+    if census is None:
+        census = planning.census_figures(session, actor)
     return replace(result, districts=add_rates(add_census(result.districts, census)))
 
 
