@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from lsmap.access import AccessDenied
 from lsmap.settings import get_settings
 from lsmap.storage import db
 
@@ -56,6 +57,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _fail("取り込むファイルを指定してください", 2)
         if args.what == "districts":
             return _import_districts(args)
+        if args.what in ("census", "roads"):  # statistics and road network (issue 16)
+            from lsmap.cli.planning import import_planning
+
+            with db.transaction(_engine(args)) as session:
+                actor = _actor(session, args.as_user)
+            return import_planning(args, actor)
         return _import_list(args)
     except ImportRejected as error:
         for problem in error.problems:
@@ -63,6 +70,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail(error.message)
     except LookupError as error:
         return _fail(str(error))
+    except AccessDenied as error:
+        return _fail(error.message)
 
 
 def _write_template(args: argparse.Namespace) -> int:
@@ -270,7 +279,9 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     from lsmap.io.export import FORMATS
 
     imp = sub.add_parser("import", help="境界・一覧（世帯・見守り者・資源）を取り込む")
-    imp.add_argument("what", choices=["districts", "households", "watchers", "resources"])
+    imp.add_argument(
+        "what", choices=["districts", "households", "watchers", "resources", "census", "roads"]
+    )
     imp.add_argument(
         "file", nargs="?", help="GeoJSON / zip シェープファイル / GeoPackage、または CSV / xlsx"
     )
@@ -293,6 +304,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     imp.add_argument("--dry-run", action="store_true", help="確認だけして書き込まない")
     imp.add_argument("--template", action="store_true", help="見出しだけの CSV ひな形を書き出す")
     imp.add_argument("-o", "--output", help="ひな形の保存先")
+    imp.add_argument("--survey", help="統計の名前（例: 令和2年国勢調査）。census のとき")
+    imp.add_argument("--name", help="道路網の名前。roads のとき")
     imp.add_argument(
         "--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）"
     )

@@ -14,11 +14,17 @@ main table's count, published as it is there). The two are repeated until both h
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+from sqlalchemy.orm import Session
 
-from lsmap.coverage.engine import CoverageResult, rollup_sum
+from lsmap.access import planning
+from lsmap.coverage.engine import CoverageResult, district_rows, rollup_sum
+from lsmap.coverage.report import COLUMN_LABELS, CoverageView, _parent_positions
 from lsmap.coverage.suppression import PRIMARY, SECONDARY, VISIBLE, complementary_suppression
+from lsmap.storage import audit
 from lsmap.vocab import HOUSEHOLD_TYPES
 
 #: dimension -> (Japanese heading, category labels, single-valued?). 課題 is added here as
@@ -102,3 +108,71 @@ def category_label(dimension: str, category: str) -> str:
     if category == "withheld":
         return WITHHELD_LABEL
     return DIMENSIONS[dimension][1].get(category, category)
+
+
+def breakdown_table(
+    session: Session,
+    view: CoverageView,
+    district_id: int,
+    dimension: str = "household_type",
+    indicator: str | None = None,
+) -> pd.DataFrame:
+    """The categories of ``district_id``'s households (and of those with ``indicator``), as
+    the viewer may see them; audited. Columns in Japanese."""
+    categories = planning.household_categories(session, view.actor)
+    table = district_rows(view.result)
+    found, counts, marked = category_counts(
+        replace(view.result, districts=table), categories, dimension, indicator
+    )
+    row = int(np.flatnonzero(table["district_id"].to_numpy(np.int64) == district_id)[0])
+    shown_counts, shown_marked = counts.astype(object), marked.astype(object)
+    policy = view.policy
+    if policy.suppress:
+        parents = _parent_positions(table)
+        single = DIMENSIONS[dimension][2]
+        shown_counts = _released(table, "households", counts, parents, single, policy.small_count)
+        if indicator:
+            shown_marked = _released(table, indicator, marked, parents, single, policy.small_count)
+    heading = DIMENSIONS[dimension][0]
+    out = pd.DataFrame(
+        {
+            heading: [category_label(dimension, c) for c in found],
+            "気がかりな世帯": list(shown_counts[row]),
+        }
+    )
+    if indicator:
+        label = COLUMN_LABELS[indicator]
+        out[label] = list(shown_marked[row])
+        out[f"{label}の割合（%）"] = [
+            round(m / c * 100, 1)
+            if isinstance(m, int | np.integer) and isinstance(c, int | np.integer) and c
+            else None
+            for m, c in zip(shown_marked[row], shown_counts[row], strict=True)
+        ]
+    audit.log(
+        session,
+        view.actor,
+        "view_breakdown",
+        "district",
+        [district_id],
+        dimension=dimension,
+        indicator=indicator,
+    )
+    return out
+
+
+def _released(
+    table: pd.DataFrame,
+    margin_column: str,
+    values: np.ndarray,
+    parents: np.ndarray | None,
+    single: bool,
+    small: int,
+) -> np.ndarray:
+    """``values`` (district × category) suppressed with the main table's ``margin_column``."""
+    parent_pos = parents if parents is not None else np.full(len(table), -1)
+    margin = table[margin_column].to_numpy(np.int64)
+    margin_status = complementary_suppression(margin, parent_pos, small)
+    return published(
+        values, protect(values, parent_pos, margin, margin_status, single, small), small
+    )

@@ -409,10 +409,11 @@ def compute_coverage(
     rkind = resource_distance_kind(res["kind"], res["meetings_per_month"], settings)
     located = np.isfinite(hx) & np.isfinite(hy)
     order = query_order(hx, hy)
+    snapped = network.snap(hx, hy) if network is not None else None
     for kind in DISTANCE_KINDS:
         mask = rkind == kind
         if network is not None:
-            distance = network.nearest_distances(hx, hy, rx[mask], ry[mask])
+            distance = network.nearest_distances(hx, hy, rx[mask], ry[mask], snapped)
         else:
             distance = nearest_distances(hx, hy, rx[mask], ry[mask], order)
         result[f"dist_{kind}_m"] = distance

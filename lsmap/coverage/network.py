@@ -320,14 +320,20 @@ class LoadedGraph:
         )
 
     def nearest_distances(
-        self, hx: np.ndarray, hy: np.ndarray, rx: np.ndarray, ry: np.ndarray
+        self,
+        hx: np.ndarray,
+        hy: np.ndarray,
+        rx: np.ndarray,
+        ry: np.ndarray,
+        households: Snapped | None = None,
     ) -> np.ndarray:
         """Walking distance (m) from each household to the nearest resource.
 
         inf when no resource can be reached (or there is none), NaN for a household without
-        coordinates: the same conventions as the straight-line engine.
+        coordinates: the same conventions as the straight-line engine. ``households``: the
+        households already snapped (:meth:`snap`), when asking for several kinds.
         """
-        households = self.snap(hx, hy)
+        households = households if households is not None else self.snap(hx, hy)
         result = np.where(households.edge >= 0, np.inf, np.nan)
         usable = np.isfinite(rx) & np.isfinite(ry)
         resources = self.snap(np.asarray(rx, float)[usable], np.asarray(ry, float)[usable])

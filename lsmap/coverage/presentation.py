@@ -125,7 +125,40 @@ def presented(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
         *(f"has_{k}" for k in DISTANCE_KINDS),
         *shares,
     ]
-    out = pd.DataFrame(
-        {HEADINGS.get(c, c): [_cell(c, v) for v in frame[c]] for c in columns if c in frame}
+    return pd.DataFrame(
+        {
+            HEADINGS.get(c, c): pd.Series([_cell(c, v) for v in frame[c]], dtype=object)
+            for c in columns
+            if c in frame
+        }
     )
+
+
+TREND_HEADINGS = {"as_of": "記録日", "trigger": "記録の種類"}
+
+
+def presented_trends(trends: pd.DataFrame, trigger_labels: dict[str, str]) -> pd.DataFrame:
+    """One row per district per snapshot, with the table's headings and rounding (CSV)."""
+    if trends.empty:
+        return pd.DataFrame(columns=["記録日", "記録の種類", "地区コード", "地区名"])
+    shares = [c for c in trends.columns if c.startswith("share_")]
+    columns = [
+        "district_code",
+        "district_name",
+        *COUNT_ORDER,
+        *RATES,
+        *CENSUS_COLUMNS,
+        "census_missing",
+        *shares,
+    ]
+    out = pd.DataFrame(
+        {
+            "記録日": [f"{d:%Y-%m-%d}" for d in trends["as_of"]],
+            "記録の種類": [trigger_labels.get(t, t) for t in trends["trigger"]],
+        }
+    )
+    for column in columns:
+        if column in trends:
+            cells = [_cell(column, v) for v in trends[column]]
+            out[HEADINGS.get(column, column)] = pd.Series(cells, dtype=object)
     return out

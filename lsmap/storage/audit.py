@@ -128,6 +128,11 @@ ACTION_LABELS: dict[str, str] = {
     "view_watchers": "見守り者の一覧の表示",
     "view_deleted": "削除した記録の一覧の表示",
     "download": "ファイルのダウンロード",
+    "census_import": "国勢調査の取り込み",
+    "network_import": "道路網の取り込み",
+    "snapshot": "カバー状況の記録",
+    "view_trends": "カバー状況の推移の表示",
+    "view_breakdown": "カバー状況の内訳の表示",
 }
 
 

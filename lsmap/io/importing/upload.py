@@ -39,6 +39,8 @@ IMPORT_KINDS: dict[str, str] = {
     "households": "気がかりな世帯",
     "watchers": "見守り者",
     "resources": "資源",
+    "census": "国勢調査（小地域）",
+    "roads": "道路網",
 }
 LIST_SUFFIXES = ("csv", "txt", "xlsx")
 BOUNDARY_SUFFIXES = ("geojson", "json", "zip", "gpkg")
