@@ -118,6 +118,7 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
     fmt = _osm_format(path, data)
     nodes: dict[int, tuple[float, float]] = {}
     wkb, excluded = [], []
+    skipped_ways = 0
     for feature in osmiter.iter_from_osm(str(path), file_format=fmt):
         if feature["type"] == "node":
             nodes[feature["id"]] = (feature["lon"], feature["lat"])
@@ -128,6 +129,7 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
                 continue
             coords = [nodes[n] for n in feature.get("nd", []) if n in nodes]
             if len(coords) < 2:
+                skipped_ways += 1
                 continue
             if len(wkb) >= limits.max_road_features:
                 raise ImportRejected(
@@ -136,6 +138,11 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
                 )
             wkb.append(to_wkb(LineString(coords)))
             excluded.append(highway in OSM_NOT_WALKABLE or tags.get("foot") == "no")
+    if not wkb and not nodes and skipped_ways:
+        raise ImportRejected(
+            "OpenStreetMap のファイルから点（node）の位置を読めませんでした。メタデータのない .pbf は"
+            "読めないため、.osm で書き出すか、メタデータ付きで抽出してください"
+        )
     if not wkb:
         raise ImportRejected("OpenStreetMap のファイルに道路（highway のある way）がありません")
     rule = "OpenStreetMap の highway=motorway・motorway_link と foot=no を除きました"
