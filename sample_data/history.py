@@ -23,10 +23,8 @@ def recorded_dates(
     """(household ref -> day recorded, day each link was agreed, in ``links`` order)."""
     registered: dict[str, date] = {}
     for household in households:
-        if rng.random() < 0.22:
-            back = int(rng.integers(1, 365))
-        else:
-            back = int(rng.integers(365, 365 * 4))
+        recent = rng.random() < 0.22
+        back = int(rng.integers(1, 365)) if recent else int(rng.integers(365, 365 * 4))
         registered[household.ref] = today - timedelta(days=back)
     started = []
     for link in links:

@@ -36,7 +36,7 @@ from lsmap.coverage.rates import RATES
 from lsmap.coverage.report import _parent_positions, coverage_for, csv_bytes, district_table
 from lsmap.coverage.suppression import PRIMARY, VISIBLE, complementary_suppression
 from lsmap.io.importing.census import import_census, name_key, read_census_path
-from lsmap.io.importing.census_files import read_census_file, read_dbf
+from lsmap.io.importing.census_files import read_dbf
 from lsmap.storage import db
 from lsmap.storage.models import CensusStatistic, CoverageSnapshot, District
 

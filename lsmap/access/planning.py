@@ -17,6 +17,7 @@ suppressed by :mod:`lsmap.coverage.report` with :func:`lsmap.access.aggregate_po
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -123,14 +124,14 @@ def volunteer_watcher_ids(session: Session, actor: Actor | None) -> set[int]:
     return set(session.scalars(query))
 
 
-def _household_types(session: Session, scoped: Select[tuple[int]]) -> list[tuple[int, str]]:
+def _household_types(session: Session, scoped: Select[Any]) -> list[tuple[int, str]]:
     query = select(Household.id, Household.household_type).where(Household.id.in_(scoped))
     return [(int(h), str(t)) for h, t in session.execute(query.order_by(Household.id))]
 
 
 #: dimension -> reader of (household id, category) for the households of a scoped query.
 #: Households' 課題 (concern categories) join here as ``"concern_category"`` when they exist.
-CATEGORY_SOURCES: dict[str, Callable[[Session, Select[tuple[int]]], list[tuple[int, str]]]] = {
+CATEGORY_SOURCES: dict[str, Callable[[Session, Select[Any]], list[tuple[int, str]]]] = {
     "household_type": _household_types,
 }
 

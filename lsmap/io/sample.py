@@ -333,6 +333,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
     session.add_all([*households.values(), *watchers.values(), *resources])
     session.flush()
 
+    starts: list[date | None] = [*town.link_started] or [None] * len(town.links)
     # Many small rows: ORM bulk INSERT (column defaults apply, no per-object bookkeeping).
     session.execute(
         insert(models.WatchLink),
@@ -346,9 +347,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
                 "created_at": _morning(started),
                 "updated_at": _morning(started),
             }
-            for link, started in zip(
-                town.links, town.link_started or [None] * len(town.links), strict=True
-            )
+            for link, started in zip(town.links, starts, strict=True)
         ],
     )
     session.execute(

@@ -130,8 +130,9 @@ def _explain(view: CoverageView, kind_label: str) -> str:
     policy = view.policy
     if policy.site_grid_m:
         text += (
-            f"計画担当の方には、世帯の位置が分からないよう、増える世帯が {policy.min_site_gain} 世帯以上の"
-            f"候補だけを、{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。"
+            "計画担当の方には、世帯の位置が分からないよう、"
+            f"増える世帯が {policy.min_site_gain} 世帯以上の候補だけを、"
+            f"{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。"
         )
     return text
 

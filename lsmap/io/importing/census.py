@@ -192,7 +192,8 @@ def import_census(
         result.dry_run = dry_run
         if not joined:
             raise ImportRejected(
-                "統計のどの区域も lsmap の町丁目と結び付きませんでした。先に町丁目の境界を取り込み、"
+                "統計のどの区域も lsmap の町丁目と結び付きませんでした。"
+                "先に町丁目の境界を取り込み、"
                 "コード（KEY_CODE）か名前が合っているか確かめてください"
             )
         if dry_run:

@@ -140,7 +140,8 @@ def read_census_file(data: bytes, filename: str, limits: ImportLimits | None = N
     """(child) Read a census CSV or DBF given as bytes."""
     if len(data) > MAX_CENSUS_BYTES:
         raise ImportRejected(
-            f"ファイルが大きすぎます（{len(data) / 1048576:.0f} MB、上限 {MAX_CENSUS_BYTES // 1048576} MB）"
+            f"ファイルが大きすぎます（{len(data) / 1048576:.0f} MB、"
+            f"上限 {MAX_CENSUS_BYTES // 1048576} MB）"
         )
     if not data.strip():
         raise ImportRejected("ファイルが空です")
@@ -152,7 +153,8 @@ def read_census_file(data: bytes, filename: str, limits: ImportLimits | None = N
         labels, rows, encoding = _read_csv(data, max_rows)
     else:
         raise ImportRejected(
-            f"この形式は読めません（{suffix or '拡張子なし'}）。e-Stat の CSV か DBF を指定してください"
+            f"この形式は読めません（{suffix or '拡張子なし'}）"
+            "。e-Stat の CSV か DBF を指定してください"
         )
     return census_table(labels, rows, encoding)
 
@@ -161,7 +163,7 @@ def _read_csv(data: bytes, max_rows: int) -> tuple[list[str], list[list[str]], s
     content, encoding = decode(data)
     if "\x00" in content:
         raise ImportRejected("CSV ではないバイナリファイルのようです")
-    rows = []
+    rows: list[list[str]] = []
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         for row in reader:

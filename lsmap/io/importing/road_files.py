@@ -18,7 +18,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.settings import ImportLimits
@@ -117,7 +117,8 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
     data = path.read_bytes()
     fmt = _osm_format(path, data)
     nodes: dict[int, tuple[float, float]] = {}
-    wkb, excluded = [], []
+    wkb: list[bytes] = []
+    excluded: list[bool] = []
     skipped_ways = 0
     for feature in osmiter.iter_from_osm(str(path), file_format=fmt):
         if feature["type"] == "node":
@@ -133,14 +134,16 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
                 continue
             if len(wkb) >= limits.max_road_features:
                 raise ImportRejected(
-                    f"道路が多すぎます（上限 {limits.max_road_features:,} 本）。区域を絞ったファイルにしてください"
+                    f"道路が多すぎます（上限 {limits.max_road_features:,} 本）"
+                    "。区域を絞ったファイルにしてください"
                     "（上限は LSMAP_IMPORT_MAX_ROAD_FEATURES で変えられます）"
                 )
             wkb.append(to_wkb(LineString(coords)))
             excluded.append(highway in OSM_NOT_WALKABLE or tags.get("foot") == "no")
     if not wkb and not nodes and skipped_ways:
         raise ImportRejected(
-            "OpenStreetMap のファイルから点（node）の位置を読めませんでした。メタデータのない .pbf は"
+            "OpenStreetMap のファイルから点（node）の位置を読めませんでした。"
+            "メタデータのない .pbf は"
             "読めないため、.osm で書き出すか、メタデータ付きで抽出してください"
         )
     if not wkb:
@@ -149,7 +152,7 @@ def read_osm(path: Path, limits: ImportLimits) -> RoadLines:
     return RoadLines(wkb, "EPSG:4326", excluded, rule, len(wkb))
 
 
-def _osm_format(path: Path, data: bytes) -> str:
+def _osm_format(path: Path, data: bytes) -> Literal["xml", "pbf"]:
     """``xml`` or ``pbf`` as the content says; refuses XML with DOCTYPE/ENTITY."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"<?xml", b"<osm")):

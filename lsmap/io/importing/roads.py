@@ -45,10 +45,13 @@ class RoadImportResult:
         r = self.report
         done = "確認しました（まだ保存していません）" if self.dry_run else "取り込みました"
         return (
-            f"道路網を{done}: 線 {r.input_lines:,} 本（うち歩けない道 {r.excluded_lines:,} 本を除外）から、"
-            f"交差点・曲がり角 {r.nodes:,} 点、区間 {r.edges:,}、延長 {r.length_m / 1000:,.1f} km の"
-            f"歩行ネットワークを作りました。つながっていない小さな部分 {r.dropped_components:,} か所"
-            f"（区間 {r.dropped_edges:,}）は除き、端が近い道 {r.joined_ends:,} か所をつなぎました。"
+            f"道路網を{done}: 線 {r.input_lines:,} 本"
+            f"（うち歩けない道 {r.excluded_lines:,} 本を除外）から、"
+            f"交差点・曲がり角 {r.nodes:,} 点、区間 {r.edges:,}、"
+            f"延長 {r.length_m / 1000:,.1f} km の歩行ネットワークを作りました。"
+            f"つながっていない小さな部分 {r.dropped_components:,} か所"
+            f"（区間 {r.dropped_edges:,}）は除き、"
+            f"端が近い道 {r.joined_ends:,} か所をつなぎました。"
             f"{self.rule}。"
         )
 

@@ -98,8 +98,9 @@ def _notes(view: CoverageView, table: pd.DataFrame) -> None:
     policy = view.policy
     if policy.radius_raised:
         st.info(
-            f"計画担当の方は、世帯の位置が推測されないよう、距離の基準を {policy.min_radius_m:g} m 未満に"
-            f"できません。{policy.asked_radius_m:g} m の指定に代えて {policy.radius_m:g} m で計算しています。"
+            "計画担当の方は、世帯の位置が推測されないよう、"
+            f"距離の基準を {policy.min_radius_m:g} m 未満にできません。"
+            f"{policy.asked_radius_m:g} m の指定に代えて {policy.radius_m:g} m で計算しています。"
         )
     if view.network is None:
         st.info(view.distance_note)
