@@ -114,3 +114,23 @@ def test_gap_list_for_a_meeting_links_to_records(
     for number, names in zip(table["No."], table["氏名"], strict=True):
         projected = "・".join(r.name for r in visible[number].residents if r.name)
         assert names == (projected or "（同意なし・非表示）")
+
+
+def test_planner_page_ranks_says_the_distance_draws_trends_and_sites_only_when_open(
+    app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planner, _ = _actor(app_url, "planner")
+    at = _open("coverage", planner, app_url, monkeypatch)
+    assert not at.exception, at.exception
+    assert any("道路に沿って歩く距離" in c.value for c in at.caption)
+    table = _main_table(at)
+    rates = [float(v) for v in table["気がかりな世帯（1,000世帯あたり）"] if v]
+    assert rates == sorted(rates, reverse=True) and len(rates) == 20
+    assert list(table["順位"][:3]) == ["1", "2", "3"]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the trend chart
+    assert not any(b.label == "資源の種類" for b in at.selectbox)  # siting not computed
+    at.sidebar.selectbox[0].select("district").run()
+    at.sidebar.selectbox[1].select("rate_volunteers_per_50").run()  # low is worse
+    assert not at.exception, at.exception
+    shown = [float(v) for v in _main_table(at)["福祉推進員（50世帯あたり、目標1.0）"] if v]
+    assert len(shown) == 3 and shown == sorted(shown)
