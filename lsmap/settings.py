@@ -83,6 +83,7 @@ class ImportLimits:
     max_uncompressed_mb: float  # all members of a zip or .xlsx together, as declared
     memory_mb: int  # address space the parse may add to its child process
     timeout_s: float  # wall-clock (and CPU) seconds of one parse
+    max_road_features: int = 500_000  # lines (ways) of a road network file
 
 
 def import_limits() -> ImportLimits:
@@ -95,4 +96,5 @@ def import_limits() -> ImportLimits:
         max_uncompressed_mb=float(env("LSMAP_IMPORT_MAX_UNCOMPRESSED_MB", "500")),
         memory_mb=int(env("LSMAP_IMPORT_MEMORY_MB", "1024")),
         timeout_s=float(env("LSMAP_IMPORT_TIMEOUT_S", "120")),
+        max_road_features=int(env("LSMAP_IMPORT_MAX_ROAD_FEATURES", "500000")),
     )

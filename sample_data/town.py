@@ -6,13 +6,17 @@ town. Every person and place in it is invented.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import shapely
+from shapely.geometry import LineString
 
-from sample_data.areas import CITY_CODE, CITY_NAME, build_areas
+from sample_data.areas import CITY_CODE, CITY_NAME, build_areas, to_lonlat
+from sample_data.census import census_csv
 from sample_data.contacts import generate_contacts
+from sample_data.history import recorded_dates
 from sample_data.households import generate_households
 from sample_data.network import generate_network
 from sample_data.persons import Directory
@@ -25,6 +29,7 @@ from sample_data.records import (
     SampleWatchLink,
 )
 from sample_data.resources import generate_resources, support_centre_names
+from sample_data.streets import Street, generate_streets
 
 DEFAULT_SEED = 20261122
 
@@ -43,6 +48,14 @@ class Town:
     links: list[SampleWatchLink]
     contacts: list[SampleContactLog]
     resources: list[SampleResource]
+    #: Streets (lon/lat, OSM-style kinds) with the river cutting them, and the river (metres).
+    streets: list[Street] = field(default_factory=list)
+    river_m: LineString | None = None
+    #: Day each household (by ref) was recorded and each link (in ``links`` order) agreed.
+    recorded: dict[str, date] = field(default_factory=dict)
+    link_started: list[date] = field(default_factory=list)
+    #: The town's 国勢調査 小地域 table (CP932 CSV, e-Stat style).
+    census: bytes = b""
 
     def counts(self) -> dict[str, int]:
         """Number of rows per database table that this town fills."""
@@ -62,8 +75,9 @@ class Town:
 def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     """The sample town as it stands on ``today`` (contacts cover the year before it)."""
     # One independent stream per part, so changing one part leaves the others as they are.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
-    area_rng, resource_rng, household_rng, network_rng, contact_rng = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    area_rng, resource_rng, household_rng, network_rng, contact_rng = streams[:5]
+    street_rng, history_rng, census_rng = streams[5:]
     districts, neighbourhoods = build_areas(area_rng)
     directory = Directory(CITY_NAME)
     resources = generate_resources(resource_rng, neighbourhoods, directory)
@@ -72,4 +86,22 @@ def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     households = generate_households(household_rng, today, neighbourhoods, directory, centres)
     watchers, links = generate_network(network_rng, today, neighbourhoods, households, directory)
     contacts = generate_contacts(contact_rng, today, households, watchers, links)
-    return Town(today, seed, districts, households, watchers, links, contacts, resources)
+    outline = shapely.union_all([n.metric for n in neighbourhoods])
+    streets, river = generate_streets(street_rng, outline, to_lonlat)
+    recorded, started = recorded_dates(history_rng, today, households, links)
+    census = census_csv(census_rng, districts, households)
+    return Town(
+        today,
+        seed,
+        districts,
+        households,
+        watchers,
+        links,
+        contacts,
+        resources,
+        streets,
+        river,
+        recorded,
+        started,
+        census,
+    )

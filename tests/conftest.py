@@ -168,7 +168,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=f"{REALDATA} not present (CI provides ../shared/realdata)")
     for item in items:
         function = getattr(item, "function", None)
-        if function is not None and any(
-            name in inspect.getsource(function) for name in _REALDATA_NAMES
+        if item.get_closest_marker("realdata") is not None or (
+            function is not None
+            and any(name in inspect.getsource(function) for name in _REALDATA_NAMES)
         ):
             item.add_marker(skip)

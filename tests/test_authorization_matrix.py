@@ -490,3 +490,43 @@ def test_location_checks_by_role(
 
 
 CAN_EDIT_ROLES = frozenset({"admin", "staff_a", "staff_b"})
+
+
+# ------------------------------------------------------------------ planning (issue 16)
+
+#: Household categories of district A per role: a meeting sees the type of the consenting
+#: household only; the three others are counted as withheld; a planner gets "<5".
+BREAKDOWN_A = {
+    "admin": {"一人暮らし高齢者": "4"},
+    "staff_a": {"一人暮らし高齢者": "4"},
+    "meeting_a": {"一人暮らし高齢者": "1", "非表示（同意のない世帯）": "3"},
+    "planner": {"一人暮らし高齢者": "<5"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_breakdown_trends_and_planning_rights(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
+    from lsmap.coverage.breakdown import breakdown_table
+    from lsmap.coverage.history import trend_table
+    from lsmap.coverage.report import coverage_for
+
+    who = actor(session, role)
+    assert access.planning.may_take_snapshot(who) == (role in ("admin", "planner"))
+    if role != "admin":
+        with pytest.raises(access.AccessDenied):
+            access.planning.require_planning_admin(who)
+    if who is None:
+        for read in (access.planning.household_categories, trend_table):
+            with pytest.raises(access.AccessDenied):
+                read(session, who)  # type: ignore[operator]
+        return
+    if role == "staff_b":
+        return  # district A is outside its scope (the coverage table test covers B)
+    view = coverage_for(session, who)
+    area = town_engine[1].districts["A"]
+    frame = breakdown_table(session, view, area)
+    shown = {k: str(v) for k, v in zip(frame["世帯の状況"], frame["気がかりな世帯"], strict=True)}
+    assert shown == BREAKDOWN_A[role]
+    assert list(frame.columns) == ["世帯の状況", "気がかりな世帯"]  # categories and numbers only
+    categories = access.planning.household_categories(session, who)
+    assert list(categories.columns) == ["household_id", "dimension", "category"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,12 @@ def town(database_factory) -> Iterator[tuple[str, PrivacyTown]]:  # type: ignore
     url = database_factory()
     engine = db.get_engine(url)
     db.upgrade(engine)
-    yield url, build_privacy_town(engine)
+    layout = build_privacy_town(engine)
+    from lsmap.coverage.history import take_snapshot  # trends read snapshots (issue 16)
+
+    with db.transaction(engine) as session:
+        take_snapshot(session, as_of=date(2026, 11, 1), trigger="monthly", monthly_key="2026-11")
+    yield url, layout
 
 
 def _actor(session: Session, role: str) -> access.Actor | None:
@@ -138,10 +144,19 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
 
 
 def _coverage(session: Session, who: access.Actor) -> str:
+    from lsmap.coverage.breakdown import breakdown_table
+    from lsmap.coverage.history import TRIGGER_LABELS, trend_table
+    from lsmap.coverage.presentation import presented, presented_trends
     from lsmap.coverage.report import coverage_for, district_table, gap_rows
 
     view = coverage_for(session, who)
-    parts = [district_table(session, view).to_csv()]
+    table = district_table(session, view)
+    parts = [table.to_csv(), presented(table, "share_no_watcher").to_csv()]
+    parts.append(presented_trends(trend_table(session, who), TRIGGER_LABELS).to_csv())
+    for district in table["district_code"]:  # the breakdown of every district it may see
+        row = view.result.districts.set_index("district_code").loc[district]
+        frame = breakdown_table(session, view, int(row["district_id"]), indicator="no_watcher")
+        parts.append(frame.to_csv())
     if access.can(who, "view"):
         parts.append(gap_rows(session, view, None).to_csv())
     return "\n".join(parts)

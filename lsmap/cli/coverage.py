@@ -77,11 +77,18 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     try:
         with db.transaction(engine) as session:
             actor = _actor(session, args.as_user)
-            view = coverage_for(session, actor, today=args.today, settings=settings)
+            view = coverage_for(
+                session,
+                actor,
+                today=args.today,
+                settings=settings,
+                straight_line=args.straight_line,
+            )
             table = district_table(session, view, args.level)
     except LookupError as error:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
+    print(f"注意: {view.distance_note}", file=sys.stderr)
     if view.policy.radius_raised:
         print(
             f"注意: 計画担当の距離の基準は {view.policy.min_radius_m:g} m 以上です。"
@@ -137,6 +144,11 @@ def add_coverage_commands(sub: Any) -> None:
     coverage.add_argument("--today", type=_day, help="基準日 YYYY-MM-DD（既定: 今日）")
     coverage.add_argument("--format", choices=["json", "csv"], default="json")
     coverage.add_argument("--no-shares", action="store_true", help="割合の列を省く")
+    coverage.add_argument(
+        "--straight-line",
+        action="store_true",
+        help="道路網があっても直線距離で計算する（既定: 道路網があれば道に沿った距離）",
+    )
     coverage.set_defaults(func=cmd_coverage)
 
     bench = sub.add_parser("bench", help="性能測定")
@@ -165,3 +177,7 @@ def add_coverage_commands(sub: Any) -> None:
     from lsmap.bench.imports import add_bench_import_command  # list imports (issue 17)
 
     add_bench_import_command(bench_sub)
+
+    from lsmap.cli.planning import add_planning_commands  # snapshots, walking distance (issue 16)
+
+    add_planning_commands(sub, bench_sub)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from lsmap.access import AccessDenied
 from lsmap.settings import get_settings
 from lsmap.storage import db
 
@@ -62,6 +63,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _import_districts(args)
         if args.what == "address-reference":
             return _import_reference(args)
+        if args.what in ("census", "roads"):  # statistics and road network (issue 16)
+            from lsmap.cli.planning import import_planning
+
+            with db.transaction(_engine(args)) as session:
+                actor = _actor(session, args.as_user)
+            args.file = args.file[0]
+            return import_planning(args, actor)
         return _import_list(args)
     except ImportRejected as error:
         for problem in error.problems:
@@ -69,6 +77,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail(error.message)
     except LookupError as error:
         return _fail(str(error))
+    except AccessDenied as error:
+        return _fail(error.message)
 
 
 def _write_template(args: argparse.Namespace) -> int:
@@ -345,6 +355,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
             "links",
             "contacts",
             "address-reference",
+            "census",
+            "roads",
         ],
     )
     imp.add_argument(
@@ -384,6 +396,8 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     imp.add_argument("--template", action="store_true", help="見出しだけの CSV ひな形を書き出す")
     imp.add_argument("-o", "--output", help="ひな形の保存先")
+    imp.add_argument("--survey", help="統計の名前（例: 令和2年国勢調査）。census のとき")
+    imp.add_argument("--name", help="道路網の名前。roads のとき")
     imp.add_argument(
         "--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）"
     )

@@ -34,6 +34,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ from scipy.spatial import cKDTree
 
 from lsmap.access.views import CoverageInputs
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KINDS, CoverageSettings
+
+if TYPE_CHECKING:
+    from lsmap.coverage.network import LoadedGraph
 
 #: Rounding tolerance of the radius test, in metres.
 RADIUS_TOLERANCE_M = 1e-6
@@ -67,6 +71,8 @@ class CoverageResult:
     #: ``id``, ``district_id`` (recorded or located), ``distance_kind``, ``x``, ``y``.
     resources: pd.DataFrame
     settings: CoverageSettings
+    #: "network" (walking distance along the road graph) or "straight" (straight line).
+    distance_mode: str = "straight"
 
 
 # ---------------------------------------------------------------- small vector helpers
@@ -297,8 +303,13 @@ def compute_coverage(
     settings: CoverageSettings = DEFAULT_COVERAGE_SETTINGS,
     *,
     epsg: int | None = None,
+    network: LoadedGraph | None = None,
 ) -> CoverageResult:
-    """Every coverage metric per household, per watcher and per district (all levels)."""
+    """Every coverage metric per household, per watcher and per district (all levels).
+
+    With ``network`` (in ``epsg``), distances to resources are walking distances along it
+    (:mod:`lsmap.coverage.network`) instead of straight lines.
+    """
     if epsg is None:
         from lsmap.settings import get_settings
 
@@ -398,9 +409,13 @@ def compute_coverage(
     rkind = resource_distance_kind(res["kind"], res["meetings_per_month"], settings)
     located = np.isfinite(hx) & np.isfinite(hy)
     order = query_order(hx, hy)
+    snapped = network.snap(hx, hy) if network is not None else None
     for kind in DISTANCE_KINDS:
         mask = rkind == kind
-        distance = nearest_distances(hx, hy, rx[mask], ry[mask], order)
+        if network is not None:
+            distance = network.nearest_distances(hx, hy, rx[mask], ry[mask], snapped)
+        else:
+            distance = nearest_distances(hx, hy, rx[mask], ry[mask], order)
         result[f"dist_{kind}_m"] = distance
         result[f"beyond_{kind}"] = located & (distance > settings.radius_m + RADIUS_TOLERANCE_M)
     r_district = district_of(res, res["lon"].to_numpy(float), res["lat"].to_numpy(float))
@@ -441,6 +456,12 @@ def compute_coverage(
         out[f"lacks_{kind}"] = count == 0
     out["watchers"] = rollup.sum(w_members).astype(np.int64)
     out["overloaded_watchers"] = rollup.sum(w_members, overloaded).astype(np.int64)
+    volunteer = (
+        watchers["welfare_volunteer"].to_numpy(bool)
+        if "welfare_volunteer" in watchers
+        else np.zeros(nw, dtype=bool)
+    )
+    out["welfare_volunteers"] = rollup.sum(w_members, volunteer).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         for column in (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS)):
             out[f"share_{column}"] = np.where(households_n > 0, out[column] / households_n, np.nan)
@@ -459,7 +480,20 @@ def compute_coverage(
         watchers=watcher_frame,
         resources=resource_frame,
         settings=settings,
+        distance_mode="straight" if network is None else "network",
     )
+
+
+def rollup_sum(
+    district_ids: np.ndarray,
+    parent_ids: np.ndarray,
+    member_district_ids: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per district (in ``district_ids`` order), the sum of ``weights`` (default 1) of the
+    members in it or in any district below it."""
+    rollup = _Rollup(np.asarray(district_ids, np.int64), _int_ids(parent_ids))
+    return rollup.sum(rollup.members(np.asarray(member_district_ids, np.int64)), weights)
 
 
 def district_rows(result: CoverageResult, level: str | None = None) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -20,13 +20,24 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from lsmap import access
-from lsmap.access import AccessDenied, Actor, AggregatePolicy
+from lsmap.access import AccessDenied, Actor, AggregatePolicy, planning
 from lsmap.coverage.engine import (
     COUNTED,
     CoverageInputs,
     CoverageResult,
     compute_coverage,
     district_rows,
+)
+from lsmap.coverage.network import LoadedGraph
+from lsmap.coverage.network_store import load_current_network
+from lsmap.coverage.rates import (
+    CENSUS_COLUMNS,
+    CENSUS_LABELS,
+    RATE_LABELS,
+    RATES,
+    add_census,
+    add_rates,
+    blank_suppressed_rates,
 )
 from lsmap.coverage.settings import (
     DEFAULT_COVERAGE_SETTINGS,
@@ -47,6 +58,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     *(f"beyond_{k}" for k in DISTANCE_KINDS),
     "watchers",
     "overloaded_watchers",
+    "welfare_volunteers",
 )
 #: How a count hidden to protect a "<5" elsewhere (complementary suppression) is shown.
 HIDDEN = "X"
@@ -69,6 +81,10 @@ REPORT_COLUMNS: tuple[str, ...] = (
     *(f"resources_{k}" for k in DISTANCE_KINDS),
     *(f"lacks_{k}" for k in DISTANCE_KINDS),
     *(f"share_{c}" for c in (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS))),
+    "welfare_volunteers",
+    *CENSUS_COLUMNS,
+    "census_missing",
+    *RATES,
 )
 #: Japanese column headings (UI and CSV export).
 COLUMN_LABELS: dict[str, str] = {
@@ -88,6 +104,9 @@ COLUMN_LABELS: dict[str, str] = {
     **{f"beyond_{k}": f"{v}が遠い" for k, v in DISTANCE_KIND_LABELS.items()},
     **{f"resources_{k}": f"{v}の数" for k, v in DISTANCE_KIND_LABELS.items()},
     **{f"lacks_{k}": f"{v}なし" for k, v in DISTANCE_KIND_LABELS.items()},
+    "welfare_volunteers": "福祉推進員数",
+    **CENSUS_LABELS,
+    **RATE_LABELS,
 }
 
 
@@ -145,6 +164,22 @@ class CoverageView:
     result: CoverageResult
     #: How the numbers are released to the actor (suppression, radius, siting).
     policy: AggregatePolicy
+    #: The road network the distances were walked on (None: straight lines).
+    network: LoadedGraph | None = None
+
+    @property
+    def distance_note(self) -> str:
+        """Which distance the numbers use, in plain Japanese."""
+        radius = f"{self.result.settings.radius_m:g} m"
+        if self.network is None:
+            return (
+                f"資源までの距離は直線距離で {radius} を基準にしています"
+                "（道路網が取り込まれていないため、川や線路を越える遠回りは数えていません）。"
+            )
+        return (
+            f"資源までの距離は道路に沿って歩く距離（道路網「{self.network.name}」、"
+            f"{self.network.imported_on} 取り込み）で {radius} を基準にしています。"
+        )
 
 
 def coverage_for(
@@ -154,13 +189,39 @@ def coverage_for(
     today: date | None = None,
     settings: CoverageSettings = DEFAULT_COVERAGE_SETTINGS,
     epsg: int | None = None,
+    straight_line: bool = False,
 ) -> CoverageView:
     """Run the engine on what ``actor`` may use (see :func:`lsmap.access.coverage_inputs`),
-    with the radius raised to the actor's minimum (:func:`lsmap.access.aggregate_policy`)."""
+    with the radius raised to the actor's minimum (:func:`lsmap.access.aggregate_policy`),
+    walking distances on the road network when one is loaded (unless ``straight_line``),
+    and the census denominators and rates per district."""
+    if epsg is None:
+        from lsmap.settings import get_settings
+
+        epsg = get_settings().metric_epsg
     policy = access.aggregate_policy(actor, settings.radius_m, settings.small_count)
     settings = settings.with_overrides(radius_m=policy.radius_m)
-    inputs = access.coverage_inputs(session, actor, today or date.today())
-    return CoverageView(actor, inputs, compute_coverage(inputs, settings, epsg=epsg), policy)
+    inputs = planning_inputs(session, actor, today or date.today())
+    network = None if straight_line else load_current_network(session, epsg)
+    result = compute_coverage(inputs, settings, epsg=epsg, network=network)
+    return CoverageView(actor, inputs, with_census(session, actor, result), policy, network)
+
+
+def planning_inputs(session: Session, actor: Actor, today: date) -> CoverageInputs:
+    """The engine's inputs for ``actor``, with which watchers are 福祉推進員."""
+    inputs = access.coverage_inputs(session, actor, today)
+    volunteers = planning.volunteer_watcher_ids(session, actor)
+    watchers = inputs.watchers.assign(welfare_volunteer=inputs.watchers["id"].isin(volunteers))
+    return replace(inputs, watchers=watchers)
+
+
+def with_census(
+    session: Session, actor: Actor, result: CoverageResult, census: pd.DataFrame | None = None
+) -> CoverageResult:
+    """``result`` with census denominators and rates in its district table."""
+    if census is None:
+        census = planning.census_figures(session, actor)
+    return replace(result, districts=add_rates(add_census(result.districts, census)))
 
 
 def district_table(session: Session, view: CoverageView, level: str | None = None) -> pd.DataFrame:
@@ -171,7 +232,7 @@ def district_table(session: Session, view: CoverageView, level: str | None = Non
     """
     table = district_rows(view.result)
     if view.policy.suppress:
-        table = suppress_small_counts(table, view.policy.small_count)
+        table = blank_suppressed_rates(suppress_small_counts(table, view.policy.small_count))
     if level is not None:
         table = table[table["level"] == level]
     audit.log(
@@ -182,6 +243,7 @@ def district_table(session: Session, view: CoverageView, level: str | None = Non
         table["district_id"].tolist(),
         level=level,
         radius_m=view.result.settings.radius_m,
+        distance=view.result.distance_mode,
     )
     return table[list(REPORT_COLUMNS)].reset_index(drop=True)
 
@@ -206,6 +268,7 @@ def siting(
         epsg=epsg,
         min_gain=policy.min_site_gain,
         round_to_m=policy.site_grid_m,
+        network=view.network,
     )
 
 

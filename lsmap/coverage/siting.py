@@ -2,13 +2,16 @@
 
 Greedy maximal coverage: among candidate places (existing resources of other kinds in the
 district, and a grid over the district), pick the place that brings the most uncovered
-households within the radius, count those as covered, and repeat. Ties go to existing
+households within the radius, count those as covered, and repeat. With a road network,
+"within the radius" is walking distance along it (:meth:`LoadedGraph.reach`), the same
+distance that made the households uncovered. Ties go to existing
 resources before grid points, then to the lower resource id / grid position.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -16,6 +19,9 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from lsmap.coverage.engine import RADIUS_TOLERANCE_M, CoverageInputs, CoverageResult
+
+if TYPE_CHECKING:
+    from lsmap.coverage.network import LoadedGraph
 
 #: At most this many grid points are tried per district.
 MAX_GRID_POINTS = 4000
@@ -107,6 +113,7 @@ def site_candidates(
     grid_spacing_m: float | None = None,
     min_gain: int = 1,
     round_to_m: float | None = None,
+    network: LoadedGraph | None = None,
 ) -> list[SiteCandidate]:
     """The ``top`` places for a new ``kind`` in ``district_id``, greedy, with households gained.
 
@@ -124,7 +131,12 @@ def site_candidates(
     if len(points) == 0 or len(candidates) == 0:
         return []
 
-    reach = cKDTree(points).query_ball_point(candidates, r=radius + RADIUS_TOLERANCE_M)
+    if network is not None:
+        reach = network.reach(
+            points[:, 0], points[:, 1], candidates[:, 0], candidates[:, 1], radius
+        )
+    else:
+        reach = cKDTree(points).query_ball_point(candidates, r=radius + RADIUS_TOLERANCE_M)
     covered = np.zeros(len(points), dtype=bool)
     to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
     chosen: list[SiteCandidate] = []

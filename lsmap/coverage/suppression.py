@@ -142,17 +142,27 @@ def _candidates(
 
 
 def complementary_suppression(
-    values: np.ndarray, parent_pos: np.ndarray, small: int = 5
+    values: np.ndarray,
+    parent_pos: np.ndarray,
+    small: int = 5,
+    *,
+    initial: np.ndarray | None = None,
+    frozen: np.ndarray | None = None,
 ) -> np.ndarray:
     """Status per cell (VISIBLE, PRIMARY "<small", SECONDARY "X") such that no suppressed
     cell can be derived from the visible cells and the nesting (see the module docstring).
 
     One exposed cell at a time, the first candidate (:func:`_candidates`) whose hiding
     alone protects it is hidden; when none does, the first one is, and the loop goes on.
+    ``initial`` starts from statuses decided elsewhere (a cell is never shown again);
+    ``frozen`` cells keep their status (they are published elsewhere as they are).
     """
     values = np.asarray(values, dtype=np.int64)
     parent_pos = np.asarray(parent_pos, dtype=np.int64)
     status = np.where((values > 0) & (values < small), PRIMARY, VISIBLE)
+    if initial is not None:
+        status = np.maximum(status, np.asarray(initial, dtype=np.int64))
+    locked = np.zeros(len(values), bool) if frozen is None else np.asarray(frozen, bool)
     levels = nesting(values, parent_pos)
     children: dict[int, list[int]] = {}
     for child, parent in enumerate(parent_pos.tolist()):
@@ -168,9 +178,11 @@ def complementary_suppression(
         if len(open_cells) == 0:
             break
         row = int(open_cells[0])
-        options = _candidates(row, values, parent_pos, status, children)
+        options = [
+            c for c in _candidates(row, values, parent_pos, status, children) if not locked[c]
+        ]
         if not options:  # nothing near it can protect it: hide every remaining count
-            rest = np.flatnonzero(status == VISIBLE)
+            rest = np.flatnonzero((status == VISIBLE) & ~locked)
             if len(rest) == 0:
                 break
             status[rest] = SECONDARY

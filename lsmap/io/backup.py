@@ -33,7 +33,17 @@ import shapely
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from sqlalchemy import Date, DateTime, Engine, create_engine, event, func, select, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Engine,
+    LargeBinary,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 from lsmap.storage import db
@@ -158,6 +168,8 @@ def _decode(column_type: Any, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if isinstance(column_type, Date):
         return date.fromisoformat(value)
+    if isinstance(column_type, LargeBinary):
+        return bytes.fromhex(value)
     return value
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import numpy as np
 import shapely
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lsmap.access.accounts import DEMO_USERS, ensure_demo_users
-from lsmap.settings import get_settings
+from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
@@ -153,6 +153,7 @@ def load_sample(
         counts = None
     if counts is None:
         return _already_loaded(engine)
+    load_planning(engine, town)
     return SampleReport(created=True, counts=counts)
 
 
@@ -177,6 +178,51 @@ def _insert_reference(session: Session, seed: int) -> int:
             household.location_approximate = True
             household.location_level = "block"
     return stored
+
+
+def _morning(day: date | None) -> datetime:
+    """09:00 Japan time of ``day`` (now when unknown), as the records' creation time."""
+    if day is None:
+        return datetime.now(UTC)
+    return datetime.combine(day, time(9), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+#: Months of coverage history the sample reconstructs from its records' dates.
+SAMPLE_HISTORY_MONTHS = 12
+
+
+def load_planning(engine: Engine, town: Town) -> None:
+    """The sample's road network, census table and coverage history (issue 16)."""
+    from lsmap.access.planning import system_actor
+    from lsmap.coverage.history import backfill_months, month_key, take_snapshot
+    from lsmap.io.importing.census import import_census
+    from lsmap.io.importing.census_files import read_census_file
+    from lsmap.io.importing.road_files import RoadLines
+    from lsmap.io.importing.roads import build_and_store
+
+    actor = system_actor("sample")
+    lines = RoadLines(
+        wkb=[shapely.to_wkb(s.geom) for s in town.streets],
+        crs="EPSG:4326",
+        excluded=[s.highway in ("motorway", "motorway_link") for s in town.streets],
+        rule="OpenStreetMap の highway=motorway を除きました",
+        features=len(town.streets),
+    )
+    build_and_store(engine, actor, lines, name=f"{CITY_NAME}の道路（サンプル）", source="sample")
+    parsed = read_census_file(town.census, "sample_census.csv")
+    import_census(
+        engine,
+        actor,
+        parsed,
+        survey="国勢調査（サンプル・架空）",
+        source_name="sample_census.csv",
+        dry_run=False,
+    )
+    with transaction(engine) as session:
+        backfill_months(session, town.today, SAMPLE_HISTORY_MONTHS)
+        take_snapshot(
+            session, as_of=town.today, trigger="monthly", monthly_key=month_key(town.today)
+        )
 
 
 def _town_exists(session: Session) -> bool:
@@ -253,6 +299,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
     households: dict[str, models.Household] = {}
     for record, district_id in zip(town.households, household_districts, strict=True):
         household = models.Household(
+            created_at=_morning(town.recorded.get(record.ref)),
             ref=record.ref,
             district_id=district_id,
             address=record.address,
@@ -322,6 +369,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
     session.add_all([*households.values(), *watchers.values(), *resources])
     session.flush()
 
+    starts: list[date | None] = [*town.link_started] or [None] * len(town.links)
     # Many small rows: ORM bulk INSERT (column defaults apply, no per-object bookkeeping).
     session.execute(
         insert(models.WatchLink),
@@ -332,8 +380,10 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
                 "involvement": link.involvement,
                 "frequency": link.frequency,
                 "note": link.note,
+                "created_at": _morning(started),
+                "updated_at": _morning(started),
             }
-            for link in town.links
+            for link, started in zip(town.links, starts, strict=True)
         ],
     )
     session.execute(

@@ -130,6 +130,11 @@ ACTION_LABELS: dict[str, str] = {
     "download": "ファイルのダウンロード",
     "import_reference": "住所の参照データの取り込み",
     "view_location_checks": "位置の確認の一覧の表示",
+    "census_import": "国勢調査の取り込み",
+    "network_import": "道路網の取り込み",
+    "snapshot": "カバー状況の記録",
+    "view_trends": "カバー状況の推移の表示",
+    "view_breakdown": "カバー状況の内訳の表示",
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -317,3 +318,95 @@ class AddressPoint(Base):
     current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------- planning (issue 16)
+
+
+class CensusStatistic(Base):
+    """国勢調査 小地域 figures of one finest district (public statistics, never people).
+
+    A re-import marks the previous rows ``replaced_at`` (nothing is deleted); the current
+    figures are the rows without it. ``suppressed`` names the fields the census hid
+    (``*``/``X``, or an area merged into a neighbour): those values are ``None``.
+    """
+
+    __tablename__ = "census_statistics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    key_code: Mapped[str] = mapped_column(String(16), nullable=False)
+    area_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    survey: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    population: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+    aged_65: Mapped[int | None] = mapped_column(Integer)
+    aged_75: Mapped[int | None] = mapped_column(Integer)
+    elderly_alone_households: Mapped[int | None] = mapped_column(Integer)
+    suppressed: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    matched_by: Mapped[str] = mapped_column(String(8), nullable=False, default="code")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CoverageSnapshot(Base):
+    """Coverage indicators of every district at one moment (aggregates only).
+
+    ``monthly_key`` (``YYYY-MM``) is set for the month's snapshot, so that a month is
+    recorded once however many processes try; snapshots taken on demand leave it empty.
+    """
+
+    __tablename__ = "coverage_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    as_of: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    trigger: Mapped[str] = mapped_column(String(16), nullable=False)
+    monthly_key: Mapped[str | None] = mapped_column(String(7), unique=True)
+    taken_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+    rows: Mapped[list[CoverageSnapshotRow]] = relationship(
+        back_populates="snapshot", order_by="CoverageSnapshotRow.id"
+    )
+
+
+class CoverageSnapshotRow(Base):
+    """One district's counts (exact; released through the reader's policy) in a snapshot."""
+
+    __tablename__ = "coverage_snapshot_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("coverage_snapshots.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    district_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    district_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    level: Mapped[str] = mapped_column(String(32), nullable=False)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+    snapshot: Mapped[CoverageSnapshot] = relationship(back_populates="rows")
+
+
+class RoadNetwork(Base):
+    """A walkable road graph built once from an imported road file (public data).
+
+    ``graph`` holds the nodes (metres in ``epsg``) and edges as a compressed NumPy archive
+    (:mod:`lsmap.coverage.network`). A new import marks the previous one ``replaced_at``.
+    """
+
+    __tablename__ = "road_networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    epsg: Mapped[int] = mapped_column(Integer, nullable=False)
+    nodes: Mapped[int] = mapped_column(Integer, nullable=False)
+    edges: Mapped[int] = mapped_column(Integer, nullable=False)
+    length_m: Mapped[float] = mapped_column(Float, nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    graph: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

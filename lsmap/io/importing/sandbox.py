@@ -26,7 +26,9 @@ from lsmap.settings import ImportLimits, import_limits
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from lsmap.io.importing.census_files import CensusFile
     from lsmap.io.importing.readers import RawTable
+    from lsmap.io.importing.road_files import RoadLines
 
 #: The only GDAL drivers a boundary file may be read with.
 ALLOWED_DRIVERS = frozenset({"GeoJSON", "ESRI Shapefile", "GPKG"})
@@ -65,6 +67,16 @@ def parse_table(data: bytes, filename: str) -> RawTable:
 def parse_boundaries(path: Path) -> gpd.GeoDataFrame:
     """Read the layer of a boundary file (see :mod:`lsmap.io.importing.boundary_files`) in the child."""
     return run("boundaries", {"path": str(path)})
+
+
+def parse_census(data: bytes, filename: str) -> CensusFile:
+    """Read a census small-area CSV / DBF (see :mod:`lsmap.io.importing.census_files`) in the child."""
+    return run("census", {"data": data, "filename": filename})
+
+
+def parse_roads(path: Path, limits: ImportLimits | None = None) -> RoadLines:
+    """Read the lines of a road file (see :mod:`lsmap.io.importing.road_files`) in the child."""
+    return run("roads", {"path": str(path)}, limits)
 
 
 def run(job: str, arguments: dict[str, Any], limits: ImportLimits | None = None) -> Any:
@@ -133,7 +145,7 @@ def child_environment(job: str) -> dict[str, str]:
     # Arrow's own allocators reserve large address ranges up front; the C allocator
     # keeps the memory ceiling meaningful (pandas 3 keeps strings in Arrow).
     env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
-    if job == "boundaries":
+    if job in ("boundaries", "roads"):
         env.update(GDAL_CONFIG)
         env["GDAL_SKIP"] = gdal_skip()
     return env

@@ -42,6 +42,8 @@ IMPORT_KINDS: dict[str, str] = {
     "links": "見守りの関わり",
     "contacts": "見守り活動記録",
     "address_reference": "住所の位置参照情報",
+    "census": "国勢調査（小地域）",
+    "roads": "道路網",
 }
 LIST_SUFFIXES = ("csv", "txt", "xlsx")
 BOUNDARY_SUFFIXES = ("geojson", "json", "zip", "gpkg")

@@ -39,6 +39,17 @@ def job_function(job: str) -> Callable[..., Any]:
         from lsmap.io.importing.boundary_files import read_boundary_file
 
         return read_boundary_file
+    if job == "census":
+        from lsmap.io.importing.census_files import read_census_file
+
+        return read_census_file
+    if job == "roads":
+        import geopandas  # noqa: F401
+        import pyogrio  # noqa: F401
+
+        from lsmap.io.importing.road_files import read_road_file
+
+        return read_road_file
     raise ValueError(f"unknown job {job!r}")
 
 

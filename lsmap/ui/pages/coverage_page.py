@@ -1,142 +1,43 @@
-"""カバー状況: per-district coverage for planners (choropleth, table, export, siting help).
+"""カバー状況: which district is worst, and why (every role; aggregates only).
 
-Aggregates only: planners see counts 1–4 as "<5" (and counts that would give one away as
-"X"), a radius of at least 500 m and rounded siting suggestions; staff and meeting viewers
-see their own districts. No household appears on this page.
+Ranked table (worst first on the chosen indicator) with Japanese headings and its CSV, a
+labelled choropleth, rates against the census, a breakdown by category, the indicators over
+time (monthly snapshots) with their CSV, and siting help computed only when its section is
+open. Planners see counts 1–4 as "<5" (and counts that would give one away as "X"), no rate
+whose numerator is hidden, a radius of at least 500 m and rounded siting suggestions. No
+household appears on this page. Distances are walked along the road network when one is
+loaded; the page says which distance is in use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from datetime import date
 
-import folium
 import pandas as pd
-import shapely
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 from streamlit_folium import st_folium
 
-from lsmap.coverage.report import (
-    COLUMN_LABELS,
-    CoverageView,
-    coverage_for,
-    csv_bytes,
-    district_table,
-    siting,
-    suppressed,
-)
-from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KIND_LABELS, DISTANCE_KINDS
-from lsmap.escape import html_text
-from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
+from lsmap.coverage.history import ensure_monthly_snapshot
+from lsmap.coverage.presentation import INDICATORS, presented
+from lsmap.coverage.report import CoverageView, coverage_for, csv_bytes, district_table
+from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS
 from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
+from lsmap.ui.coverage_map import choropleth
+from lsmap.ui.coverage_sections import breakdown_section, siting_section, trend_section
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
+from lsmap.vocab import DISTRICT_LEVELS
 
-#: Metrics a planner can colour the map by (household counts, shown as shares).
-MAP_METRICS: tuple[str, ...] = (
-    "no_watcher",
-    "single_watcher",
-    "elderly_watchers_only",
-    "stale",
-    "urgent_unvisited",
-    *(f"beyond_{k}" for k in DISTANCE_KINDS),
-)
-#: Light to dark (ColorBrewer YlOrRd, 5 classes).
-COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: Indicators offered for ranking and colouring, in the order of the chooser.
+CHOICES: tuple[str, ...] = tuple(INDICATORS)
+DEFAULT_INDICATOR = "rate_households_per_1000"
 
 
-def colour(share: float | None) -> str:
-    """Fill colour of a share (0..1) in five equal classes; grey when withheld or empty."""
-    if share is None or pd.isna(share):
-        return "#d9d9d9"
-    return COLOURS[min(int(share * len(COLOURS)), len(COLOURS) - 1)]
-
-
-def choropleth(
-    view: CoverageView,
-    table: pd.DataFrame,
-    metric: str,
-    basemap: str,
-    sites: list[Any] | None = None,
-) -> folium.Map:
-    """Districts of the table coloured by the share of ``metric``; popups are escaped."""
-    fmap = base_map(basemap)
-    geoms = view.inputs.districts.set_index("code")["geometry"]
-    features, bounds = [], None
-    for row in table.itertuples(index=False):
-        geom = geoms.get(row.district_code)
-        if geom is None:
-            continue
-        bounds = geom if bounds is None else shapely.union(bounds, geom)
-        share = getattr(row, f"share_{metric}")
-        count = getattr(row, metric)
-        shown = "—" if share is None or pd.isna(share) else f"{share:.0%}"
-        text = f"{row.district_name}: {COLUMN_LABELS[metric]} {count}（{shown}）／世帯 {row.households}"
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": {
-                    "style": {
-                        "color": "#525252",
-                        "weight": 1,
-                        "fillColor": colour(share),
-                        "fillOpacity": 0.75,
-                    },
-                    "tooltip": html_text(text),
-                    "popup": f'<div class="lsmap-coverage-popup">{html_text(text)}</div>',
-                },
-            }
-        )
-    GeoJsonLayer(features).add_to(fmap)
-    if sites:
-        GeoJsonLayer(
-            [
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "Point",
-                        "coordinates": [round(s.lon, 6), round(s.lat, 6)],
-                    },
-                    "properties": {
-                        "style": {
-                            "radius": 9,
-                            "color": "#08306b",
-                            "weight": 2,
-                            "fillColor": "#4292c6",
-                            "fillOpacity": 0.9,
-                        },
-                        "tooltip": html_text(f"候補 {s.rank}"),
-                    },
-                }
-                for s in sites
-            ]
-        ).add_to(fmap)
-    steps = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};margin-right:6px">'
-        f"</span>{i * 20}〜{(i + 1) * 20}%</div>"
-        for i, c in enumerate(COLOURS)
-    )
-    Legend(
-        '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:6px;font-size:12px">'
-        f"<b>{html_text(COLUMN_LABELS[metric])}の割合</b>{steps}"
-        '<div><span style="display:inline-block;width:14px;height:10px;background:#d9d9d9;margin-right:6px">'
-        "</span>非表示（「&lt;5」「X」）・世帯なし</div></div>"
-    ).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds.bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    return fmap
-
-
-def render() -> None:
-    """Draw the coverage page."""
-    actor = require_actor()
-
-    user_box(actor)
-    st.subheader("カバー状況（地区別の集計）")
+def _sidebar() -> tuple[str, str, float]:
     with st.sidebar:
         levels = list(DISTRICT_LEVELS)
         level = st.selectbox(
@@ -145,11 +46,12 @@ def render() -> None:
             index=levels.index("neighbourhood"),
             format_func=lambda code: DISTRICT_LEVELS[code],
         )
-        metric = st.selectbox(
-            "地図に色分けする項目",
-            MAP_METRICS,
-            index=MAP_METRICS.index("stale"),
-            format_func=lambda c: COLUMN_LABELS[c],
+        indicator = st.selectbox(
+            "並べ替え・色分けの指標",
+            CHOICES,
+            index=CHOICES.index(DEFAULT_INDICATOR),
+            format_func=lambda c: INDICATORS[c].label,
+            help="表は、この指標で状況のよくない地区から順に並びます",
         )
         radius = st.number_input(
             "資源までの距離の基準（m）",
@@ -158,112 +60,83 @@ def render() -> None:
             value=int(DEFAULT_COVERAGE_SETTINGS.radius_m),
             step=100,
         )
-    cfg = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=float(radius))
-    with db.transaction(db.get_engine()) as session:
+    return level, indicator, float(radius)
+
+
+def render() -> None:
+    """Draw the coverage page."""
+    actor = require_actor()
+    user_box(actor)
+    st.subheader("カバー状況（地区別の集計）")
+    level, indicator, radius = _sidebar()
+    engine = db.get_engine()
+    with contextlib.suppress(SQLAlchemyError):  # the month's record can wait; the page not
+        ensure_monthly_snapshot(engine, date.today())
+    cfg = DEFAULT_COVERAGE_SETTINGS.with_overrides(radius_m=radius)
+    with db.transaction(engine) as session:
         view = coverage_for(session, actor, settings=cfg)
         table = district_table(session, view, level)
     if table.empty:
         st.warning("表示できる地区がありません。")
         return
-    _policy_notes(view)
-
-    sites = _siting_section(view, table)
+    _notes(view, table)
+    sites = siting_section(view, table)
     st_folium(
-        choropleth(view, table, metric, get_settings().basemap, sites),
-        height=520,
+        choropleth(view, table, indicator, get_settings().basemap, sites),
+        height=540,
         use_container_width=True,
         returned_objects=[],
-        key=f"coverage-map-{level}-{metric}",
+        key=f"coverage-map-{level}-{indicator}",
     )
-
-    shown = table[[c for c in table.columns if not c.startswith("share_")]].drop(columns=["level"])
-    shown = shown.map(lambda v: ("あり" if v else "") if isinstance(v, bool) else str(v))
-    shown = shown.rename(
-        columns={
-            **COLUMN_LABELS,
-            **{f"lacks_{k}": f"{v}がない" for k, v in DISTANCE_KIND_LABELS.items()},
-        }
-    )
-    st.dataframe(shown, hide_index=True, use_container_width=True)
-    downloads.download_button(
-        actor,
-        "CSVで書き出す",
-        csv_bytes(table.drop(columns=["level"]), COLUMN_LABELS),
-        file_name=f"coverage_{level}.csv",
-        mime="text/csv",
-        what="coverage_table",
-    )
+    _ranked_table(view, table, indicator, level)
+    breakdown_section(view, table, indicator)
+    trend_section(view, table, level, indicator)
 
 
-def _policy_notes(view: CoverageView) -> None:
-    """What the actor's release policy changed, in Japanese (radius, hidden counts)."""
+def _notes(view: CoverageView, table: pd.DataFrame) -> None:
+    """What the actor's release policy changed, which distance and denominators are used."""
     policy = view.policy
     if policy.radius_raised:
         st.info(
-            f"計画担当の方は、世帯の位置が推測されないよう、距離の基準を {policy.min_radius_m:g} m 未満に"
-            f"できません。{policy.asked_radius_m:g} m の指定に代えて {policy.radius_m:g} m で計算しています。"
+            "計画担当の方は、世帯の位置が推測されないよう、"
+            f"距離の基準を {policy.min_radius_m:g} m 未満にできません。"
+            f"{policy.asked_radius_m:g} m の指定に代えて {policy.radius_m:g} m で計算しています。"
         )
-    text = f"資源までの距離は直線距離で {view.result.settings.radius_m:g} m を基準にしています。"
+    if view.network is None:
+        st.info(view.distance_note)
+    text = "" if view.network is None else view.distance_note
     if policy.suppress:
         small = policy.small_count
         text += (
             f"計画担当の方には 1〜{small - 1} の件数は「<{small}」と表示し、上位の地区の合計から"
-            f"「<{small}」の値が割り出せてしまう件数も「X」として伏せています。"
+            f"「<{small}」の値が割り出せてしまう件数も「X」として伏せています。伏せた件数から"
+            "求める率も表示しません。"
         )
+    if table["census_households"].isna().all():
+        text += (
+            "国勢調査の小地域統計が取り込まれていないため、世帯数あたりの率は表示できません"
+            "（管理者が「取り込み」ページで取り込めます）。"
+        )
+    elif int(table["census_missing"].sum()) > 0:
+        text += "統計のない町丁目を含む地区の率は、その町丁目の分だけ高めに出ます。"
     st.caption(text)
 
 
-def _siting_section(view: CoverageView, table: pd.DataFrame) -> list[Any]:
-    """Siting help: the top 3 places for a new resource of a kind in a district."""
-    with st.expander("新しい拠点の候補（到達できる世帯が最も増える場所）"):
-        col1, col2 = st.columns(2)
-        kinds = [k for k in DISTANCE_KINDS if k != "salon_rare"]
-        kind = col1.selectbox("資源の種類", kinds, format_func=lambda k: DISTANCE_KIND_LABELS[k])
-        codes = table["district_code"].tolist()
-        names = dict(zip(table["district_code"], table["district_name"], strict=True))
-        code = col2.selectbox("地区", codes, format_func=lambda c: names[c])
-        district = view.result.districts.set_index("district_code").loc[code, "district_id"]
-        picks = siting(view, kind, int(district))
-        policy = view.policy
-        if not picks:
-            if policy.suppress:
-                st.info(
-                    f"この地区では、到達できる世帯が {policy.small_count} 世帯以上増える候補地はありません。"
-                )
-            else:
-                st.info(
-                    "この地区では、基準の距離より遠い世帯はありません（または候補地がありません）。"
-                )
-            return []
-        planner = policy.suppress
-        source = {"resource": "既存の資源", "grid": "格子点"}
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "順位": [p.rank for p in picks],
-                    "候補": [
-                        source[p.source]
-                        + (
-                            f"（{DISTANCE_KIND_LABELS.get(p.resource_kind) or RESOURCE_KINDS.get(p.resource_kind, p.resource_kind)}）"
-                            if p.resource_kind
-                            else ""
-                        )
-                        for p in picks
-                    ],
-                    "増える世帯": [
-                        str(suppressed(p.gained)) if planner else str(p.gained) for p in picks
-                    ],
-                    "緯度": [round(p.lat, 5) for p in picks],
-                    "経度": [round(p.lon, 5) for p in picks],
-                }
-            ),
-            hide_index=True,
-        )
-        note = "候補は地図に青い丸で示します。増える世帯は順に選んだときの上乗せ分です。"
-        if policy.site_grid_m:
-            note += (
-                f"計画担当の方には、世帯の位置が分からないよう、増える世帯が {policy.min_site_gain} 世帯以上の"
-                f"候補だけを、{policy.site_grid_m:g} m 四方の格子点に丸めた位置で示します。"
-            )
-        st.caption(note)
-        return picks
+def _ranked_table(view: CoverageView, table: pd.DataFrame, indicator: str, level: str) -> None:
+    spec = INDICATORS[indicator]
+    order = "高い" if spec.higher_is_worse else "低い"
+    st.markdown(f"**地区の順位**（{spec.label}が{order}順。割合は%、率は小数第1位まで）")
+    shown = presented(table, indicator)
+    st.dataframe(
+        shown.map(lambda v: "" if v is None or pd.isna(v) else str(v)),
+        hide_index=True,
+        use_container_width=True,
+    )
+    downloads.download_button(
+        view.actor,
+        "この表をCSVで書き出す",
+        csv_bytes(shown),
+        file_name=f"coverage_{level}.csv",
+        mime="text/csv",
+        what="coverage_table",
+    )

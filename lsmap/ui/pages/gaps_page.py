@@ -138,7 +138,7 @@ def render() -> None:
         fmap = gap_map(session, rows, district_id, get_settings().basemap)
     st.caption(
         f"{markdown_text(by_id[district_id].name)}: 該当 {len(rows)} 世帯。番号は地図と同じです。"
-        "「記録」から見守り記録を開きます。"
+        "「記録」から見守り記録を開きます。" + view.distance_note
     )
     if rows.empty:
         st.success("選んだ条件に当てはまる世帯はありません。")

@@ -68,6 +68,11 @@ def render() -> None:
         horizontal=True,
         key="imp_kind",
     )
+    if kind in ("census", "roads"):  # statistics and walking distance (issue 16)
+        from lsmap.ui.planning_import import planning_import
+
+        planning_import(actor, kind)
+        return
     limits = import_limits()
     if kind == "address_reference":
         from lsmap.ui.reference_import import reference_section

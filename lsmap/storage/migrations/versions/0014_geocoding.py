@@ -6,7 +6,7 @@ households, watchers and resources get ``location_level`` (座標 / 地図で指
 points were put on their 町丁目, the others had coordinates.
 
 Revision ID: 0014_geocoding
-Revises: 0003d
+Revises: 0013_planning
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_geocoding"
-down_revision = "0003d"
+down_revision = "0013_planning"
 branch_labels = None
 depends_on = None
 
