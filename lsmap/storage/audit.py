@@ -1,13 +1,20 @@
-"""Writing the append-only audit trail: who did what to which record ids, never the values."""
+"""Writing the append-only audit trail: who did what to which record ids, never the values.
+
+Each entry's ids are also written, in the same transaction, to the indexed ``audit_links``
+table (:class:`~lsmap.storage.models.AuditLink`); :func:`record_entries`,
+:func:`household_entries` and :func:`names` read through it instead of scanning JSON.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import ColumnElement, false, func, select, union_all
 from sqlalchemy.orm import Session
 
-from lsmap.storage.models import AuditEntry
+from lsmap.storage.models import AuditEntry, AuditLink
 
 
 class Actor(Protocol):
@@ -88,6 +95,123 @@ def log_denied(
 
     error.after_rollback = after_rollback  # type: ignore[attr-defined]  # a marker on any exception
     return error
+
+
+# ---------------------------------------------------------------- reading through the links
+
+
+def names(
+    session: Session,
+    entity_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ColumnElement[bool]:
+    """A condition on :class:`AuditEntry`: it names ``entity_id`` (of any entity).
+
+    Wide entries (more ids than ``LINK_LIMIT``) match too: the caller keeps those whose
+    ``entity_ids`` hold the id. With a time window the links are looked up only within
+    the window's range of entry ids (one pass over the ``at`` index).
+    """
+    window: tuple[ColumnElement[bool], ...] = ()
+    if since is not None or until is not None:
+        bounds = select(func.min(AuditEntry.id), func.max(AuditEntry.id))
+        if since is not None:
+            bounds = bounds.where(AuditEntry.at >= since)
+        if until is not None:
+            bounds = bounds.where(AuditEntry.at < until)
+        lowest, highest = session.execute(bounds).one()
+        if lowest is None:
+            return false()
+        window = (AuditLink.audit_id.between(lowest, highest),)
+    linked = union_all(  # one index range each (an OR would not use the window on SQLite)
+        select(AuditLink.audit_id).where(AuditLink.entity_id == entity_id, *window),
+        select(AuditLink.audit_id).where(AuditLink.entity_id.is_(None), *window),
+    )
+    return AuditEntry.id.in_(linked)
+
+
+def record_entries(
+    session: Session, entity: str, record_id: int, actions: Collection[str], limit: int | None
+) -> list[AuditEntry]:
+    """Entries of ``actions`` naming ``entity`` No. ``record_id``, newest first (by id)."""
+    return _newest(
+        session,
+        [
+            (AuditLink.entity == entity, AuditLink.entity_id == record_id, action)
+            for action in _each(actions)
+        ],
+        (AuditLink.entity_id.is_(None), AuditLink.entity == entity, AuditLink.action.in_(actions)),
+        lambda entry: record_id in (entry.entity_ids or []),
+        limit,
+    )
+
+
+def household_entries(
+    session: Session,
+    household_id: int,
+    entities: Collection[str],
+    actions: Collection[str],
+    limit: int | None,
+) -> list[AuditEntry]:
+    """Entries of ``actions`` naming the household or a record of ``entities`` that belongs to
+    it (``detail["household"]``), newest first (by id)."""
+
+    def belongs(entry: AuditEntry) -> bool:
+        if entry.entity == "household":
+            return household_id in (entry.entity_ids or [])
+        return (entry.detail or {}).get("household") == household_id
+
+    return _newest(
+        session,
+        [(AuditLink.household_id == household_id, action) for action in _each(actions)],
+        (
+            AuditLink.entity_id.is_(None),
+            AuditLink.entity.in_(entities),
+            AuditLink.action.in_(actions),
+        ),
+        belongs,
+        limit,
+    )
+
+
+def _each(actions: Collection[str]) -> list[ColumnElement[bool]]:
+    return [AuditLink.action == action for action in sorted(set(actions))]
+
+
+def _newest(
+    session: Session,
+    branches: list[tuple[ColumnElement[bool], ...]],
+    wide: tuple[ColumnElement[bool], ...],
+    keep_wide: Callable[[AuditEntry], bool],
+    limit: int | None,
+) -> list[AuditEntry]:
+    """Entries whose links match one of ``branches`` plus the wide entries matching ``wide``
+    that ``keep_wide`` accepts, newest first, at most ``limit``.
+
+    Each branch is one exact index prefix read newest first and cut at ``limit``, so the
+    work is bounded by ``limit`` per branch whatever the size of the log (a single query
+    with ``action IN (...)`` let SQLite pick the wrong index).
+    """
+    if not branches:
+        return []
+    parts = [
+        select(AuditLink.audit_id)
+        .where(*conditions)
+        .order_by(AuditLink.audit_id.desc())
+        .limit(limit)
+        .subquery()
+        for conditions in branches
+    ]
+    ids = union_all(*[select(part.c.audit_id) for part in parts])
+    query = select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc())
+    found = list(session.scalars(query.limit(limit)))
+    wide_ids = select(AuditLink.audit_id).where(*wide)
+    wide_entries = session.scalars(select(AuditEntry).where(AuditEntry.id.in_(wide_ids)))
+    extra = [e for e in wide_entries if keep_wide(e)]
+    if extra:  # rare: a change naming more than LINK_LIMIT records
+        found = sorted({e.id: e for e in [*found, *extra]}.values(), key=lambda e: -e.id)
+        found = found[:limit]
+    return found
 
 
 AUDIT_COLUMNS: tuple[str, ...] = (
