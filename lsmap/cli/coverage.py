@@ -114,8 +114,9 @@ def cmd_bench_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_coverage_commands(sub: Any) -> None:
-    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser."""
+def add_coverage_commands(sub: Any) -> Any:
+    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser;
+    returns the ``bench`` subcommand parser for further benchmarks."""
     coverage = sub.add_parser("coverage", help="地区ごとの見守りと資源のカバー状況（空白地帯）")
     coverage.add_argument("--level", choices=list(DISTRICT_LEVELS), help="この階層の地区だけを出力")
     coverage.add_argument(
@@ -161,3 +162,4 @@ def add_coverage_commands(sub: Any) -> None:
     from lsmap.bench.maps import add_bench_map_command  # map build and payload (issue 7)
 
     add_bench_map_command(bench_sub)
+    return bench_sub
