@@ -5,6 +5,7 @@ by migration 0004, append-only, kept by backups, and measured by ``lsmap bench a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLE_TODAY, actor_for
 from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -81,7 +82,9 @@ def _old_history(session: Session, entity: str, record_id: int) -> list[tuple[An
     return found
 
 
-def _new_history(session: Session, who: Actor, entity: str, record_id: int) -> list[tuple]:  # type: ignore[type-arg]
+def _new_history(
+    session: Session, who: Actor, entity: str, record_id: int
+) -> list[tuple[Any, ...]]:
     return [
         (e.at, e.username, e.entity, e.record_id, e.action, list(e.fields))
         for e in history.record_history(session, who, entity, record_id, limit=None)
@@ -108,7 +111,7 @@ def _old_last_writer(session: Session, entity: str, record_id: int) -> str | Non
 # ---------------------------------------------------------------- equal to the old scans
 
 
-def _edit(engine: Engine, who: Actor, entity: str, record_id: int, values: dict) -> None:  # type: ignore[type-arg]
+def _edit(engine: Engine, who: Actor, entity: str, record_id: int, values: dict[str, Any]) -> None:
     with Session(engine) as session:
         loaded = access.edit_snapshot(session, who, entity, record_id)
     records.update(
@@ -179,7 +182,7 @@ def test_history_filter_and_last_writer_via_links_equal_the_old_json_scan(
             for record_id in ids:
                 old = _old_history(session, entity, record_id)
                 assert _new_history(session, admin, entity, record_id) == old, (entity, record_id)
-                last = audit.record_entries(session, entity, record_id, WRITE_ACTIONS, 1)
+                last = audit.record_changes(session, entity, record_id, 1)
                 assert (last[0].username if last else None) == _old_last_writer(
                     session, entity, record_id
                 )
@@ -216,7 +219,7 @@ def test_history_shows_the_newest_changes_up_to_the_limit(town: Engine) -> None:
     assert newest == everything[:2]
 
 
-def _edit_small(engine: Engine, who: Actor, hid: int, values: dict) -> None:  # type: ignore[type-arg]
+def _edit_small(engine: Engine, who: Actor, hid: int, values: dict[str, Any]) -> None:
     with Session(engine) as session:
         loaded = access.edit_snapshot(session, who, "household", hid)
     records.update(
@@ -271,6 +274,67 @@ def test_a_stale_save_names_the_last_writer_after_many_other_changes(
     assert "staff_east" in refused.value.message
 
 
+def _statements(engine: Engine, work: Callable[[], object]) -> list[tuple[str, Any]]:
+    """The SQL ``work`` sends that reads the link table."""
+    seen: list[tuple[str, Any]] = []
+
+    def remember(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "audit_links" in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    return seen
+
+
+def _plan(engine: Engine, statement: str, parameters: Any) -> str:
+    with engine.connect() as connection:
+        if db.is_postgres(engine):  # a tiny table: ask whether the index CAN be used
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            return " ".join(r[0] for r in rows)
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return " ".join(r[3] for r in rows)
+
+
+def test_history_last_writer_and_filter_read_the_link_indexes(town: Engine) -> None:  # noqa: F811
+    """History and "who changed this" read only changes through the partial indexes (whose
+    condition SQLite matches only when repeated literally); the filter reads by entry range."""
+    staff, admin = actor(town, "staff_east"), actor(town, "admin")
+    hid = records.create_household(
+        town,
+        staff,
+        {
+            "district_id": town_id(town, "149990-01-01"),
+            "household_type": "elderly_alone",
+            "lon": INSIDE_EAST[0],
+            "lat": INSIDE_EAST[1],
+        },
+        today=TODAY,
+    )
+    rid = records.add_resident(town, staff, hid, {"name": "山田 花子"}, today=TODAY)
+    since = datetime.now(UTC) - timedelta(days=1)
+    with Session(town) as session:
+        reads = {
+            "ix_audit_links_household": lambda: history.record_history(
+                session, staff, "household", hid
+            ),
+            "ix_audit_links_record": lambda: audit.record_changes(session, "resident", rid, 1),
+            "ix_audit_links_audit": lambda: access.audit_entries(
+                session, admin, since=since, entity_id=hid
+            ),
+        }
+        for index, work in reads.items():
+            statements = _statements(town, work)
+            assert statements, index
+            plans = [_plan(town, statement, parameters) for statement, parameters in statements]
+            assert index in plans[0], plans[0]
+            assert all("ix_audit_links" in plan for plan in plans), plans
+
+
 # ---------------------------------------------------------------- written with the entry
 
 
@@ -305,7 +369,9 @@ def test_a_refused_read_keeps_its_entry_and_links_once(engine: Engine) -> None:
 # ---------------------------------------------------------------- migration 0004
 
 
-def _old_entry(entry_id: int, entity: str, action: str, ids: list[int], **detail: Any) -> dict:  # type: ignore[type-arg]
+def _old_entry(
+    entry_id: int, entity: str, action: str, ids: list[int], **detail: Any
+) -> dict[str, Any]:
     return {
         "id": entry_id,
         "at": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=entry_id),
@@ -350,9 +416,7 @@ def test_backfill_gives_entries_written_before_the_migration_their_links(
         user_id=0, username="cli", display_name="cli", role="admin", district_ids=frozenset()
     )
     with Session(engine) as session:
-        changes = audit.household_entries(
-            session, 6, ["household", *CHILD_ENTITIES], WRITE_ACTIONS, None
-        )
+        changes = audit.household_changes(session, 6, ["household", *CHILD_ENTITIES], None)
         assert [e.id for e in changes] == [120_000, 49_999]
         naming = access.audit_entries(session, admin, entity_id=5)
         assert [e.id for e in naming] == [120_001, 4, 3, 1]
@@ -406,9 +470,7 @@ def test_audit_links_refuse_update_delete_replace_and_truncate(engine: Engine) -
 
 
 def test_backup_and_restore_keep_the_links(
-    engine: Engine,
-    database_factory,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    engine: Engine, database_factory: Callable[[], str], tmp_path: Path
 ) -> None:
     with db.transaction(engine) as session:
         audit.log(session, None, "view_record", "household", [4])
@@ -421,15 +483,31 @@ def test_backup_and_restore_keep_the_links(
     with db.transaction(target) as session:  # the link ids go on after the restored ones
         audit.log(session, None, "view_record", "household", [4])
     with Session(target) as session:
-        assert len(audit.household_entries(session, 4, ["resident"], ["view_record"], None)) == 2
+        assert [e.entity for e in audit.household_changes(session, 4, ["resident"], None)] == [
+            "resident"
+        ]
         assert len(session.scalars(select(AuditLink.id)).all()) == 3
 
 
 # ---------------------------------------------------------------- lsmap bench audit
 
 
+def _index_ddl(engine: Engine, table: str) -> list[tuple[str, str]]:
+    """Each index of ``table`` as the database states its definition."""
+    if db.is_postgres(engine):
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.execute(text(query), {"t": table})]
+    assert len(found) >= 1, table
+    return sorted(found)
+
+
 def test_bench_audit_reports_history_timings_as_json(
-    empty_url: str, capsys: pytest.CaptureFixture[str]
+    empty_url: str,
+    database_factory: Callable[[], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     arguments = ["--database-url", empty_url, "bench", "audit", "--rows", "3000", "--repeat", "2"]
     assert main.main(arguments) == 0
@@ -449,5 +527,9 @@ def test_bench_audit_reports_history_timings_as_json(
     assert report["target_ms"] == 50.0 and isinstance(report["within_target"], bool)
     with Session(db.get_engine(empty_url)) as session:
         assert session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc())) == 3000
+    fresh = db.get_engine(database_factory())  # the indexes rebuilt after the load are the same
+    db.upgrade(fresh)
+    for table in ("audit_log", "audit_links"):
+        assert _index_ddl(db.get_engine(empty_url), table) == _index_ddl(fresh, table)
     assert main.main(arguments) == 1  # never into a database that has a schema
     assert "空のデータベース" in capsys.readouterr().err

@@ -4,7 +4,7 @@ Fills a fresh database (a SQLite file in a temporary folder, or an empty PostGIS
 with a synthetic audit log of ``rows`` entries (views, changes of households and their
 records, map renders of a district and a few of the whole town, sign-ins, ...) and their
 links, written with bulk inserts in the app's own formats and the writer's link rule
-(:func:`lsmap.storage.models.audit_link_rows`). Then it times the history of one record
+(:func:`lsmap.storage.models.audit_link_rows`), the log's indexes built after the load. Then it times the history of one record
 read through the link table (median of ``repeat`` runs, a fresh session each), the audit
 page's record filter over its default week, and once the old way: every change's JSON
 scanned in Python. Nothing here is real.
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from lsmap import access
 from lsmap.access import Actor
 from lsmap.storage import audit, db
-from lsmap.storage.models import LINK_LIMIT, AuditEntry, District, Household, Resident
+from lsmap.storage.models import LINK_LIMIT, AuditEntry, AuditLink, District, Household, Resident
 from lsmap.storage.models import audit_link_rows as link_rows
 
 #: ``record_history(session, actor, entity, record_id)`` (lsmap.records.history), handed in
@@ -111,14 +111,19 @@ def _fill(engine: Engine, rows: int, rng: random.Random) -> tuple[int, int]:
     end = datetime.now(UTC)
     start, step = end - timedelta(days=730), timedelta(days=730) / rows
     links = 0
+    indexes = [*AuditEntry.__table__.indexes, *AuditLink.__table__.indexes]
     with engine.begin() as connection:
         _fast_sqlite(connection)
+        for index in indexes:  # a bulk load: fill first, then build the same indexes
+            index.drop(connection)
         for first in range(1, rows + 1, CHUNK):
             entries = [
                 (i, start + step * i, *_entry(rng, households, district))
                 for i in range(first, min(first + CHUNK, rows + 1))
             ]
             links += _write(connection, entries)
+        for index in indexes:
+            index.create(connection)
         _set_sequences(connection, {"audit_log": rows})
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

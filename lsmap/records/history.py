@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lsmap import access
 from lsmap.access import EDIT_MODELS, AccessDenied, Actor
 from lsmap.records.validation import label_of
-from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS, WRITE_ACTIONS
+from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS
 from lsmap.storage import audit
 
 #: The history shows the newest changes up to this many.
@@ -53,11 +53,10 @@ def record_history(
     if row is None or not access.can(actor, "edit", access.record_district(session, entity, row)):
         raise AccessDenied("この記録は見つからないか、履歴を見る権限がありません")
     if entity == "household":
-        entries = audit.household_entries(
-            session, record_id, [entity, *sorted(CHILD_ENTITIES)], WRITE_ACTIONS, limit
-        )
+        children = sorted(CHILD_ENTITIES)
+        entries = audit.household_changes(session, record_id, [entity, *children], limit)
     else:
-        entries = audit.record_entries(session, entity, record_id, WRITE_ACTIONS, limit)
+        entries = audit.record_changes(session, entity, record_id, limit)
     return [
         HistoryEntry(
             at=entry.at,

@@ -1,8 +1,8 @@
 """Writing the append-only audit trail: who did what to which record ids, never the values.
 
 Each entry's ids are also written, in the same transaction, to the indexed ``audit_links``
-table (:class:`~lsmap.storage.models.AuditLink`); :func:`record_entries`,
-:func:`household_entries` and :func:`names` read through it instead of scanning JSON.
+table (:class:`~lsmap.storage.models.AuditLink`); :func:`record_changes`,
+:func:`household_changes` and :func:`names` read through it instead of scanning JSON.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, false, func, select, union_all
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from lsmap.storage.models import AuditEntry, AuditLink
+from lsmap.storage.models import CHANGE_ACTIONS, AuditEntry, AuditLink
 
 
 class Actor(Protocol):
@@ -109,8 +109,8 @@ def names(
     """A condition on :class:`AuditEntry`: it names ``entity_id`` (of any entity).
 
     Wide entries (more ids than ``LINK_LIMIT``) match too: the caller keeps those whose
-    ``entity_ids`` hold the id. With a time window the links are looked up only within
-    the window's range of entry ids (one pass over the ``at`` index).
+    ``entity_ids`` hold the id. With a time window only the links of the window's range of
+    entry ids are read (found with one pass over the ``at`` index); without one, all.
     """
     window: tuple[ColumnElement[bool], ...] = ()
     if since is not None or until is not None:
@@ -123,89 +123,74 @@ def names(
         if lowest is None:
             return false()
         window = (AuditLink.audit_id.between(lowest, highest),)
-    linked = union_all(  # one index range each (an OR would not use the window on SQLite)
-        select(AuditLink.audit_id).where(AuditLink.entity_id == entity_id, *window),
-        select(AuditLink.audit_id).where(AuditLink.entity_id.is_(None), *window),
+    linked = select(AuditLink.audit_id).where(
+        *window, or_(AuditLink.entity_id == entity_id, AuditLink.entity_id.is_(None))
     )
     return AuditEntry.id.in_(linked)
 
 
-def record_entries(
-    session: Session, entity: str, record_id: int, actions: Collection[str], limit: int | None
+def record_changes(
+    session: Session, entity: str, record_id: int, limit: int | None
 ) -> list[AuditEntry]:
-    """Entries of ``actions`` naming ``entity`` No. ``record_id``, newest first (by id)."""
-    return _newest(
+    """Changes (create, update, delete, restore) of ``entity`` No. ``record_id``, newest
+    first, at most ``limit``."""
+    return _newest_changes(
         session,
-        [
-            (AuditLink.entity == entity, AuditLink.entity_id == record_id, action)
-            for action in _each(actions)
-        ],
-        (AuditLink.entity_id.is_(None), AuditLink.entity == entity, AuditLink.action.in_(actions)),
+        (AuditLink.entity == entity, AuditLink.entity_id == record_id),
+        (AuditLink.entity == entity, AuditLink.entity_id.is_(None)),
         lambda entry: record_id in (entry.entity_ids or []),
         limit,
     )
 
 
-def household_entries(
-    session: Session,
-    household_id: int,
-    entities: Collection[str],
-    actions: Collection[str],
-    limit: int | None,
+def household_changes(
+    session: Session, household_id: int, entities: Collection[str], limit: int | None
 ) -> list[AuditEntry]:
-    """Entries of ``actions`` naming the household or a record of ``entities`` that belongs to
-    it (``detail["household"]``), newest first (by id)."""
+    """Changes of the household and of its records of ``entities`` (those whose entry says
+    ``household``), newest first, at most ``limit``."""
 
     def belongs(entry: AuditEntry) -> bool:
         if entry.entity == "household":
             return household_id in (entry.entity_ids or [])
         return (entry.detail or {}).get("household") == household_id
 
-    return _newest(
+    return _newest_changes(
         session,
-        [(AuditLink.household_id == household_id, action) for action in _each(actions)],
-        (
-            AuditLink.entity_id.is_(None),
-            AuditLink.entity.in_(entities),
-            AuditLink.action.in_(actions),
-        ),
+        (AuditLink.household_id == household_id,),
+        (AuditLink.entity.in_(entities), AuditLink.entity_id.is_(None)),
         belongs,
         limit,
     )
 
 
-def _each(actions: Collection[str]) -> list[ColumnElement[bool]]:
-    return [AuditLink.action == action for action in sorted(set(actions))]
+def _changes_only() -> ColumnElement[bool]:
+    """The partial indexes' condition, with literal values so that SQLite matches it."""
+    actions = bindparam("changes", CHANGE_ACTIONS, expanding=True, literal_execute=True)
+    return AuditLink.action.in_(actions)
 
 
-def _newest(
+def _newest_changes(
     session: Session,
-    branches: list[tuple[ColumnElement[bool], ...]],
+    linked: tuple[ColumnElement[bool], ...],
     wide: tuple[ColumnElement[bool], ...],
     keep_wide: Callable[[AuditEntry], bool],
     limit: int | None,
 ) -> list[AuditEntry]:
-    """Entries whose links match one of ``branches`` plus the wide entries matching ``wide``
-    that ``keep_wide`` accepts, newest first, at most ``limit``.
+    """Changes whose links match ``linked``, plus the wide changes matching ``wide`` that
+    ``keep_wide`` accepts, newest first, at most ``limit``.
 
-    Each branch is one exact index prefix read newest first and cut at ``limit``, so the
-    work is bounded by ``limit`` per branch whatever the size of the log (a single query
-    with ``action IN (...)`` let SQLite pick the wrong index).
+    The links are read from a partial index newest first and cut at ``limit``: the work is
+    bounded by ``limit`` whatever the size of the log.
     """
-    if not branches:
-        return []
-    parts = [
+    ids = (
         select(AuditLink.audit_id)
-        .where(*conditions)
+        .where(*linked, _changes_only())
         .order_by(AuditLink.audit_id.desc())
         .limit(limit)
-        .subquery()
-        for conditions in branches
-    ]
-    ids = union_all(*[select(part.c.audit_id) for part in parts])
+    )
     query = select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc())
-    found = list(session.scalars(query.limit(limit)))
-    wide_ids = select(AuditLink.audit_id).where(*wide)
+    found = list(session.scalars(query))
+    wide_ids = select(AuditLink.audit_id).where(*wide, _changes_only())
     wide_entries = session.scalars(select(AuditEntry).where(AuditEntry.id.in_(wide_ids)))
     extra = [e for e in wide_entries if keep_wide(e)]
     if extra:  # rare: a change naming more than LINK_LIMIT records
