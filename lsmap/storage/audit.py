@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from lsmap.storage.models import CHANGE_ACTIONS, AuditEntry, AuditLink
@@ -175,30 +175,28 @@ def _newest_changes(
     session: Session,
     linked: tuple[ColumnElement[bool], ...],
     wide: tuple[ColumnElement[bool], ...],
-    keep_wide: Callable[[AuditEntry], bool],
+    keep: Callable[[AuditEntry], bool],
     limit: int | None,
 ) -> list[AuditEntry]:
-    """Changes whose links match ``linked``, plus the wide changes matching ``wide`` that
-    ``keep_wide`` accepts, newest first, at most ``limit``.
+    """Changes whose links match ``linked`` and the wide changes matching ``wide``, those
+    that ``keep`` accepts, newest first, at most ``limit``; one query.
 
     The links are read from a partial index newest first and cut at ``limit``: the work is
-    bounded by ``limit`` whatever the size of the log.
+    bounded by ``limit`` whatever the size of the log (wide changes are few or none).
     """
-    ids = (
+    newest = (
         select(AuditLink.audit_id)
         .where(*linked, _changes_only())
         .order_by(AuditLink.audit_id.desc())
         .limit(limit)
+        .subquery()
+    )
+    ids = union_all(
+        select(newest.c.audit_id),
+        select(AuditLink.audit_id).where(*wide, _changes_only()),
     )
     query = select(AuditEntry).where(AuditEntry.id.in_(ids)).order_by(AuditEntry.id.desc())
-    found = list(session.scalars(query))
-    wide_ids = select(AuditLink.audit_id).where(*wide, _changes_only())
-    wide_entries = session.scalars(select(AuditEntry).where(AuditEntry.id.in_(wide_ids)))
-    extra = [e for e in wide_entries if keep_wide(e)]
-    if extra:  # rare: a change naming more than LINK_LIMIT records
-        found = sorted({e.id: e for e in [*found, *extra]}.values(), key=lambda e: -e.id)
-        found = found[:limit]
-    return found
+    return [entry for entry in session.scalars(query) if keep(entry)][:limit]
 
 
 AUDIT_COLUMNS: tuple[str, ...] = (
