@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLE_TODAY, actor_for
 from small_town import INSIDE_EAST, TODAY, actor, town, town_id  # noqa: F401
-from sqlalchemy import Engine, event, insert, select, text, update
+from sqlalchemy import Engine, Executable, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -138,8 +138,8 @@ def _work_on_the_sample_town(engine: Engine) -> list[int]:
         who = staff if hid in mine else admin
         _edit(engine, who, "household", hid, {"note": f"メモ{number}"})
         with Session(engine) as session:
-            residents = session.scalars(select(Resident.id).where(Resident.household_id == hid))
-            residents = list(residents)
+            query = select(Resident.id).where(Resident.household_id == hid)
+            residents = list(session.scalars(query))
             access.watch_record(session, who, hid)  # a view_record entry
             session.commit()
         for rid in residents[:2]:
@@ -403,7 +403,7 @@ def test_backfill_gives_entries_written_before_the_migration_their_links(
         _old_entry(120_001, "district", "import", list(range(1, LINK_LIMIT + 1)), level="x"),
     ]
     with engine.begin() as connection:  # as the app wrote them before 0004 (no links)
-        connection.execute(insert(AuditEntry.__table__), entries)
+        connection.execute(insert(AuditEntry), entries)
     db.upgrade(engine)
     links = _links(engine)
     assert links == _expected_links(engine)
@@ -438,7 +438,7 @@ def test_audit_links_refuse_update_delete_replace_and_truncate(engine: Engine) -
         link_id = session.scalars(select(AuditLink.id)).one()
     columns = "(id, audit_id, entity, action, entity_id, household_id)"
     values = "(:id, 1, 'household', 'nothing', 2, 2)"
-    statements = [
+    statements: list[Executable] = [
         update(AuditLink).values(entity_id=99),
         text("DELETE FROM audit_links"),
     ]

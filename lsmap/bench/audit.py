@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from lsmap import access
 from lsmap.access import Actor
 from lsmap.storage import audit, db
-from lsmap.storage.models import LINK_LIMIT, AuditEntry, AuditLink, District, Household, Resident
+from lsmap.storage.models import LINK_LIMIT, AuditEntry, Base, District, Household, Resident
 from lsmap.storage.models import audit_link_rows as link_rows
 
 #: ``record_history(session, actor, entity, record_id)`` (lsmap.records.history), handed in
@@ -111,7 +111,8 @@ def _fill(engine: Engine, rows: int, rng: random.Random) -> tuple[int, int]:
     end = datetime.now(UTC)
     start, step = end - timedelta(days=730), timedelta(days=730) / rows
     links = 0
-    indexes = [*AuditEntry.__table__.indexes, *AuditLink.__table__.indexes]
+    tables = Base.metadata.tables
+    indexes = [*tables["audit_log"].indexes, *tables["audit_links"].indexes]
     with engine.begin() as connection:
         _fast_sqlite(connection)
         for index in indexes:  # a bulk load: fill first, then build the same indexes
@@ -135,8 +136,10 @@ def _town(engine: Engine, households: int) -> int:
     """One district whose households (ids 1..n) have one resident each (same id)."""
     with engine.begin() as connection:
         district = connection.execute(
-            insert(District).values(code="bench-1", name="ベンチ町", level="neighbourhood")
-        ).inserted_primary_key[0]
+            insert(District)
+            .values(code="bench-1", name="ベンチ町", level="neighbourhood")
+            .returning(District.id)
+        ).scalar_one()
         numbers = range(1, households + 1)
         connection.execute(
             insert(Household),
@@ -284,7 +287,7 @@ def _measure(engine: Engine, history: History, households: int, repeat: int) -> 
     """History of the busiest and of a typical household and of a resident; the audit page's
     record filter; the old JSON scan once."""
     with Session(engine) as session:
-        district = session.scalar(select(District.id))
+        district = session.execute(select(District.id)).scalar_one()
     staff = Actor(
         user_id=0,
         username="bench",

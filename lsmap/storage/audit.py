@@ -38,9 +38,11 @@ def log(
     ids: Iterable[int] = (),
     **detail: Any,
 ) -> None:
-    """Append one audit entry in the caller's transaction.
+    """Append one audit entry in the caller's transaction; its links (one per id, see
+    :class:`~lsmap.storage.models.AuditLink`) are inserted with it when the session flushes.
 
-    ``detail`` holds only non-sensitive facts (counts, layer names, district ids).
+    ``detail`` holds only non-sensitive facts (counts, layer names, district ids); writers
+    of a household's records pass ``household=<id>`` so that its history finds them.
     """
     session.add(
         AuditEntry(
@@ -167,8 +169,9 @@ def household_changes(
 
 def _changes_only() -> ColumnElement[bool]:
     """The partial indexes' condition, with literal values so that SQLite matches it."""
-    actions = bindparam("changes", CHANGE_ACTIONS, expanding=True, literal_execute=True)
-    return AuditLink.action.in_(actions)
+    return AuditLink.action.in_(
+        bindparam("changes", CHANGE_ACTIONS, expanding=True, literal_execute=True)
+    )
 
 
 def _newest_changes(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    insert,
     text,
 )
 from sqlalchemy.engine import Connection
@@ -354,7 +355,7 @@ def _write_links(_mapper: Any, connection: Connection, entry: AuditEntry) -> Non
         entry.id, entry.action, entry.entity, list(entry.entity_ids or []), entry.detail or {}
     )
     if rows:
-        connection.execute(AuditLink.__table__.insert(), rows)
+        connection.execute(insert(AuditLink), rows)
 
 
 class ImportMapping(Base):
