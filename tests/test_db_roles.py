@@ -19,7 +19,7 @@ from lsmap.access import accounts
 from lsmap.access.accounts import DEMO_PASSWORD
 from lsmap.cli import main
 from lsmap.storage import audit, db
-from lsmap.storage.models import AuditEntry, Household
+from lsmap.storage.models import AuditEntry, AuditLink, Household
 
 postgres_only = pytest.mark.skipif(BACKEND != "postgresql", reason="roles exist only on PostgreSQL")
 
@@ -71,12 +71,20 @@ def test_app_role_cannot_rewrite_empty_alter_or_drop_the_audit_log(
         "CREATE TABLE shadow (id integer)",
         "INSERT INTO audit_log (id, at, username, role, action, entity, entity_ids, detail) "
         "VALUES (1, now(), 'x', 'admin', 'x', '', '[]', '{}') ON CONFLICT (id) DO UPDATE SET action = 'x'",
+        "TRUNCATE audit_links",
+        "UPDATE audit_links SET entity_id = 2",
+        "DELETE FROM audit_links",
+        "DROP TABLE audit_links",
     ]
     for statement in refused:
         with pytest.raises(DBAPIError), app_engine.begin() as connection:
             connection.exec_driver_sql(statement)
     with Session(town) as session:
         assert session.scalars(select(AuditEntry.action)).all() == ["search"]
+    with db.transaction(app_engine) as session:  # the app role appends links with its entries
+        audit.log(session, actor(town, "admin"), "view_record", "household", [1])
+    with Session(town) as session:
+        assert session.scalars(select(AuditLink.entity_id)).all() == [1]
 
 
 @postgres_only

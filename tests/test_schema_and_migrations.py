@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "user_districts",
     "login_sessions",
     "audit_log",
+    "audit_links",
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lsmap.access import AccessDenied, Actor
+from lsmap.storage import audit
 from lsmap.storage.models import AuditEntry
 
 __all__ = [
@@ -38,7 +39,9 @@ def audit_entries(
         query = query.where(AuditEntry.username == username)
     if action:
         query = query.where(AuditEntry.action == action)
+    if entity_id is not None:  # through the indexed link table (audit.names)
+        query = query.where(audit.names(session, entity_id, since, until))
     entries = list(session.scalars(query.limit(limit) if limit and entity_id is None else query))
-    if entity_id is not None:  # JSON containment differs by backend: filter the ids here
+    if entity_id is not None:  # wide entries (over LINK_LIMIT ids) name their ids only in JSON
         entries = [e for e in entries if entity_id in (e.entity_ids or [])][:limit]
     return entries

@@ -121,8 +121,9 @@ def cmd_bench_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_coverage_commands(sub: Any) -> None:
-    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser."""
+def add_coverage_commands(sub: Any) -> Any:
+    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser;
+    returns the ``bench`` subcommand parser for further benchmarks."""
     coverage = sub.add_parser("coverage", help="地区ごとの見守りと資源のカバー状況（空白地帯）")
     coverage.add_argument("--level", choices=list(DISTRICT_LEVELS), help="この階層の地区だけを出力")
     coverage.add_argument(
@@ -181,3 +182,5 @@ def add_coverage_commands(sub: Any) -> None:
     from lsmap.cli.planning import add_planning_commands  # snapshots, walking distance (issue 16)
 
     add_planning_commands(sub, bench_sub)
+
+    return bench_sub

@@ -168,6 +168,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from lsmap.bench.audit import BenchError, bench_audit
+    from lsmap.records.history import record_history
+
+    try:  # only the URL given on the command line: never the app's own database
+        report = bench_audit(
+            args.database_url, args.rows, history=record_history, repeat=args.repeat, seed=args.seed
+        )
+    except BenchError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _add_bench_audit(bench_sub) -> None:  # type: ignore[no-untyped-def]  # argparse's private type
+    run = bench_sub.add_parser(
+        "audit",
+        help="監査ログの件数が多いときの記録ごとの履歴の読み出し時間を測る"
+        "（--database-url がなければ一時的な SQLite、あれば空のデータベースに書き込む）",
+    )
+    run.add_argument("--rows", type=int, default=1_000_000, help="監査ログの件数")
+    run.add_argument("--repeat", type=int, default=20, help="計測回数（中央値を報告）")
+    run.add_argument("--seed", type=int, default=11)
+    run.set_defaults(func=cmd_bench_audit)
+
+
 def _system_admin(session):  # type: ignore[no-untyped-def]
     """The command line acts as an administrator (whoever can run it can read the DB file)."""
     from lsmap.access import Actor
@@ -252,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lsmap.cli.coverage import add_coverage_commands  # coverage and bench (issue 5)
 
-    add_coverage_commands(sub)
+    bench_sub = add_coverage_commands(sub)
+    _add_bench_audit(bench_sub)
 
     from lsmap.cli.data import add_data_commands  # import, export, backup, restore (issue 6)
 

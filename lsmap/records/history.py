@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import EDIT_MODELS, AccessDenied, Actor
 from lsmap.records.validation import label_of
-from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS, WRITE_ACTIONS
-from lsmap.storage.models import AuditEntry
+from lsmap.records.writes import CHILD_ENTITIES, ENTITY_LABELS
+from lsmap.storage import audit
 
+#: The history shows the newest changes up to this many.
+HISTORY_LIMIT = 200
 ACTION_LABELS: dict[str, str] = {
     "create": "作成",
     "update": "変更",
@@ -43,38 +44,27 @@ class HistoryEntry:
 
 
 def record_history(
-    session: Session, actor: Actor, entity: str, record_id: int
+    session: Session, actor: Actor, entity: str, record_id: int, limit: int | None = HISTORY_LIMIT
 ) -> list[HistoryEntry]:
-    """Changes of one record, newest first; a household's includes its residents, links,
-    contacts and emergency contacts. Only actors who may edit the record may read it."""
+    """Changes of one record, newest first, at most ``limit``; a household's includes its
+    residents, links, contacts and emergency contacts. Only actors who may edit the record
+    may read it. Read through the audit log's link table (an index lookup)."""
     row = session.get(EDIT_MODELS[entity], record_id)
     if row is None or not access.can(actor, "edit", access.record_district(session, entity, row)):
         raise AccessDenied("この記録は見つからないか、履歴を見る権限がありません")
-    entities = [entity, *sorted(CHILD_ENTITIES)] if entity == "household" else [entity]
-    query = (
-        select(AuditEntry)
-        .where(AuditEntry.entity.in_(entities), AuditEntry.action.in_(WRITE_ACTIONS))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    )
-    history = []
-    for entry in session.scalars(query):
-        ids = entry.entity_ids or []
-        detail = entry.detail or {}
-        own = entry.entity == entity and record_id in ids
-        child = (
-            entity == "household"
-            and entry.entity in CHILD_ENTITIES
-            and detail.get("household") == record_id
+    if entity == "household":
+        children = sorted(CHILD_ENTITIES)
+        entries = audit.household_changes(session, record_id, [entity, *children], limit)
+    else:
+        entries = audit.record_changes(session, entity, record_id, limit)
+    return [
+        HistoryEntry(
+            at=entry.at,
+            username=entry.username,
+            entity=entry.entity,
+            record_id=(entry.entity_ids or [0])[0],
+            action=entry.action,
+            fields=tuple((entry.detail or {}).get("fields", ())),
         )
-        if own or child:
-            history.append(
-                HistoryEntry(
-                    at=entry.at,
-                    username=entry.username,
-                    entity=entry.entity,
-                    record_id=ids[0] if ids else 0,
-                    action=entry.action,
-                    fields=tuple(detail.get("fields", ())),
-                )
-            )
-    return history
+        for entry in entries
+    ]

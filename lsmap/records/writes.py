@@ -25,11 +25,11 @@ from lsmap.access import EDIT_FIELDS, EDIT_MODELS, AccessDenied, Actor
 from lsmap.records import validation
 from lsmap.records.validation import FieldError, label_of
 from lsmap.storage import audit, db
-from lsmap.storage.models import AuditEntry, District, Household, Watcher, WatchLink, utcnow
+from lsmap.storage.models import CHANGE_ACTIONS, District, Household, Watcher, WatchLink, utcnow
 
 #: Child records and the household they belong to.
 CHILD_ENTITIES = frozenset({"resident", "watch_link", "contact_log", "emergency_contact"})
-WRITE_ACTIONS = ("create", "update", "delete", "restore")
+WRITE_ACTIONS = CHANGE_ACTIONS  # what history and "who changed this" read
 ENTITY_LABELS: dict[str, str] = {
     "household": "世帯",
     "resident": "気がかりな人",
@@ -142,13 +142,9 @@ def _changed(
 
 
 def _last_writer(session: Session, entity: str, record_id: int) -> str | None:
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == entity, AuditEntry.action.in_(WRITE_ACTIONS))
-        .order_by(AuditEntry.id.desc())
-        .limit(200)
-    )
-    return next((e.username for e in entries if record_id in (e.entity_ids or [])), None)
+    """Who changed the record last ("who changed this"), from the audit log's links."""
+    entries = audit.record_changes(session, entity, record_id, limit=1)
+    return entries[0].username if entries else None
 
 
 def _stale(

@@ -24,7 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    insert,
+    text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from lsmap.storage.geometry import Geometry
@@ -274,6 +278,91 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     entity_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+#: An audit entry naming more ids than this gets one "wide" link (``entity_id`` NULL) instead
+#: of one link per id: a city-wide map render names thousands of households, and linking each
+#: would grow the link table by hundreds of kilobytes per render. Readers that look for one
+#: id also read the ids of the (few) wide entries, so nothing is missed.
+LINK_LIMIT = 1000
+#: The audited actions that change a record; only their links are in the record and
+#: household indexes (partial indexes), so that views and map renders cost no index
+#: inserts scattered over those indexes.
+CHANGE_ACTIONS = ("create", "update", "delete", "restore")
+#: The partial indexes' condition, written as readers must repeat it (with literal values:
+#: SQLite uses a partial index only when the query holds the same term).
+CHANGES_ONLY = "action IN ('create', 'update', 'delete', 'restore')"
+
+
+class AuditLink(Base):
+    """Append-only index of the audit log: one row per (entry, record it names).
+
+    Filled with the entry (see :func:`_write_links`) and backfilled by migration 0004, so
+    that "history of one record" is an index lookup instead of a scan of JSON. ``action``
+    is copied from the entry. ``household_id`` is the household the record belongs to (the
+    record itself for a household; ``detail["household"]`` for its residents, links,
+    contacts and cards).
+    """
+
+    __tablename__ = "audit_links"
+    __table_args__ = (
+        # history and "who changed this": one record's changes, newest first
+        Index(
+            "ix_audit_links_record",
+            "entity",
+            "entity_id",
+            "audit_id",
+            sqlite_where=text(CHANGES_ONLY),
+            postgresql_where=text(CHANGES_ONLY),
+        ),
+        # a household's history with its residents, links, contacts and cards
+        Index(
+            "ix_audit_links_household",
+            "household_id",
+            "audit_id",
+            sqlite_where=text(CHANGES_ONLY),
+            postgresql_where=text(CHANGES_ONLY),
+        ),
+        # the audit page's record filter: the ids named in a range of entries (appended to
+        # in order, so a map render's links cost no scattered inserts)
+        Index("ix_audit_links_audit", "audit_id", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``audit_log.id``. No foreign key: PostgreSQL would then refuse ``TRUNCATE audit_log``
+    #: for the key before the append-only trigger could; both tables refuse any change anyway.
+    audit_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: NULL marks a wide entry (more than :data:`LINK_LIMIT` ids; read its ``entity_ids``).
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    household_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def audit_link_rows(
+    audit_id: int, action: str, entity: str, ids: list[int], detail: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The link rows of one audit entry (the rule migration 0004 applies in SQL)."""
+    base = {"audit_id": audit_id, "action": action, "entity": entity}
+    if len(ids) > LINK_LIMIT:
+        return [{**base, "entity_id": None, "household_id": None}]
+    owner = detail.get("household")
+    if isinstance(owner, bool) or not isinstance(owner, int):
+        owner = None
+    return [
+        {**base, "entity_id": i, "household_id": i if entity == "household" else owner} for i in ids
+    ]
+
+
+@event.listens_for(AuditEntry, "after_insert")
+def _write_links(_mapper: Any, connection: Connection, entry: AuditEntry) -> None:
+    """Every audit entry added through the ORM writes its links in the same transaction,
+    with one (executemany) insert."""
+    rows = audit_link_rows(
+        entry.id, entry.action, entry.entity, list(entry.entity_ids or []), entry.detail or {}
+    )
+    if rows:
+        connection.execute(insert(AuditLink), rows)
 
 
 class ImportMapping(Base):

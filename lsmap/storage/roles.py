@@ -2,7 +2,7 @@
 
 The owner (who ran ``lsmap db upgrade``) owns every table. :func:`grant_app` gives the app's
 role exactly what the app needs: SELECT, INSERT, UPDATE and DELETE on the ordinary tables,
-only SELECT and INSERT on ``audit_log``, SELECT on ``alembic_version`` and USAGE on the id
+only SELECT and INSERT on ``audit_log`` and its ``audit_links``, SELECT on ``alembic_version`` and USAGE on the id
 sequences. The app role owns nothing, so it cannot TRUNCATE, ALTER or DROP a table nor
 disable the audit log's triggers. Run it again after every ``lsmap db upgrade`` (new tables
 get no privileges until then).
@@ -19,7 +19,7 @@ from lsmap.storage import db
 from lsmap.storage.models import Base
 
 #: Tables the app may only read and append to.
-APPEND_ONLY = ("audit_log",)
+APPEND_ONLY = ("audit_log", "audit_links")
 #: Tables the app may only read (Alembic's bookkeeping).
 READ_ONLY = ("alembic_version",)
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")

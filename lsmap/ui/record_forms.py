@@ -378,6 +378,8 @@ def history_section(actor: Actor, entity: str, record_id: int) -> None:
     if not entries:
         st.info("変更の履歴はありません。")
         return
+    if len(entries) >= history.HISTORY_LIMIT:
+        st.caption(f"新しい順に {history.HISTORY_LIMIT} 件までを表示しています。")
     st.dataframe(
         pd.DataFrame(
             {
