@@ -87,6 +87,16 @@ RESOURCE_KINDS: dict[str, str] = {
     "other": "その他の資源",
 }
 
+#: Background map layers an administrator imports (issue 14), drawn under the points.
+BASEMAP_KINDS: dict[str, str] = {
+    "roads": "道路",
+    "railways": "鉄道・駅",
+    "rivers": "川・水路",
+    "buildings": "建物",
+    "parks": "公園・緑地",
+    "schools": "学校",
+}
+
 EMERGENCY_RELATIONS: dict[str, str] = {
     "family": "家族",
     "care_manager": "ケアマネジャー",
