@@ -12,11 +12,13 @@ from datetime import date
 import numpy as np
 
 from sample_data.areas import CITY_CODE, CITY_NAME, build_areas
+from sample_data.basemap import generate_basemap
 from sample_data.contacts import generate_contacts
 from sample_data.households import generate_households
 from sample_data.network import generate_network
 from sample_data.persons import Directory
 from sample_data.records import (
+    SampleBasemapFeature,
     SampleContactLog,
     SampleDistrict,
     SampleHousehold,
@@ -43,6 +45,8 @@ class Town:
     links: list[SampleWatchLink]
     contacts: list[SampleContactLog]
     resources: list[SampleResource]
+    #: The generated background map (roads, railway, river, landmarks).
+    basemap: list[SampleBasemapFeature]
 
     def counts(self) -> dict[str, int]:
         """Number of rows per database table that this town fills."""
@@ -56,14 +60,17 @@ class Town:
             "contact_logs": len(self.contacts),
             "resources": len(self.resources),
             "csws": sum(len(r.csws) for r in self.resources),
+            "basemap_features": len(self.basemap),
         }
 
 
 def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     """The sample town as it stands on ``today`` (contacts cover the year before it)."""
     # One independent stream per part, so changing one part leaves the others as they are.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
-    area_rng, resource_rng, household_rng, network_rng, contact_rng = streams
+    # (spawn(6) gives the same first five streams as spawn(5) did, so adding the basemap's
+    # stream left the rest of the town as it was.)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    area_rng, resource_rng, household_rng, network_rng, contact_rng, basemap_rng = streams
     districts, neighbourhoods = build_areas(area_rng)
     directory = Directory(CITY_NAME)
     resources = generate_resources(resource_rng, neighbourhoods, directory)
@@ -72,4 +79,5 @@ def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     households = generate_households(household_rng, today, neighbourhoods, directory, centres)
     watchers, links = generate_network(network_rng, today, neighbourhoods, households, directory)
     contacts = generate_contacts(contact_rng, today, households, watchers, links)
-    return Town(today, seed, districts, households, watchers, links, contacts, resources)
+    basemap = generate_basemap(basemap_rng, neighbourhoods)
+    return Town(today, seed, districts, households, watchers, links, contacts, resources, basemap)
