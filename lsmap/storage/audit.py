@@ -128,6 +128,9 @@ ACTION_LABELS: dict[str, str] = {
     "view_watchers": "見守り者の一覧の表示",
     "view_deleted": "削除した記録の一覧の表示",
     "download": "ファイルのダウンロード",
+    "basemap_import": "背景地図の取り込み",
+    "basemap_remove": "背景地図の削除",
+    "basemap_tiles": "背景地図タイルの書き出し",
 }
 
 
