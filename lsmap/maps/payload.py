@@ -345,6 +345,15 @@ class PointLayer(JSCSSMixin, MacroElement):
             self.default_css = []
 
 
+def sent_payloads(html: str) -> list[dict[str, Any]]:
+    """Every layer payload a rendered map sends to the browser, as sent (for checks)."""
+    decoder = json.JSONDecoder()
+    return [
+        decoder.raw_decode(html, match.end())[0]
+        for match in re.finditer(re.escape(PAYLOAD_MARK), html)
+    ]
+
+
 def sent_features(html: str) -> list[dict[str, Any]]:
     """Every feature a rendered map sends to the browser, decoded (for tests and checks):
     ``layer``, ``id``, ``className``, ``popup`` (as the browser builds it), ``tooltip``,
