@@ -128,6 +128,27 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
                 parts.append(denied.message)
     if access.can(who, "view"):
         parts.append(_pdf_text(map_pdf(session, who, None, PaperOptions(with_list=True))))
+    parts.append(_batches(session, who, town))
+    return "\n".join(parts)
+
+
+def _batches(session: Session, who: access.Actor, town: PrivacyTown) -> str:
+    """「全町内を一括で印刷」 of every 地区 the actor may print, as text."""
+    import io
+    import zipfile
+
+    from lsmap.printing.paper_batch import neighbourhood_batch
+    from lsmap.printing.paper_map import PaperOptions
+
+    parts = []
+    for district in town.districts.values():
+        try:
+            batch = neighbourhood_batch(session, who, district, PaperOptions(with_list=True))
+        except access.AccessDenied as denied:
+            parts.append(denied.message)
+            continue
+        archive = zipfile.ZipFile(io.BytesIO(batch.data))
+        parts.extend(_pdf_text(archive.read(name)) for name in archive.namelist())
     return "\n".join(parts)
 
 
