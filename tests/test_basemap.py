@@ -267,3 +267,43 @@ def test_command_line_imports_a_background_layer(engine: Engine, tmp_path: Path)
         credits = set(session.scalars(select(BasemapFeature.credit)))
     assert credits == {"出典X"}
     assert main(top) == 2  # no --kind
+
+
+def test_file_names_suggest_the_kind() -> None:
+    from lsmap.io.importing.basemap import guess_kind
+
+    assert guess_kind("gis_osm_roads_free_1.zip") == "roads"
+    assert guess_kind("FG-GML-533945-RdEdg.gpkg") == "roads"
+    assert guess_kind("gis_osm_water_a_free_1.zip") == "rivers"
+    assert guess_kind("建築物.gpkg") == "buildings"
+    assert guess_kind("parks.zip") == "parks" and guess_kind("rail.geojson") == "railways"
+    assert guess_kind("layer.gpkg") == "roads"
+
+
+def test_import_page_lists_layers_and_removes_one_after_confirmation(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import open_page
+
+    url = writable_sample_engine.url.render_as_string(hide_password=False)
+    with Session(writable_sample_engine) as session:
+        admin = actor_for(session, "admin")
+        staff = actor_for(session, "staff_east")
+    at = open_page("import", admin, url, monkeypatch)
+    at.radio(key="imp_kind").set_value("basemap").run()
+    assert any(e.label.startswith("道路：sample（") for e in at.expander)
+    button = next(b for b in at.button if b.key == "bm_rm_btn_roads_sample")
+    assert button.disabled  # nothing is removed without the confirmation
+    at.checkbox(key="bm_rm_roads_sample").check().run()
+    at.button(key="bm_rm_btn_roads_sample").click().run()
+    assert any("地図から外しました" in s.value for s in at.success)
+    assert not any(e.label.startswith("道路：sample") for e in at.expander)
+    with Session(writable_sample_engine) as session:
+        live = session.scalar(
+            select(func.count())
+            .select_from(BasemapFeature)
+            .where(BasemapFeature.kind == "roads", BasemapFeature.deleted_at.is_(None))
+        )
+        assert live == 0
+    refused = open_page("import", staff, url, monkeypatch)
+    assert [e.value for e in refused.error] == ["データの取り込みは管理者だけができます。"]

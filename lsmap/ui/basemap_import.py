@@ -19,6 +19,8 @@ from lsmap.escape import markdown_text
 from lsmap.io.importing.basemap import (
     BasemapImportResult,
     basemap_limits,
+    guess_columns,
+    guess_kind,
     import_basemap_frame,
     read_basemap_upload,
     remove_basemap_layer,
@@ -53,7 +55,8 @@ def basemap_section(actor: Actor) -> None:
         "ファイルを選ぶ",
         type=["gpkg", "zip", "geojson", "json"],
         max_upload_size=MAX_BOUNDARY_BYTES // 1048576,
-        key="imp_basemap_file",
+        # a new key after each import empties the uploader (the file is done with)
+        key=f"imp_basemap_file_{st.session_state.get('imp_basemap_round', 0)}",
     )
     if uploaded is None:
         st.session_state.pop(_PARSED, None)
@@ -84,12 +87,27 @@ def _upload(actor: Actor, name: str, data: bytes) -> None:
         return
     frame = parsed["frame"]
     columns = [_NONE, *(str(c) for c in frame.columns if c != frame.geometry.name)]
+    name_guess, class_guess = guess_columns(frame)
     left, middle, right = st.columns(3)
     kinds: list[str] = list(BASEMAP_KINDS)
-    kind = left.selectbox("種類＊", kinds, format_func=lambda k: BASEMAP_KINDS[k])
-    name_field = middle.selectbox("名前の列（駅名・学校名など）", columns, key="imp_bm_name")
+    kind = left.selectbox(
+        "種類＊",
+        kinds,
+        index=kinds.index(guess_kind(name)),
+        format_func=lambda k: BASEMAP_KINDS[k],
+        key=f"imp_bm_kind_{name}",
+    )
+    name_field = middle.selectbox(
+        "名前の列（駅名・学校名など）",
+        columns,
+        index=columns.index(name_guess) if name_guess else 0,
+        key=f"imp_bm_name_{name}",
+    )
     class_field = right.selectbox(
-        "種別の列（主な道路を太く描く。例: highway）", columns, key="imp_bm_class"
+        "種別の列（主な道路を太く描く。例: highway）",
+        columns,
+        index=columns.index(class_guess) if class_guess else 0,
+        key=f"imp_bm_class_{name}",
     )
     credit = st.text_input(
         "出典（クレジット）＊ 地図と印刷の下に表示します",
@@ -129,6 +147,7 @@ def _upload(actor: Actor, name: str, data: bytes) -> None:
             result = _run(actor, frame, name, crs, choices, dry_run=False)
         if result is not None:
             st.session_state.pop(_PARSED, None)
+            st.session_state["imp_basemap_round"] = st.session_state.get("imp_basemap_round", 0) + 1
             st.session_state["imp_basemap_done"] = f"取り込みました: {result.plan.summary()}"
             st.rerun()
 

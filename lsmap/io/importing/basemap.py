@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -174,6 +175,32 @@ def read_basemap_upload(data: bytes, filename: str) -> gpd.GeoDataFrame:
         path = Path(folder) / f"upload{suffix}"  # never the uploaded name
         path.write_bytes(data)
         return run("boundaries", {"path": str(path)}, basemap_limits())
+
+
+#: Words in a file name that say which kind of layer it holds (OSM, 基盤地図情報, plain).
+KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "railways": ("rail", "鉄道", "駅", "station"),
+    "rivers": ("river", "water", "河川", "水涯線", "水部", "wl", "wa"),
+    "buildings": ("build", "建築物", "建物", "blda", "bldl"),
+    "parks": ("park", "公園", "緑地", "leisure"),
+    "schools": ("school", "学校"),
+    "roads": ("road", "道路", "rdedg", "rdcl", "highway", "street"),
+}
+
+
+def guess_kind(filename: str) -> str:
+    """The kind a file's name suggests (roads when it says nothing)."""
+    stem = PurePath(filename.replace("\\", "/")).stem.lower()
+    words = set(re.split(r"[^0-9a-z\u3040-\u9fff]+", stem))
+    for kind, hints in KIND_WORDS.items():
+        if any(hint in stem if len(hint) > 2 else hint in words for hint in hints):
+            return kind
+    return "roads"
+
+
+def guess_columns(frame: gpd.GeoDataFrame) -> tuple[str, str]:
+    """(name column, class column) guessed from the attribute table ("" when none)."""
+    return _field(frame, None, NAME_FIELDS, "名前"), _field(frame, None, CLASS_FIELDS, "種別")
 
 
 def guess_credit(frame: gpd.GeoDataFrame, source: str) -> str:
