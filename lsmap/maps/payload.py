@@ -149,6 +149,46 @@ def placement_payload(
     return {"zooms": zooms, "moved": moved, "opening_zoom": opening_zoom}
 
 
+def _coordinates(spec: LayerSpec, item: Any) -> list[float]:
+    if spec.geometry == "line":
+        (x1, y1), (x2, y2) = item.coords
+        return [round(x1, 5), round(y1, 5), round(x2, 5), round(y2, 5)]
+    return [round(item.lon, 5), round(item.lat, 5)]
+
+
+def _features(
+    spec: LayerSpec, items: list[Any], meeting_mode: bool, strings: _Strings
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """The compact features of a layer and the palette of style overrides they index."""
+    palette: list[dict[str, Any]] = []
+    palette_index: dict[str, int] = {}
+    numbered = meeting_mode and spec.meeting_label is not None
+    rows = _rows(spec, meeting_mode)
+    features = []
+    for item in items:
+        override = style_override(spec, item)
+        signature = repr(sorted(override.items()))
+        if signature not in palette_index:
+            palette_index[signature] = len(palette)
+            palette.append(override)
+        values = []
+        for _, getter in rows:
+            value = getter(item)
+            values.append(strings("" if value is None or value == "" else html_text(value)))
+        features.append(
+            [
+                item.id,
+                _coordinates(spec, item),
+                palette_index[signature],
+                html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
+                values,
+                strings(html_text(_tooltip(spec, item, meeting_mode))),
+                _link(spec, item),
+            ]
+        )
+    return features, palette
+
+
 def layer_payload(
     spec: LayerSpec,
     items: list[Any],
@@ -159,38 +199,9 @@ def layer_payload(
 ) -> dict[str, Any]:
     """What the browser receives for one layer (strings escaped and interned). Numbered
     layers get a marker placement for ``opening_zoom`` and the zooms around it."""
-    palette: list[dict[str, Any]] = []
-    palette_index: dict[str, int] = {}
     strings = _Strings()
+    features, palette = _features(spec, items, meeting_mode, strings)
     numbered = meeting_mode and spec.meeting_label is not None
-    rows = _rows(spec, meeting_mode)
-    features = []
-    for item in items:
-        override = style_override(spec, item)
-        signature = repr(sorted(override.items()))
-        if signature not in palette_index:
-            palette_index[signature] = len(palette)
-            palette.append(override)
-        if spec.geometry == "line":
-            (x1, y1), (x2, y2) = item.coords
-            coordinates = [round(x1, 5), round(y1, 5), round(x2, 5), round(y2, 5)]
-        else:
-            coordinates = [round(item.lon, 5), round(item.lat, 5)]
-        values = []
-        for _, getter in rows:
-            value = getter(item)
-            values.append(strings("" if value is None or value == "" else html_text(value)))
-        features.append(
-            [
-                item.id,
-                coordinates,
-                palette_index[signature],
-                html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
-                values,
-                strings(html_text(_tooltip(spec, item, meeting_mode))),
-                _link(spec, item),
-            ]
-        )
     cluster = spec.geometry == "point" and spec.personal and len(items) > CLUSTER_ABOVE
     canvas = len(items) > CANVAS_ABOVE
     placement = None
@@ -201,7 +212,7 @@ def layer_payload(
         "geometry": spec.geometry,
         "style": base_style(spec),
         "palette": palette,
-        "captions": [html_text(caption) for caption, _ in rows],
+        "captions": [html_text(caption) for caption, _ in _rows(spec, meeting_mode)],
         "strings": strings.table,
         "features": features,
         "canvas": canvas,

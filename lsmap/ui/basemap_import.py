@@ -86,6 +86,38 @@ def _upload(actor: Actor, name: str, data: bytes) -> None:
         st.error(markdown_text(parsed["error"]) + _NOTHING_CHANGED)
         return
     frame = parsed["frame"]
+    choices, crs = _choices(frame, name)
+    st.markdown("##### 試行（確認だけ。データベースは変えません）")
+    check = _run(actor, frame, name, crs, choices, dry_run=True)
+    if check is None:
+        return
+    plan = check.plan
+    replaced = (
+        f"。同じファイルから取り込んだ {check.replaced:,} 件を置き換えます"
+        if check.replaced
+        else ""
+    )
+    st.info(
+        f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。"
+        f"{markdown_text(plan.summary())} を取り込めます{replaced}。"
+        f"出典: {markdown_text(plan.credit)}"
+    )
+    for problem in plan.problems:
+        st.warning(markdown_text(str(problem)))
+    if not choices["credit"]:
+        st.caption("出典を入力すると取り込めます（データの利用条件で表示が求められます）。")
+    if st.button("取り込む", type="primary", disabled=not choices["credit"], key="imp_bm_run"):
+        with st.spinner(f"{plan.summary()} を書き込んでいます…"):
+            result = _run(actor, frame, name, crs, choices, dry_run=False)
+        if result is not None:
+            st.session_state.pop(_PARSED, None)
+            st.session_state["imp_basemap_round"] = st.session_state.get("imp_basemap_round", 0) + 1
+            st.session_state["imp_basemap_done"] = f"取り込みました: {result.plan.summary()}"
+            st.rerun()
+
+
+def _choices(frame: Any, name: str) -> tuple[dict[str, Any], str]:
+    """Kind, name and class columns (guessed from the file), credit line and CRS."""
     columns = [_NONE, *(str(c) for c in frame.columns if c != frame.geometry.name)]
     name_guess, class_guess = guess_columns(frame)
     left, middle, right = st.columns(3)
@@ -123,33 +155,7 @@ def _upload(actor: Actor, name: str, data: bytes) -> None:
         "class_field": None if class_field == _NONE else class_field,
         "credit": credit,
     }
-    st.markdown("##### 試行（確認だけ。データベースは変えません）")
-    check = _run(actor, frame, name, crs, choices, dry_run=True)
-    if check is None:
-        return
-    plan = check.plan
-    replaced = (
-        f"。同じファイルから取り込んだ {check.replaced:,} 件を置き換えます"
-        if check.replaced
-        else ""
-    )
-    st.info(
-        f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。"
-        f"{markdown_text(plan.summary())} を取り込めます{replaced}。"
-        f"出典: {markdown_text(plan.credit)}"
-    )
-    for problem in plan.problems:
-        st.warning(markdown_text(str(problem)))
-    if not credit:
-        st.caption("出典を入力すると取り込めます（データの利用条件で表示が求められます）。")
-    if st.button("取り込む", type="primary", disabled=not credit, key="imp_bm_run"):
-        with st.spinner(f"{plan.summary()} を書き込んでいます…"):
-            result = _run(actor, frame, name, crs, choices, dry_run=False)
-        if result is not None:
-            st.session_state.pop(_PARSED, None)
-            st.session_state["imp_basemap_round"] = st.session_state.get("imp_basemap_round", 0) + 1
-            st.session_state["imp_basemap_done"] = f"取り込みました: {result.plan.summary()}"
-            st.rerun()
+    return choices, crs
 
 
 def _run(

@@ -157,19 +157,8 @@ def _paper_download(
     from lsmap.printing.paper_map import PaperOptions
 
     units = neighbourhoods_within(districts, district_id)
-    single = len(units) == 1 and units[0].id == district_id
     with st.expander("印刷用PDF（会議の配布・掲示用）"):
-        scope = "one"
-        if not single and units:
-            scope = st.radio(
-                "印刷する範囲",
-                ["all", "one"],
-                format_func={
-                    "all": f"全町内を一括で印刷（町内ごとに1つのPDF・{len(units)}町内をzipで）",
-                    "one": "表示中の区域を1枚に",
-                }.get,
-                help="会議では1町内（約50世帯）ずつの地図が読みやすく、番号も大きく印刷されます。",
-            )
+        scope = _scope(units, district_id)
         left, middle, right = st.columns(3)
         paper = left.radio("用紙", ["A3", "A4"], horizontal=True)
         landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
@@ -193,6 +182,25 @@ def _paper_download(
             )
         else:
             _single_download(actor, district_id, _name_of(districts, district_id), options, key)
+
+
+def _scope(units: list[DistrictInfo], district_id: int) -> str:
+    """「全町内を一括で印刷」 (the default) or 「表示中の区域を1枚に」 when the shown area holds
+    more than itself; "one" for a single 町内."""
+    if not units or (len(units) == 1 and units[0].id == district_id):
+        return "one"
+    labels = {
+        "all": f"全町内を一括で印刷（町内ごとに1つのPDF・{len(units)}町内をzipで）",
+        "one": "表示中の区域を1枚に",
+    }
+    return str(
+        st.radio(
+            "印刷する範囲",
+            list(labels),
+            format_func=lambda key: labels[key],
+            help="会議では1町内（約50世帯）ずつの地図が読みやすく、番号も大きく印刷されます。",
+        )
+    )
 
 
 def _name_of(districts: list[DistrictInfo], district_id: int) -> str:
