@@ -307,3 +307,25 @@ def test_import_page_lists_layers_and_removes_one_after_confirmation(
         assert live == 0
     refused = open_page("import", staff, url, monkeypatch)
     assert [e.value for e in refused.error] == ["データの取り込みは管理者だけができます。"]
+
+
+def test_names_and_credits_from_a_file_are_escaped(writable_sample_engine: Engine) -> None:
+    from helpers import XSS
+
+    from lsmap.escape import html_text
+    from lsmap.io.importing.basemap import feature_row, write_features
+
+    with Session(writable_sample_engine) as session:
+        at = _centre(session, HONCHO)
+        park = shapely.Point(at.x, at.y).buffer(0.0003)
+        write_features(
+            session, [feature_row("parks", "", XSS, park, "evil.gpkg", XSS + "出典", "t")]
+        )
+        meeting = actor_for(session, "meeting_east")
+        html = build_map(session, meeting, district_id(session, HONCHO), meeting_mode=True)
+        rendered = html.map.get_root().render()
+        assert XSS not in rendered and "<img" not in rendered
+        assert html_text(XSS) in [label[0] for label in sent_labels(rendered)]
+        pdf = map_pdf(session, meeting, district_id(session, HONCHO), PaperOptions())
+        assert XSS + "出典" in _pdf_text(pdf).replace("\n", "")  # printed as text
+        session.rollback()

@@ -294,6 +294,8 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
         next(b for b in at.button if b.label == label).click().run()
     next(b for b in at.button if b.label == "地図へ戻る").click().run()
     next(c for c in at.checkbox if c.label == "番号一覧（名簿）のページを付ける").check().run()
+    # on a 地区 the default is one PDF per 町内 (issue 14); print the shown area on one sheet
+    next(r for r in at.radio if r.label == "印刷する範囲").set_value("one").run()
     next(b for b in at.button if b.label == "PDFを作成").click().run()
     assert len(at.download_button) == 1 and CANARY in _held_text(at)  # the probe sees it held
 
