@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import folium
-from branca.element import Figure
 import numpy as np
+from branca.element import Figure
 from sqlalchemy.orm import Session
 
 from layers import layers_for
