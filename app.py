@@ -4,9 +4,9 @@ import streamlit as st
 
 from lsmap.ui import context, navigation, session
 
-st.set_page_config(
-    page_title="lsmap 支え合い福祉マップ", page_icon=":material/diversity_3:", layout="wide"
-)
+# An emoji icon is drawn by the browser itself; a ":material/…:" icon would be fetched from
+# fonts.gstatic.com, and lsmap must work (and fetch nothing) without the internet.
+st.set_page_config(page_title="lsmap 支え合い福祉マップ", page_icon="🤝", layout="wide")
 
 actor = session.current_actor()
 context.set_actor(actor)

@@ -35,7 +35,9 @@ class Settings:
     #: None (unset) = only while the database holds nothing but the sample town.
     sample_mode: bool | None
     session_minutes: int
-    basemap: str  # "gsi" or "none"
+    #: "local" (imported background layers and local tiles; never the internet), "gsi"
+    #: (地理院タイル, fetched from the internet) or "none" (district outlines only).
+    basemap: str
     auth: str  # "local" (lsmap passwords) or "oidc" (Streamlit's st.login)
     #: Absolute lifetime of a login session, however active it is.
     session_max_hours: float = 12.0
@@ -66,7 +68,7 @@ def get_settings() -> Settings:
         metric_epsg=int(os.environ.get("LSMAP_METRIC_EPSG", DEFAULT_METRIC_EPSG)),
         sample_mode=_flag("LSMAP_SAMPLE_MODE"),
         session_minutes=int(os.environ.get("LSMAP_SESSION_MINUTES", "30")),
-        basemap=os.environ.get("LSMAP_BASEMAP", "gsi"),
+        basemap=os.environ.get("LSMAP_BASEMAP", "local").strip().lower() or "local",
         auth=os.environ.get("LSMAP_AUTH", "local"),
         session_max_hours=float(os.environ.get("LSMAP_SESSION_MAX_HOURS", "12")),
         cookie_secure=_flag("LSMAP_COOKIE_SECURE"),

@@ -100,6 +100,16 @@ LOCATION_LEVELS: dict[str, str] = {
 #: Levels whose point stands for an area, not the house (おおよその位置).
 APPROXIMATE_LEVELS: frozenset[str] = frozenset({"block", "town", "city"})
 
+#: Background map layers an administrator imports (issue 14), drawn under the points.
+BASEMAP_KINDS: dict[str, str] = {
+    "roads": "道路",
+    "railways": "鉄道・駅",
+    "rivers": "川・水路",
+    "buildings": "建物",
+    "parks": "公園・緑地",
+    "schools": "学校",
+}
+
 EMERGENCY_RELATIONS: dict[str, str] = {
     "family": "家族",
     "care_manager": "ケアマネジャー",

@@ -10,6 +10,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from shapely.geometry import MultiPolygon, Point
+from shapely.geometry.base import BaseGeometry
+
+
+@dataclass
+class SampleBasemapFeature:
+    """One feature of the generated background map (a road, the river, a school …)."""
+
+    kind: str
+    subkind: str
+    name: str
+    geom: BaseGeometry
 
 
 @dataclass

@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import LineString
 
 from sample_data.areas import CITY_CODE, CITY_NAME, build_areas, to_lonlat
+from sample_data.basemap import generate_basemap
 from sample_data.census import census_csv
 from sample_data.contacts import generate_contacts
 from sample_data.history import recorded_dates
@@ -21,6 +22,7 @@ from sample_data.households import generate_households
 from sample_data.network import generate_network
 from sample_data.persons import Directory
 from sample_data.records import (
+    SampleBasemapFeature,
     SampleContactLog,
     SampleDistrict,
     SampleHousehold,
@@ -56,6 +58,8 @@ class Town:
     link_started: list[date] = field(default_factory=list)
     #: The town's 国勢調査 小地域 table (CP932 CSV, e-Stat style).
     census: bytes = b""
+    #: The background map (the streets and the river above, the railway, landmarks).
+    basemap: list[SampleBasemapFeature] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Number of rows per database table that this town fills."""
@@ -69,15 +73,18 @@ class Town:
             "contact_logs": len(self.contacts),
             "resources": len(self.resources),
             "csws": sum(len(r.csws) for r in self.resources),
+            "basemap_features": len(self.basemap),
         }
 
 
 def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     """The sample town as it stands on ``today`` (contacts cover the year before it)."""
     # One independent stream per part, so changing one part leaves the others as they are.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # (spawn(n) gives the same first streams as a smaller spawn did, so adding a stream
+    # leaves the rest of the town as it was.)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
     area_rng, resource_rng, household_rng, network_rng, contact_rng = streams[:5]
-    street_rng, history_rng, census_rng = streams[5:]
+    street_rng, history_rng, census_rng, basemap_rng = streams[5:]
     districts, neighbourhoods = build_areas(area_rng)
     directory = Directory(CITY_NAME)
     resources = generate_resources(resource_rng, neighbourhoods, directory)
@@ -90,6 +97,7 @@ def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
     streets, river = generate_streets(street_rng, outline, to_lonlat)
     recorded, started = recorded_dates(history_rng, today, households, links)
     census = census_csv(census_rng, districts, households)
+    basemap = generate_basemap(basemap_rng, neighbourhoods, streets, river)
     return Town(
         today,
         seed,
@@ -104,4 +112,5 @@ def generate_town(today: date, seed: int = DEFAULT_SEED) -> Town:
         recorded,
         started,
         census,
+        basemap,
     )

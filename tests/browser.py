@@ -41,10 +41,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(database_url: str) -> Iterator[str]:
-    """Serve app.py on a free port with ``database_url``; yields the base URL."""
+def running_app(database_url: str, basemap: str = "none") -> Iterator[str]:
+    """Serve app.py on a free port with ``database_url`` (and ``LSMAP_BASEMAP``); yields the
+    base URL."""
     port = _free_port()
-    env = {**os.environ, "LSMAP_DATABASE_URL": database_url, "LSMAP_BASEMAP": "none"}
+    env = {**os.environ, "LSMAP_DATABASE_URL": database_url, "LSMAP_BASEMAP": basemap}
     process = subprocess.Popen(
         [
             sys.executable,

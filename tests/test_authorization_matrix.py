@@ -530,3 +530,78 @@ def test_breakdown_trends_and_planning_rights(session: Session, town_engine, rol
     assert list(frame.columns) == ["世帯の状況", "気がかりな世帯"]  # categories and numbers only
     categories = access.planning.household_categories(session, who)
     assert list(categories.columns) == ["household_id", "dimension", "category"]
+
+
+# ------------------------------------------------------------------ the meeting map (issue 14)
+
+
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_paper_batch(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    """「全町内を一括で印刷」: refused outside the scope; the list pages name exactly whom the
+    role's list may name."""
+    import io
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from lsmap.printing.paper_batch import neighbourhood_batch
+    from lsmap.printing.paper_map import PaperOptions
+    from lsmap.storage.models import Resident
+
+    town = town_engine[1]
+    home = HOME[role]
+    code = home if where == OWN else ("B" if home == "A" else "A")
+    household = target(town, role, where, state)
+    who = actor(session, role)
+    expected = CELLS[role][(where, state)]
+    options = PaperOptions(with_list=True, basemap="none")
+    if expected is REFUSED:
+        with pytest.raises(access.AccessDenied):
+            if who is None:
+                raise access.AccessDenied()
+            neighbourhood_batch(session, who, town.districts[code], options)
+        return
+    batch = neighbourhood_batch(session, who, town.districts[code], options)
+    archive = zipfile.ZipFile(io.BytesIO(batch.data))
+    assert archive.namelist() == [f"01_{code}一丁目.pdf"]
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(archive.read(f"01_{code}一丁目.pdf"))).pages
+    ).replace(" ", "")
+    resident = session.scalars(select(Resident).where(Resident.household_id == household)).first()
+    named = resident is not None and resident.name.replace(" ", "") in text
+    assert named == ("resident.name" in expected_fields("list", expected, state))
+    assert household in batch.households
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_background_map_and_map_defaults(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
+    """The background map is public: every signed-in role reads it, visitors get nothing,
+    only administrators manage it. Each role's map opens on its own area."""
+    from shapely.geometry import LineString
+
+    from lsmap.access.basemap import background_features, basemap_layers, can_manage_basemap
+    from lsmap.access.map_defaults import default_map_district
+    from lsmap.storage.models import BasemapFeature, District
+
+    road = LineString([(139.40, 35.405), (139.43, 35.405)])
+    session.add(
+        BasemapFeature(
+            kind="roads", subkind="main", name="検証通り", geom=road, minx=139.40, miny=35.405,
+            maxx=139.43, maxy=35.405, source="t.gpkg", credit="検証", imported_by="t",
+        )
+    )  # fmt: skip
+    session.flush()
+    who = actor(session, role)
+    found = background_features(session, who, (139.39, 35.39, 139.44, 35.44))
+    assert [f.name for f in found] == ([] if who is None else ["検証通り"])
+    assert len(basemap_layers(session, who)) == (0 if who is None else 1)
+    assert can_manage_basemap(who) == (role == "admin")
+    if who is None:
+        return
+    opened = session.get(
+        District, default_map_district(who, access.visible_districts(session, who))
+    )
+    # administrators and planners: the first area by code, as before
+    expected = {"staff_a": "A", "staff_b": "B", "meeting_a": "A1"}.get(role, "A")
+    assert opened.code == expected

@@ -140,6 +140,27 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
                 parts.append(denied.message)
     if access.can(who, "view"):
         parts.append(_pdf_text(map_pdf(session, who, None, PaperOptions(with_list=True))))
+    parts.append(_batches(session, who, town))
+    return "\n".join(parts)
+
+
+def _batches(session: Session, who: access.Actor, town: PrivacyTown) -> str:
+    """「全町内を一括で印刷」 of every 地区 the actor may print, as text."""
+    import io
+    import zipfile
+
+    from lsmap.printing.paper_batch import neighbourhood_batch
+    from lsmap.printing.paper_map import PaperOptions
+
+    parts = []
+    for district in town.districts.values():
+        try:
+            batch = neighbourhood_batch(session, who, district, PaperOptions(with_list=True))
+        except access.AccessDenied as denied:
+            parts.append(denied.message)
+            continue
+        archive = zipfile.ZipFile(io.BytesIO(batch.data))
+        parts.extend(_pdf_text(archive.read(name)) for name in archive.namelist())
     return "\n".join(parts)
 
 
@@ -294,6 +315,8 @@ def test_canary_is_not_handed_to_the_next_user_of_the_same_tab(
         next(b for b in at.button if b.label == label).click().run()
     next(b for b in at.button if b.label == "地図へ戻る").click().run()
     next(c for c in at.checkbox if c.label == "番号一覧（名簿）のページを付ける").check().run()
+    # on a 地区 the default is one PDF per 町内 (issue 14); print the shown area on one sheet
+    next(r for r in at.radio if r.label == "印刷する範囲").set_value("one").run()
     next(b for b in at.button if b.label == "PDFを作成").click().run()
     assert len(at.download_button) == 1 and CANARY in _held_text(at)  # the probe sees it held
 

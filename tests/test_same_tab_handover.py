@@ -88,6 +88,8 @@ def test_paper_map_with_names_is_not_offered_to_staff_of_another_district(
     engine = db.get_engine(app_url)
     app_login(app, "staff_east", DEMO_PASSWORD)
     next(c for c in app.checkbox if c.label == "番号一覧（名簿）のページを付ける").check().run()
+    # on a 地区 the default is one PDF per 町内 (issue 14); print the shown area on one sheet
+    next(r for r in app.radio if r.label == "印刷する範囲").set_value("one").run()
     next(b for b in app.button if b.label == "PDFを作成").click().run()
     assert [d.label for d in app.download_button] == ["PDFをダウンロード"]
 
@@ -143,6 +145,8 @@ def test_a_printout_is_offered_only_for_the_data_it_was_made_from_and_each_downl
     assert list(app.download_button) == []  # the printout shows the old record: not offered
 
     next(b for b in app.button if b.label == "地図へ戻る").click().run()
+    # on a 地区 the default is one PDF per 町内 (issue 14); print the shown area on one sheet
+    next(r for r in app.radio if r.label == "印刷する範囲").set_value("one").run()
     next(b for b in app.button if b.label == "PDFを作成").click().run()
     app.download_button[0].click().run()
     district = _downloads(engine)[-1]

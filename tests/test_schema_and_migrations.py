@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "login_sessions",
     "audit_log",
     "audit_links",
+    "basemap_features",
 }
 
 
@@ -88,6 +89,7 @@ def test_postgis_columns_are_geometry_with_gist_indexes(engine: Engine) -> None:
         "households.location": "POINT:4326",
         "watchers.location": "POINT:4326",
         "resources.location": "POINT:4326",
+        "basemap_features.geom": "GEOMETRY:4326",
     }
     assert indexes == {
         "ix_districts_geom_gist",

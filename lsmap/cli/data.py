@@ -70,6 +70,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 actor = _actor(session, args.as_user)
             args.file = args.file[0]
             return import_planning(args, actor)
+        if args.what == "basemap":
+            return _import_basemap(args)
         return _import_list(args)
     except ImportRejected as error:
         for problem in error.problems:
@@ -87,9 +89,9 @@ def _write_template(args: argparse.Namespace) -> int:
     from lsmap.io.export import csv_bytes
     from lsmap.io.importing.columns import template_headers
 
-    if args.what in ("districts", "address-reference"):
+    if args.what in ("districts", "address-reference", "basemap", "census", "roads"):
         return _fail(
-            "境界・位置参照情報にはひな形がありません（GeoJSON・シェープファイル・GeoPackage をそのまま指定してください）",
+            "境界・位置参照情報・背景地図・統計・道路網にはひな形がありません（ファイルをそのまま指定してください）",
             2,
         )
     if not args.output:
@@ -137,6 +139,17 @@ def _import_districts(args: argparse.Namespace) -> int:
             f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 {result.nested}、修復 {len(plan.repaired)}"
         )
     return 0
+
+
+def _import_basemap(args: argparse.Namespace) -> int:
+    from lsmap.cli.basemap import import_basemap_command
+
+    engine = _engine(args)
+    db.upgrade(engine)
+    with db.transaction(engine) as session:
+        actor = _actor(session, args.as_user)
+    args.file = args.file[0]
+    return import_basemap_command(args, actor)
 
 
 def _import_list(args: argparse.Namespace) -> int:
@@ -344,7 +357,9 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     from lsmap.access import EXPORT_LAYERS
     from lsmap.io.export import FORMATS
 
-    imp = sub.add_parser("import", help="境界・一覧（世帯・見守り者・資源）を取り込む")
+    imp = sub.add_parser(
+        "import", help="境界・一覧（世帯・見守り者・資源）・背景地図（道路・川など）を取り込む"
+    )
     imp.add_argument(
         "what",
         choices=[
@@ -357,6 +372,7 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
             "address-reference",
             "census",
             "roads",
+            "basemap",
         ],
     )
     imp.add_argument(
@@ -373,8 +389,14 @@ def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     imp.add_argument("--code-prefix", help="コードの前に付ける文字（別ファイルのコードと区別する）")
     imp.add_argument("--crs", help="ファイルに座標参照系がないときの指定（例: EPSG:6676）")
     imp.add_argument(
-        "--kind", help="資源の種類（facility, salon, food_bank, support_centre, other）"
+        "--kind",
+        help="資源の種類（facility, salon, food_bank, support_centre, other）、または背景地図の"
+        "種類（roads, railways, rivers, buildings, parks, schools）",
     )
+    imp.add_argument(
+        "--credit", help="背景地図の出典（地図と印刷に表示。例: 出典：基盤地図情報（国土地理院））"
+    )
+    imp.add_argument("--class-field", help="背景地図の種別の列（例: highway。主な道路を太く描く）")
     imp.add_argument(
         "--column",
         action="append",

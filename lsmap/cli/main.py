@@ -287,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     from lsmap.cli.data import add_data_commands  # import, export, backup, restore (issue 6)
 
     add_data_commands(sub)
+
+    from lsmap.cli.basemap import add_basemap_commands  # background map tiles (issue 14)
+
+    add_basemap_commands(sub)
     return parser
 
 

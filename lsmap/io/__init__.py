@@ -1,1 +1,2 @@
-"""Data in and out: imports, exports, encrypted backups and the sample town loader."""
+"""Data in and out: imports (background map layers too), exports, encrypted backups, local
+background tiles and the sample town loader."""

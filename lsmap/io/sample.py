@@ -18,9 +18,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lsmap.access.accounts import DEMO_USERS, ensure_demo_users
+from lsmap.io.importing.basemap import feature_row, write_features
 from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
+from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -34,6 +36,7 @@ SAMPLE_TABLES: tuple[str, ...] = (
     "contact_logs",
     "resources",
     "csws",
+    "basemap_features",
 )
 
 
@@ -127,6 +130,7 @@ def load_sample(
                 "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force を付けてください。"
             )
     if _is_loaded(engine):
+        _add_missing_basemap(engine, seed)
         return _already_loaded(engine)
     town = generate_town(today or date.today(), seed)
     try:
@@ -223,6 +227,27 @@ def load_planning(engine: Engine, town: Town) -> None:
         take_snapshot(
             session, as_of=town.today, trigger="monthly", monthly_key=month_key(town.today)
         )
+
+
+def _insert_basemap(session: Session, town: Town) -> None:
+    """The generated background map (roads, railway, river, landmarks) of the town."""
+    rows = [
+        feature_row(f.kind, f.subkind, f.name, f.geom, SAMPLE_SOURCE, SAMPLE_CREDIT, "system")
+        for f in town.basemap
+    ]
+    write_features(session, rows)
+
+
+def _add_missing_basemap(engine: Engine, seed: int) -> None:
+    """A town loaded before the background map existed gets it once (never again after an
+    administrator removed it: removed rows are kept, marked deleted)."""
+    with transaction(engine) as session:
+        query = select(models.BasemapFeature.id).where(
+            models.BasemapFeature.source == SAMPLE_SOURCE
+        )
+        if session.scalar(query.limit(1)) is not None:
+            return
+        _insert_basemap(session, generate_town(date.today(), seed))
 
 
 def _town_exists(session: Session) -> bool:
@@ -401,5 +426,6 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             for log in town.contacts
         ],
     )
+    _insert_basemap(session, town)
     counts = town.counts()
     return {table: counts[table] for table in SAMPLE_TABLES}

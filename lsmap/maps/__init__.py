@@ -1,1 +1,2 @@
-"""Maps: compact layer payloads, the base map, the web map and the zoomed-out overview."""
+"""Maps: compact layer payloads, the base map, the offline background, area names, number
+placement, the web map and the zoomed-out overview."""

@@ -12,6 +12,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from lsmap.escape import html_text
+from lsmap.maps.background import TILES_URL, local_tiles
 from lsmap.maps.payload import STATIC
 
 GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
@@ -85,6 +87,13 @@ class Legend(MacroElement):
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        // On a small screen (a phone) the legend starts folded, so it never hides the map.
+        (function (map, control) {
+            var details = control.getContainer().querySelector("details");
+            if (details && Math.min(window.innerWidth, map.getSize().x) <= 600) {
+                details.open = false;
+            }
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
         // While a popup is open the legend folds to its title, so it never covers the popup.
         (function (map, control) {
             var wasOpen = true;
@@ -107,8 +116,35 @@ class Legend(MacroElement):
         self.html = html
 
 
-def base_map(basemap: str = "gsi", height: str = "100%") -> folium.Map:
-    """An empty offline map with the optional GSI basemap and a blank background."""
+class FitBesideLegend(MacroElement):
+    """Open the map on ``bounds`` (west, south, east, north), kept clear of the legend
+    when the screen is wide enough for the legend to start open."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, b) {
+            var wide = Math.min(window.innerWidth, map.getSize().x) > 600;
+            map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {
+                paddingTopLeft: wide ? [230, 10] : [5, 5], paddingBottomRight: [10, 10]});
+        })({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: tuple[float, float, float, float]) -> None:
+        super().__init__()
+        self._name = "FitBesideLegend"
+        self.bounds = [round(float(v), 6) for v in bounds]
+
+
+def base_map(
+    basemap: str = "local", height: str = "100%", blank_credit: str = "背景地図なし"
+) -> folium.Map:
+    """An empty offline map with a blank background: with ``basemap`` "gsi" the 地理院タイル
+    (from the internet), with "local" an exported local tile set if there is one (served by
+    the app itself), with "none" nothing else. ``blank_credit`` (escaped HTML) is the blank
+    background's credit: the imported background's credit lines when one is drawn on it."""
     fmap = OfflineMap(
         location=[35.45, 139.4],
         zoom_start=14,
@@ -122,7 +158,20 @@ def base_map(basemap: str = "gsi", height: str = "100%") -> folium.Map:
         folium.TileLayer(
             GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18
         ).add_to(fmap)
+    tiles = local_tiles() if basemap == "local" else None
+    if tiles is not None:
+        folium.TileLayer(
+            TILES_URL.format(z="{z}", x="{x}", y="{y}", ext=tiles["format"]),
+            attr=html_text(str(tiles.get("credit", ""))),
+            name="背景地図（タイル）",
+            min_zoom=0,
+            max_zoom=19,
+            max_native_zoom=int(tiles.get("maxzoom", 18)),
+        ).add_to(fmap)
     folium.TileLayer(
-        BLANK_TILE, attr="背景地図なし", name="背景なし（白地図）", show=basemap != "gsi"
+        BLANK_TILE,
+        attr=blank_credit,
+        name="背景なし（白地図）",
+        show=basemap != "gsi" and tiles is None,
     ).add_to(fmap)
     return fmap

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -21,12 +22,20 @@ from jinja2 import Template
 from layers.spec import LayerSpec
 from lsmap.escape import html_text
 
+if TYPE_CHECKING:
+    from lsmap.maps.placement import LabelBox
+
 STATIC = "/app/static/vendor"
 #: Above this many features a layer is drawn on a canvas instead of SVG elements.
 CANVAS_ABOVE = 1500
 #: Above this many points a personal point layer is clustered.
 CLUSTER_ABOVE = 1500
 RECORD_LINK_TEXT = "見守り記録を開く（新しいタブ）"
+#: Numbered markers: diameter in pixels (read on a projector) and the gap kept between them.
+NUMBER_SIZE = 32
+NUMBER_GAP = 3
+#: Zoom steps (relative to the opening zoom) with their own marker placement.
+PLACEMENT_STEPS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PAYLOAD_MARK = "/*lsmap-layer*/"
 
 
@@ -117,13 +126,42 @@ class _Strings:
         return found
 
 
-def layer_payload(
-    spec: LayerSpec, items: list[Any], *, meeting_mode: bool = False
+def placement_payload(
+    items: list[Any], opening_zoom: float, labels: Sequence[LabelBox] = ()
 ) -> dict[str, Any]:
-    """What the browser receives for one layer (strings escaped and interned)."""
+    """Where numbered markers go so that none overlaps another: for each zoom step from
+    just below the opening zoom, the markers that move (``[index, lon, lat]``). The browser
+    uses the step at or below its zoom, draws a leader line to the true spot and marks it.
+    Markers also keep clear of the ``labels`` shown at each step."""
+    from lsmap.maps.placement import screen_placements
+
+    zooms = [opening_zoom + step for step in PLACEMENT_STEPS if opening_zoom + step <= 20]
+    moved = screen_placements(
+        [item.lon for item in items],
+        [item.lat for item in items],
+        NUMBER_SIZE + NUMBER_GAP,
+        zooms,
+        labels,
+    )
+    while len(moved) > 1 and not moved[-1] and not moved[-2]:  # nothing moves from here on
+        zooms.pop()
+        moved.pop()
+    return {"zooms": zooms, "moved": moved, "opening_zoom": opening_zoom}
+
+
+def _coordinates(spec: LayerSpec, item: Any) -> list[float]:
+    if spec.geometry == "line":
+        (x1, y1), (x2, y2) = item.coords
+        return [round(x1, 5), round(y1, 5), round(x2, 5), round(y2, 5)]
+    return [round(item.lon, 5), round(item.lat, 5)]
+
+
+def _features(
+    spec: LayerSpec, items: list[Any], meeting_mode: bool, strings: _Strings
+) -> tuple[list[list[Any]], list[dict[str, Any]]]:
+    """The compact features of a layer and the palette of style overrides they index."""
     palette: list[dict[str, Any]] = []
     palette_index: dict[str, int] = {}
-    strings = _Strings()
     numbered = meeting_mode and spec.meeting_label is not None
     rows = _rows(spec, meeting_mode)
     features = []
@@ -133,11 +171,6 @@ def layer_payload(
         if signature not in palette_index:
             palette_index[signature] = len(palette)
             palette.append(override)
-        if spec.geometry == "line":
-            (x1, y1), (x2, y2) = item.coords
-            coordinates = [round(x1, 5), round(y1, 5), round(x2, 5), round(y2, 5)]
-        else:
-            coordinates = [round(item.lon, 5), round(item.lat, 5)]
         values = []
         for _, getter in rows:
             value = getter(item)
@@ -145,7 +178,7 @@ def layer_payload(
         features.append(
             [
                 item.id,
-                coordinates,
+                _coordinates(spec, item),
                 palette_index[signature],
                 html_text(spec.meeting_label(item)) if numbered else None,  # type: ignore[misc]
                 values,
@@ -153,16 +186,39 @@ def layer_payload(
                 _link(spec, item),
             ]
         )
+    return features, palette
+
+
+def layer_payload(
+    spec: LayerSpec,
+    items: list[Any],
+    *,
+    meeting_mode: bool = False,
+    opening_zoom: float | None = None,
+    labels: Sequence[LabelBox] = (),
+) -> dict[str, Any]:
+    """What the browser receives for one layer (strings escaped and interned). Numbered
+    layers get a marker placement for ``opening_zoom`` and the zooms around it."""
+    strings = _Strings()
+    features, palette = _features(spec, items, meeting_mode, strings)
+    numbered = meeting_mode and spec.meeting_label is not None
+    cluster = spec.geometry == "point" and spec.personal and len(items) > CLUSTER_ABOVE
+    canvas = len(items) > CANVAS_ABOVE
+    placement = None
+    if numbered and opening_zoom is not None and items and not (cluster or canvas):
+        placement = placement_payload(items, opening_zoom, labels)
     return {
         "key": spec.key,
         "geometry": spec.geometry,
         "style": base_style(spec),
         "palette": palette,
-        "captions": [html_text(caption) for caption, _ in rows],
+        "captions": [html_text(caption) for caption, _ in _rows(spec, meeting_mode)],
         "strings": strings.table,
         "features": features,
-        "canvas": len(items) > CANVAS_ABOVE,
-        "cluster": spec.geometry == "point" and spec.personal and len(items) > CLUSTER_ABOVE,
+        "canvas": canvas,
+        "cluster": cluster,
+        "size": NUMBER_SIZE,
+        "placement": placement,
     }
 
 
@@ -187,6 +243,36 @@ class PointLayer(JSCSSMixin, MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        function placeNumbers(parent, d, markers) {
+            // Numbers never overlap: at each zoom use the placement made for the step at or
+            // below it; a moved number gets a leader line to its true spot, marked by a dot.
+            var P = d.placement, leaders = L.layerGroup(), hooked = false;
+            parent.addLayer(leaders);
+            function apply() {
+                var m = parent._map;
+                if (!m) { return; }
+                var z = m.getZoom(), level = 0;
+                for (var i = 0; i < P.zooms.length; i++) { if (P.zooms[i] <= z + 1e-6) { level = i; } }
+                var moved = {};
+                P.moved[level].forEach(function (e) { moved[e[0]] = e; });
+                leaders.clearLayers();
+                markers.forEach(function (mk, i) {
+                    var c = d.features[i][1], e = moved[i];
+                    mk.setLatLng(e ? [e[2], e[1]] : [c[1], c[0]]);
+                    if (!e) { return; }
+                    leaders.addLayer(L.polyline([[c[1], c[0]], [e[2], e[1]]], {color: "#252525",
+                        weight: 1.5, opacity: 0.9, interactive: false, className: "lsmap-leader"}));
+                    leaders.addLayer(L.circleMarker([c[1], c[0]], {radius: 3.5, color: "#ffffff",
+                        weight: 1.5, fillColor: "#252525", fillOpacity: 1, interactive: false,
+                        className: "lsmap-true-spot"}));
+                });
+            }
+            parent.on("add", function () {
+                if (!hooked) { parent._map.on("zoomend", apply); hooked = true; }
+                apply();
+            });
+            apply();
+        }
         (function (parent, d) {
             var renderer = d.canvas ? L.canvas({padding: 0.3}) : null;
             var target = parent;
@@ -218,10 +304,11 @@ class PointLayer(JSCSSMixin, MacroElement):
                     layer = L.polyline([[c[1], c[0]], [c[3], c[2]]], style);
                 } else if (f[3] !== null) {
                     var ring = "border-color:" + style.color + ";border-width:" + Math.max(2, style.weight) + "px";
+                    var half = d.size / 2;
                     layer = L.marker([c[1], c[0]], {icon: L.divIcon({
                         className: "lsmap-number " + style.className,
                         html: '<div style="' + ring + '">' + f[3] + "</div>",
-                        iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12]})});
+                        iconSize: [d.size, d.size], iconAnchor: [half, half], popupAnchor: [0, -half + 3]})});
                 } else {
                     layer = L.circleMarker([c[1], c[0]], style);
                 }
@@ -241,7 +328,8 @@ class PointLayer(JSCSSMixin, MacroElement):
                     if (next < d.features.length) { setTimeout(slice, 0); }
                 })();
             } else {
-                d.features.forEach(function (f) { target.addLayer(make(f)); });
+                var markers = d.features.map(function (f) { var l = make(f); target.addLayer(l); return l; });
+                if (d.placement) { placeNumbers(parent, d, markers); }
             }
         })({{ this._parent.get_name() }}, {{ this.mark }}{{ this.json }});
         {% endmacro %}
@@ -266,6 +354,15 @@ class PointLayer(JSCSSMixin, MacroElement):
         else:
             self.default_js = []
             self.default_css = []
+
+
+def sent_payloads(html: str) -> list[dict[str, Any]]:
+    """Every layer payload a rendered map sends to the browser, as sent (for checks)."""
+    decoder = json.JSONDecoder()
+    return [
+        decoder.raw_decode(html, match.end())[0]
+        for match in re.finditer(re.escape(PAYLOAD_MARK), html)
+    ]
 
 
 def sent_features(html: str) -> list[dict[str, Any]]:

@@ -7,21 +7,34 @@ folder, so the map works with no internet (GSI tiles are optional).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import folium
 import numpy as np
-import shapely
+from branca.element import Figure
 from sqlalchemy.orm import Session
 
 from layers import layers_for
 from layers.spec import LayerSpec
 from lsmap import access
 from lsmap.access import Actor
+from lsmap.access.basemap import background_features
 from lsmap.escape import html_text
-from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
-from lsmap.maps.payload import PointLayer, layer_payload
+from lsmap.maps.areas import MapAreas, map_areas
+from lsmap.maps.background import LEGEND_ITEMS, STYLES, BackgroundLayer, background_payload
+from lsmap.maps.basemap import FitBesideLegend, GeoJsonLayer, Legend, base_map
+from lsmap.maps.labels import (
+    LABEL_CSS,
+    LabelLayer,
+    MapLabel,
+    area_labels,
+    landmark_labels,
+    settle_labels,
+)
+from lsmap.maps.payload import NUMBER_SIZE, PointLayer, layer_payload
+from lsmap.maps.placement import fit_zoom
 from lsmap.storage import audit
 
 #: Numbered markers of meeting mode: large, high-contrast, readable on a projector.
@@ -49,7 +62,41 @@ class MapResult:
         return [p.id for p in self.points.get("households", [])]
 
 
-def _legend_html(specs: list[LayerSpec], counts: dict[str, int]) -> str:
+def _background_legend(background: dict[str, Any] | None) -> str:
+    """Legend rows of the background layers that are on the map."""
+    if not background:
+        return ""
+    present = set(background["styles"])
+    rows = []
+    for key, caption in LEGEND_ITEMS:
+        if key not in present:
+            continue
+        style = STYLES[key]
+        if "fillColor" in style:
+            mark = (
+                f'<span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+                f"vertical-align:middle;background:{style['fillColor']};"
+                f'border:1px solid {style["color"]}"></span>'
+            )
+        else:
+            under = style.get("under", {}).get("color", style["color"])
+            mark = (
+                f'<span style="display:inline-block;width:16px;border-top:5px solid {under};'
+                'margin-right:6px;vertical-align:middle"></span>'
+            )
+        rows.append(f"<div>{mark}{caption}</div>")
+    if not rows:
+        return ""
+    return (
+        '<div style="margin-top:4px;color:#555">背景</div>'
+        '<div style="display:grid;grid-template-columns:repeat(2,auto);column-gap:10px">'
+        f"{''.join(rows)}</div>"
+    )
+
+
+def _legend_html(
+    specs: list[LayerSpec], counts: dict[str, int], background: dict[str, Any] | None = None
+) -> str:
     def swatch(color: str, fill: str, weight: float = 1.5, dash: bool = False) -> str:
         border = f"{weight}px {'dashed' if dash else 'solid'} {color}"
         return (
@@ -92,6 +139,7 @@ def _legend_html(specs: list[LayerSpec], counts: dict[str, int]) -> str:
         '<div><span style="display:inline-block;width:14px;border-top:3px solid #252525;'
         'margin-right:6px;vertical-align:middle"></span>表示中の地区の境界</div>'
     )
+    lines.append(_background_legend(background))
     style = (
         "background:rgba(255,255,255,0.92);padding:8px 10px;border-radius:6px;"
         "font-size:13px;line-height:1.6;box-shadow:0 1px 4px rgba(0,0,0,.3)"
@@ -102,66 +150,13 @@ def _legend_html(specs: list[LayerSpec], counts: dict[str, int]) -> str:
     )
 
 
-def _outline_style(role: str) -> dict[str, Any]:
-    """Chosen district bold; areas inside it thin and dashed; neighbours faded grey."""
-    return {
-        "chosen": {"color": "#252525", "weight": 3, "fill": False, "interactive": False},
-        "inner": {
-            "color": "#737373",
-            "weight": 1,
-            "fill": True,
-            "fillColor": "#ffffff",
-            "fillOpacity": 0.05,
-            "dashArray": "4 4",
-        },
-        "neighbour": {
-            "color": "#bdbdbd",
-            "weight": 1,
-            "fill": True,
-            "fillColor": "#9e9e9e",
-            "fillOpacity": 0.35,
-        },
-    }[role]
-
-
 def _outline_features(
     session: Session, district_id: int | None
 ) -> tuple[list[dict[str, Any]], Any]:
-    """Outlines of the chosen district, the areas directly inside it, and its neighbours."""
-    children = access.district_children(session)
-    parent_of = {child: parent for parent, kids in children.items() for child in kids}
-    if district_id is None:
-        chosen, inner, neighbours = children.get(None, []), [], []
-    else:
-        chosen = [district_id]
-        inner = children.get(district_id, [])
-        neighbours = [d for d in children.get(parent_of.get(district_id), []) if d != district_id]
-    roles = (
-        {d: "chosen" for d in chosen}
-        | {d: "inner" for d in inner}
-        | {d: "neighbour" for d in neighbours}
-    )
-    features = []
-    bounds = None
-    for info, geom in access.district_outlines(session, list(roles)):
-        if geom is None:
-            continue
-        role = roles[info.id]
-        if role == "chosen":
-            bounds = geom if bounds is None else shapely.union(bounds, geom)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": {
-                    "style": _outline_style(role) | {"className": f"lsmap-outline-{role}"},
-                    "tooltip": html_text(info.name) if role != "chosen" else "",
-                },
-            }
-        )
-    order = {"neighbour": 0, "inner": 1, "chosen": 2}  # draw the chosen outline on top
-    features.sort(key=lambda f: order[f["properties"]["style"]["className"].rsplit("-", 1)[1]])
-    return features, bounds
+    """Outlines of the chosen district, the areas directly inside it, and its neighbours
+    (see :func:`lsmap.maps.areas.map_areas`), with the chosen district's bounds."""
+    areas = map_areas(session, district_id)
+    return areas.outlines, areas.bounds
 
 
 #: Households with at most this many watchers are "thinly watched".
@@ -178,33 +173,105 @@ def _keep_few_watchers(points: dict[str, list[Any]]) -> None:
         points["links"] = [line for line in points["links"] if line.household_id in kept]
 
 
+#: The viewport the opening zoom is worked out for: the map column of a wide page, less
+#: the open legend on its left (see :class:`lsmap.maps.basemap.FitBesideLegend`).
+VIEWPORT_PX = (1000 - 230, 640 - 20)
+ZOOM_SNAP = 0.25
+#: The background reaches this share of the district's size beyond it on every side.
+BACKGROUND_MARGIN = 0.6
+
+
+def opening_zoom(bounds: Any) -> float | None:
+    """The zoom at which the map opens on ``bounds`` (Leaflet's fitBounds in the usual
+    viewport); None without bounds."""
+    if bounds is None:
+        return None
+    return min(18.0, fit_zoom(bounds.bounds, *VIEWPORT_PX, ZOOM_SNAP))
+
+
 def render_map(
     specs: list[LayerSpec],
     points: dict[str, list[Any]],
     outlines: list[dict[str, Any]],
     bounds: Any,
     *,
-    basemap: str = "gsi",
+    basemap: str = "local",
     height: str = "100%",
     meeting_mode: bool = False,
+    labels: Sequence[MapLabel] = (),
+    background: dict[str, Any] | None = None,
 ) -> folium.Map:
-    """Draw already-projected layer data (no database access: the benchmark calls this)."""
-    fmap = base_map(basemap, height)
+    """Draw already-projected layer data (no database access: the benchmark calls this):
+    the background under everything, outlines, the layers, names, legend."""
+    drawn = background is not None and bool(background["layers"])
+    credit = "、".join(background["credits"]) if background and drawn else ""
+    fmap = base_map(basemap, height, blank_credit=credit or "背景地図なし")
+    if background is not None and drawn:
+        group = folium.FeatureGroup(name="背景地図（道路・鉄道・川など）", show=True)
+        BackgroundLayer(background).add_to(group)
+        group.add_to(fmap)
     boundary_group = folium.FeatureGroup(name="地区の境界", control=False)
     GeoJsonLayer(outlines).add_to(boundary_group)
     boundary_group.add_to(fmap)
+    zoom = opening_zoom(bounds)
+    boxes = [(lb.lon, lb.lat, *lb.box_px(), lb.min_zoom, lb.max_zoom) for lb in labels]
     for spec in specs:
         items = points.get(spec.key, [])
         group = folium.FeatureGroup(name=f"{spec.title}（{len(items)}）", show=True)
-        PointLayer(layer_payload(spec, items, meeting_mode=meeting_mode)).add_to(group)
+        payload = layer_payload(
+            spec, items, meeting_mode=meeting_mode, opening_zoom=zoom, labels=boxes
+        )
+        PointLayer(payload).add_to(group)
         group.add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(NUMBER_CSS))
+    figure = cast(Figure, fmap.get_root())
+    figure.header.add_child(folium.Element(NUMBER_CSS))
+    if labels:
+        figure.header.add_child(folium.Element(LABEL_CSS))
+        LabelLayer(list(labels)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
-    Legend(_legend_html(specs, {key: len(items) for key, items in points.items()})).add_to(fmap)
+    counts = {key: len(items) for key, items in points.items()}
+    Legend(_legend_html(specs, counts, background)).add_to(fmap)
     if bounds is not None:
-        minx, miny, maxx, maxy = bounds.bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        FitBesideLegend(bounds.bounds).add_to(fmap)
     return fmap
+
+
+def map_labels(
+    areas: MapAreas, features: list[Any], points: dict[str, list[Any]], bounds: Any
+) -> list[MapLabel]:
+    """Area and landmark names; area names move to where the fewest points would cover
+    them at the opening zoom."""
+    labels = area_labels(areas.named) + landmark_labels(features)
+    zoom = opening_zoom(bounds)
+    located = [p for items in points.values() for p in items if hasattr(p, "lon")]
+    if zoom is None or not located:
+        return labels
+    lons = np.array([p.lon for p in located])
+    lats = np.array([p.lat for p in located])
+    return settle_labels(labels, lons, lats, zoom, NUMBER_SIZE)
+
+
+def map_background(
+    session: Session, actor: Actor, bounds: Any, basemap: str
+) -> tuple[dict[str, Any] | None, list[Any]]:
+    """The imported background around ``bounds`` as the browser receives it, and the
+    features it holds (for landmark names); (None, []) unless ``basemap`` is "local"."""
+    if basemap != "local" or bounds is None:
+        return None, []
+    area = expanded(bounds.bounds, BACKGROUND_MARGIN)
+    features = background_features(session, actor, area)
+    if not features:
+        return None, []
+    return background_payload(features, area, opening_zoom(bounds) or 15.0), features
+
+
+def expanded(
+    bounds: tuple[float, float, float, float], share: float
+) -> tuple[float, float, float, float]:
+    """``bounds`` grown by ``share`` of its larger side on every side."""
+    minx, miny, maxx, maxy = bounds
+    pad = share * max(maxx - minx, maxy - miny)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
 def fetch_layers(
@@ -224,7 +291,7 @@ def build_map(
     actor: Actor,
     district_id: int | None,
     *,
-    basemap: str = "gsi",
+    basemap: str = "local",
     height: str = "100%",
     meeting_mode: bool = False,
     few_watchers_only: bool = False,
@@ -241,9 +308,18 @@ def build_map(
     if overview is not None:
         return overview
     points = fetch_layers(session, actor, district_id, few_watchers_only=few_watchers_only)
-    outlines, bounds = _outline_features(session, district_id)
+    areas = map_areas(session, district_id)
+    background, features = map_background(session, actor, areas.bounds, basemap)
     fmap = render_map(
-        specs, points, outlines, bounds, basemap=basemap, height=height, meeting_mode=meeting_mode
+        specs,
+        points,
+        areas.outlines,
+        areas.bounds,
+        basemap=basemap,
+        height=height,
+        meeting_mode=meeting_mode,
+        labels=map_labels(areas, features, points, areas.bounds),
+        background=background,
     )
     result = MapResult(map=fmap, points=points)
     personal = [spec.key for spec in specs if spec.personal]

@@ -1,5 +1,6 @@
 """Printing: the 見守りネットワーク記録用紙 and 緊急連絡カード (``record_sheets``) and the paper
-map (``paper_map``) as PDFs with an embedded Japanese font.
+map (``paper_map``, drawn by ``paper_drawing``; every 町内 at once: ``paper_batch``) as PDFs
+with an embedded Japanese font.
 
 The record sheets are re-exported here, so callers say ``printing.watch_record_pdf(...)``.
 """

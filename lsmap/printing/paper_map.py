@@ -1,32 +1,56 @@
 """The district map on paper: a vector PDF for welfare meetings (A4/A3, either orientation).
 
-Page 1 is the map in meeting form: district outlines (the chosen one bold, the areas in it
-dashed, neighbours faded), the watch-link lines, resources, watchers, and every household
-as a number, with title, date, legend, north arrow and scale bar. Page 2, which can be
-withheld, is the numbered list with only the names the reader may see. Everything comes
-from :func:`lsmap.maps.webmap.fetch_layers` and so from the access module; printing is audited.
-Drawn in metres in the JGD2011 plane-rectangular zone of the settings; no basemap needed.
+The paper unit of a meeting is one 町内 (about 50 households, as in the 支え合いマップ
+practice); any district can be printed. Page 1 is the map in meeting form: the background
+(imported roads, railways, rivers … or the 地理院タイル when chosen), district outlines (the
+chosen one bold, the areas in it dashed, neighbours faded) with their names, the watch-link
+lines, resources, watchers, and every household as a number (9 pt on A4, 11 pt on A3)
+that no other number hides, with title, date, legend, north arrow, scale bar and the credit lines. Page
+2, which can be withheld, is the numbered list with only the names the reader may see.
+Everything comes from :func:`lsmap.maps.webmap.fetch_layers` and so from the access module;
+printing is audited (:func:`map_pdf` once per PDF; a batch once, see
+:mod:`lsmap.printing.paper_batch`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import shapely
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from pyproj import Transformer
-from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from layers import all_layers
 from lsmap.access import Actor
+from lsmap.access.basemap import BackgroundFeature, background_features
 from lsmap.access.views import NO_CONSENTED_RESIDENT
-from lsmap.maps.webmap import _outline_features, fetch_layers
+from lsmap.maps.areas import MapAreas, map_areas
+from lsmap.maps.background import style_key
+from lsmap.maps.labels import MapLabel, area_labels, landmark_labels
+from lsmap.maps.webmap import fetch_layers
+from lsmap.printing.paper_drawing import (
+    NUMBER_PT,
+    PAPER_STYLES,
+    Frame,
+    draw_background,
+    draw_labels,
+    draw_numbers,
+    draw_outlines,
+    hex_rgb,
+    label_obstacles,
+    number_diameter,
+    number_disc,
+    place_numbers,
+    project,
+    settle_paper_labels,
+)
 from lsmap.printing.record_sheets import FONT_FAMILY, japanese_font_path
 from lsmap.settings import STORAGE_SRID, get_settings
 from lsmap.storage import audit
@@ -37,6 +61,7 @@ PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 
 MARGIN = 10.0
 LEGEND_WIDTH = 58.0
 SCALE_STEPS = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
+NO_BASEMAP_NOTE = "背景地図なし（地区の境界のみ）"
 
 
 @dataclass(frozen=True)
@@ -47,42 +72,39 @@ class PaperOptions:
     landscape: bool = True
     with_list: bool = True
     few_watchers_only: bool = False
-    #: "gsi": 地理院タイル (淡色) under the map when they can be fetched; "none": outlines only.
-    basemap: str = "none"
+    #: "local": the imported background (roads, rivers …); "gsi": 地理院タイル (淡色) when
+    #: they can be fetched; "none": outlines only.
+    basemap: str = "local"
 
 
-def _hex(colour: str) -> tuple[int, int, int]:
-    colour = colour.lstrip("#")
-    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+@dataclass
+class MapContent:
+    """What one paper map shows, read through the access module."""
+
+    name: str
+    points: dict[str, list[Any]]
+    areas: MapAreas
+    background: list[BackgroundFeature] = field(default_factory=list)
+    labels: list[MapLabel] = field(default_factory=list)
 
 
-class _Frame:
-    """Maps metric coordinates onto the map frame of the page (north up)."""
-
-    def __init__(
-        self, bounds: tuple[float, float, float, float], box: tuple[float, float, float, float]
-    ):
-        minx, miny, maxx, maxy = bounds
-        x, y, w, h = box
-        pad = 0.04 * max(maxx - minx, maxy - miny, 1.0)
-        minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-        self.scale = min(w / (maxx - minx), h / (maxy - miny))  # mm per metre
-        self.ox = x + (w - (maxx - minx) * self.scale) / 2 - minx * self.scale
-        self.oy = y + (h + (maxy - miny) * self.scale) / 2 + miny * self.scale
-        self.box = box
-
-    def __call__(self, mx: float, my: float) -> tuple[float, float]:
-        return self.ox + mx * self.scale, self.oy - my * self.scale
-
-    def visible_metres(self) -> tuple[float, float, float, float]:
-        """The metric bounds of everything the frame shows."""
-        x, y, w, h = self.box
-        return (
-            (x - self.ox) / self.scale,
-            (self.oy - y - h) / self.scale,
-            (x + w - self.ox) / self.scale,
-            (self.oy - y) / self.scale,
+def read_content(
+    session: Session, actor: Actor, district_id: int | None, options: PaperOptions
+) -> MapContent:
+    """The points, areas, background and names of the paper map of ``district_id``."""
+    points = fetch_layers(session, actor, district_id, few_watchers_only=options.few_watchers_only)
+    areas = map_areas(session, district_id)
+    if areas.bounds is None:
+        areas.bounds = shapely.box(139.0, 35.0, 139.01, 35.01)
+    background: list[BackgroundFeature] = []
+    if options.basemap == "local":
+        minx, miny, maxx, maxy = areas.bounds.bounds
+        pad = 0.8 * max(maxx - minx, maxy - miny)
+        background = background_features(
+            session, actor, (minx - pad, miny - pad, maxx + pad, maxy + pad)
         )
+    labels = area_labels(areas.named) + landmark_labels(background)
+    return MapContent(_district_name(session, district_id), points, areas, background, labels)
 
 
 def map_pdf(
@@ -96,10 +118,26 @@ def map_pdf(
 ) -> bytes:
     """The paper map of ``district_id`` as PDF bytes, audited as a print."""
     options = options or PaperOptions()
-    points = fetch_layers(session, actor, district_id, few_watchers_only=options.few_watchers_only)
-    outlines, bounds = _outline_features(session, district_id)
-    to_metres = Transformer.from_crs(STORAGE_SRID, get_settings().metric_epsg, always_xy=True)
+    content = read_content(session, actor, district_id, options)
+    pdf = render_pdf(content, options, today or date.today(), tile_fetcher)
+    households = content.points.get("households", [])
+    audit.log(
+        session,
+        actor,
+        "print",
+        "household",
+        [p.id for p in households],
+        kind="map_pdf",
+        paper=options.paper,
+        landscape=options.landscape,
+        with_list=options.with_list,
+        district_id=district_id,
+    )
+    return pdf
 
+
+def new_pdf(options: PaperOptions) -> tuple[FPDF, float, float]:
+    """An empty PDF of the chosen paper with the Japanese font; (pdf, width, height) in mm."""
     width, height = PAPER_MM[options.paper]
     if options.landscape:
         width, height = height, width
@@ -111,59 +149,110 @@ def map_pdf(
     pdf.set_auto_page_break(False)
     pdf.add_font(FONT_FAMILY, fname=str(japanese_font_path()))
     pdf.set_title("支え合い福祉マップ")
-    pdf.add_page()
+    return pdf, width, height
 
-    name = _district_name(session, district_id)
-    day = today or date.today()
-    _header(pdf, width, name, day)
+
+def render_pdf(
+    content: MapContent,
+    options: PaperOptions,
+    day: date,
+    tile_fetcher: Callable[[int, int, int], bytes] | None = None,
+) -> bytes:
+    """The map page (and the list page when asked) of ``content`` as PDF bytes."""
+    pdf, width, height = new_pdf(options)
+    pdf.add_page()
+    _header(pdf, width, content.name, day)
     box = (MARGIN, MARGIN + 16, width - 2 * MARGIN - LEGEND_WIDTH - 4, height - 2 * MARGIN - 22)
-    if bounds is None:
-        bounds = shapely.box(139.0, 35.0, 139.01, 35.01)
-    projected = shapely.transform(bounds, lambda xy: _project(to_metres, xy))
-    frame = _Frame(projected.bounds, box)
-    basemap_note = "背景地図なし（地区の境界のみ）"
-    if options.basemap == "gsi":
-        tiles = gsi_tiles(
-            frame.visible_metres(), frame, to_metres, fetch=tile_fetcher or fetch_tile
-        )
-        basemap_note = (
-            GSI_CREDIT
-            if tiles
-            else "背景地図（地理院タイル）を取得できなかったため、地区の境界のみ"
-        )
-    else:
-        tiles = []
-    with pdf.rect_clip(*box):
-        for image, (x, y, w, h) in tiles:
-            pdf.image(image, x=x, y=y, w=w, h=h)
-        _draw_outlines(pdf, frame, outlines, to_metres)
-        _draw_layers(pdf, frame, points, to_metres)
+    to_metres = Transformer.from_crs(STORAGE_SRID, get_settings().metric_epsg, always_xy=True)
+    frame = Frame(project(to_metres, content.areas.bounds).bounds, box)
+    notes = _draw_map(pdf, frame, content, options, to_metres, tile_fetcher)
     pdf.set_draw_color(60, 60, 60)
     pdf.set_line_width(0.3)
     pdf.set_dash_pattern()
     pdf.rect(*box)
     _north_arrow(pdf, box)
     _scale_bar(pdf, frame, box)
-    _legend(pdf, {key: len(items) for key, items in points.items()}, box, width)
+    _legend(pdf, content, box, width)
     pdf.set_font(FONT_FAMILY, size=7)
     pdf.set_text_color(90, 90, 90)
-    pdf.text(MARGIN, height - MARGIN + 2, f"{basemap_note}。番号は名簿（別紙）と対応します。")
-
-    households = points.get("households", [])
+    pdf.text(MARGIN, height - MARGIN + 2, f"{notes}。番号は名簿（別紙）と対応します。")
+    pdf.set_text_color(0, 0, 0)
     if options.with_list:
-        _name_list(pdf, width, name, day, households)
-    audit.log(
-        session,
-        actor,
-        "print",
-        "household",
-        [p.id for p in households],
-        kind="map_pdf",
-        paper=options.paper,
-        landscape=options.landscape,
-        with_list=options.with_list,
-    )
+        _name_list(pdf, width, content.name, day, content.points.get("households", []))
     return bytes(pdf.output())
+
+
+def _draw_map(
+    pdf: FPDF,
+    frame: Frame,
+    content: MapContent,
+    options: PaperOptions,
+    to_metres: Transformer,
+    tile_fetcher: Callable[[int, int, int], bytes] | None,
+) -> str:
+    """Everything inside the frame; returns the credit note of the background."""
+    note = NO_BASEMAP_NOTE
+    tiles: list[Any] = []
+    if options.basemap == "gsi":
+        tiles = gsi_tiles(
+            frame.visible_metres(), frame, to_metres, fetch=tile_fetcher or fetch_tile
+        )
+        note = (
+            GSI_CREDIT
+            if tiles
+            else "背景地図（地理院タイル）を取得できなかったため、地区の境界のみ"
+        )
+    drawn = _background_in_frame(frame, content.background, to_metres)
+    if drawn:
+        credits = dict.fromkeys(f.credit for f in content.background if f.credit)
+        note = "、".join(credits) or "背景地図あり"
+    households = content.points.get("households", [])
+    true_mm = _page_points(frame, households, to_metres)
+    size_pt = NUMBER_PT[options.paper]
+    diameter = number_diameter(pdf, [p.number for p in households], size_pt)
+    labels = settle_paper_labels(pdf, frame, content.labels, to_metres, true_mm, diameter)
+    fixed = label_obstacles(pdf, labels) + _corner_obstacles(frame.box)
+    placed = place_numbers(true_mm, diameter, fixed)
+    with pdf.rect_clip(*frame.box):
+        for image, (x, y, w, h) in tiles:
+            pdf.image(image, x=x, y=y, w=w, h=h)
+        draw_background(pdf, frame, drawn)
+        draw_outlines(pdf, frame, content.areas.outlines, to_metres)
+        _draw_layers(pdf, frame, content.points, to_metres)
+        draw_labels(pdf, labels)
+        draw_numbers(pdf, households, true_mm, placed, diameter, size_pt)
+    return note
+
+
+def _background_in_frame(
+    frame: Frame, features: list[BackgroundFeature], to_metres: Transformer
+) -> list[tuple[str, Any]]:
+    """(style key, metric geometry clipped to the frame) of each background feature."""
+    if not features:
+        return []
+    view = frame.visible_metres()
+    tolerance = 0.15 / frame.scale  # a sixth of a millimetre on paper
+    drawn = []
+    for feature in features:
+        geom = shapely.clip_by_rect(project(to_metres, feature.geom), *view)
+        if geom.is_empty:
+            continue
+        drawn.append((style_key(feature), shapely.simplify(geom, tolerance)))
+    return drawn
+
+
+def _page_points(frame: Frame, items: list[Any], to_metres: Transformer) -> np.ndarray:
+    """The page positions (mm) of points with ``lon``/``lat``, as an n × 2 array."""
+    if not items:
+        return np.empty((0, 2))
+    xs, ys = to_metres.transform([p.lon for p in items], [p.lat for p in items])
+    return np.array([frame(mx, my) for mx, my in zip(xs, ys, strict=True)])
+
+
+def _corner_obstacles(box: tuple[float, float, float, float]) -> list[tuple[float, float, float]]:
+    """The north arrow (top right) and the scale bar (bottom left) as discs to keep clear."""
+    x, y, w, h = box
+    return [(x + w - 10, y + 10, 8.0), (x + 16, y + h - 8, 9.0), (x + 34, y + h - 8, 9.0)]
 
 
 GSI_CREDIT = "背景地図：地理院タイル（淡色地図）国土地理院"
@@ -175,7 +264,7 @@ def fetch_tile(z: int, x: int, y: int) -> bytes:
     """One 地理院タイル (PNG); raises OSError when offline."""
     import urllib.request
 
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - fixed https URL
         TILE_URL.format(z=z, x=x, y=y), headers={"User-Agent": "lsmap"}
     )
     with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310 - fixed https URL
@@ -184,7 +273,7 @@ def fetch_tile(z: int, x: int, y: int) -> bytes:
 
 def gsi_tiles(
     bounds: tuple[float, float, float, float],
-    frame: _Frame,
+    frame: Frame,
     to_metres: Transformer,
     fetch: Callable[[int, int, int], bytes],
 ) -> list[tuple[Any, tuple[float, float, float, float]]]:
@@ -237,13 +326,6 @@ def _tile_lonlat(x: int, y: int, zoom: int) -> tuple[float, float]:
     return lon, lat
 
 
-def _project(transformer: Transformer, xy: Any) -> Any:
-    import numpy as np
-
-    x, y = transformer.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
-
-
 def _district_name(session: Session, district_id: int | None) -> str:
     from lsmap.storage.models import District
 
@@ -265,89 +347,31 @@ def _header(pdf: FPDF, width: float, name: str, day: date) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
-def _rings(geometry: Any) -> list[Any]:
-    polygons = getattr(geometry, "geoms", [geometry])
-    return [ring for polygon in polygons for ring in [polygon.exterior, *polygon.interiors]]
-
-
-def _draw_outlines(
-    pdf: FPDF, frame: _Frame, outlines: list[dict[str, Any]], to_metres: Transformer
-) -> None:
-    for feature in outlines:
-        role = feature["properties"]["style"]["className"].rsplit("-", 1)[1]
-        geometry = shapely.transform(shape(feature["geometry"]), lambda xy: _project(to_metres, xy))
-        for ring in _rings(geometry):
-            points = [frame(x, y) for x, y in ring.coords]
-            if role == "neighbour":
-                pdf.set_fill_color(225, 225, 225)
-                pdf.set_draw_color(190, 190, 190)
-                pdf.set_line_width(0.2)
-                pdf.set_dash_pattern()
-                pdf.polygon(points, style="DF")
-            elif role == "inner":
-                pdf.set_draw_color(120, 120, 120)
-                pdf.set_line_width(0.2)
-                pdf.set_dash_pattern(dash=1.2, gap=1.0)
-                pdf.polygon(points, style="D")
-            else:
-                pdf.set_draw_color(30, 30, 30)
-                pdf.set_line_width(0.7)
-                pdf.set_dash_pattern()
-                pdf.polygon(points, style="D")
-    pdf.set_dash_pattern()
-
-
 def _draw_layers(
-    pdf: FPDF, frame: _Frame, points: dict[str, list[Any]], to_metres: Transformer
+    pdf: FPDF, frame: Frame, points: dict[str, list[Any]], to_metres: Transformer
 ) -> None:
+    """Watch-link lines, resources and watchers (households are drawn as numbers)."""
     specs = {spec.key: spec for spec in all_layers()}
-    order = ["links", "facility", "salon", "food_bank", "support_centre", "watchers", "households"]
+    order = ["links", "facility", "salon", "food_bank", "support_centre", "watchers"]
     for key in [k for k in order if k in points] + [k for k in points if k not in order]:
         spec = specs[key]
         items = points[key]
+        if key == "households" or not items:
+            continue
         if spec.geometry == "line":
             pdf.set_line_width(0.25)
             for line in items:
-                pdf.set_draw_color(
-                    *_hex(
-                        (spec.point_style(line) if spec.point_style else {}).get(
-                            "color", spec.color
-                        )
-                    )
-                )
+                style = spec.point_style(line) if spec.point_style else {}
+                pdf.set_draw_color(*hex_rgb(style.get("color", spec.color)))
                 (ax, ay), (bx, by) = line.coords
                 (mx1, mx2), (my1, my2) = to_metres.transform([ax, bx], [ay, by])
                 pdf.line(*frame(mx1, my1), *frame(mx2, my2))
             continue
-        if not items:
-            continue
-        xs, ys = to_metres.transform([p.lon for p in items], [p.lat for p in items])
-        for item, mx, my in zip(items, xs, ys, strict=True):
-            x, y = frame(mx, my)
-            if key == "households":
-                _numbered(pdf, x, y, item)
-            else:
-                pdf.set_fill_color(*_hex(spec.fill_color))
-                pdf.set_draw_color(*_hex(spec.color))
-                pdf.set_line_width(0.15)
-                pdf.circle(x, y, 1.0 if key == "watchers" else 1.6, style="DF")
-
-
-def _numbered(pdf: FPDF, x: float, y: float, household: Any) -> None:
-    radius = 2.1
-    pdf.set_fill_color(241, 105, 19)
-    if household.watcher_count == 0:
-        pdf.set_draw_color(177, 0, 38)
-        pdf.set_line_width(0.6)
-    else:
-        pdf.set_draw_color(127, 39, 4)
-        pdf.set_line_width(0.25)
-    pdf.circle(x, y, radius, style="DF")
-    pdf.set_text_color(255, 255, 255)
-    pdf.set_font(FONT_FAMILY, size=5.5 if household.number < 100 else 4.5)
-    text = str(household.number)
-    pdf.text(x - pdf.get_string_width(text) / 2, y + 0.7, text)
-    pdf.set_text_color(0, 0, 0)
+        pdf.set_fill_color(*hex_rgb(spec.fill_color))
+        pdf.set_draw_color(*hex_rgb(spec.color))
+        pdf.set_line_width(0.15)
+        for x, y in _page_points(frame, items, to_metres):
+            pdf.circle(x, y, 1.0 if key == "watchers" else 1.6, style="DF")
 
 
 def _north_arrow(pdf: FPDF, box: tuple[float, float, float, float]) -> None:
@@ -360,7 +384,7 @@ def _north_arrow(pdf: FPDF, box: tuple[float, float, float, float]) -> None:
     pdf.text(x - pdf.get_string_width("N") / 2, y + 13, "N")
 
 
-def _scale_bar(pdf: FPDF, frame: _Frame, box: tuple[float, float, float, float]) -> None:
+def _scale_bar(pdf: FPDF, frame: Frame, box: tuple[float, float, float, float]) -> None:
     metres = max(
         step for step in SCALE_STEPS if step * frame.scale <= box[2] / 4 or step == SCALE_STEPS[0]
     )
@@ -385,7 +409,7 @@ def _round_scale(denominator: float) -> str:
 
 
 def _legend(
-    pdf: FPDF, counts: dict[str, int], box: tuple[float, float, float, float], width: float
+    pdf: FPDF, content: MapContent, box: tuple[float, float, float, float], width: float
 ) -> None:
     x = width - MARGIN - LEGEND_WIDTH
     y = box[1]
@@ -394,48 +418,89 @@ def _legend(
     pdf.rect(x, y, LEGEND_WIDTH, box[3])
     pdf.set_font(FONT_FAMILY, size=10)
     pdf.text(x + 3, y + 6, "凡例")
-    pdf.set_font(FONT_FAMILY, size=7.5)
-    row = y + 12
-    for spec in all_layers():
-        if spec.key not in counts:
-            continue
-        if spec.geometry == "line":
-            pdf.set_draw_color(*_hex(spec.color))
-            pdf.set_line_width(0.5)
-            pdf.line(x + 3, row - 1, x + 8, row - 1)
-        elif spec.key == "households":
-            _numbered(pdf, x + 5.5, row - 1, _Sample(number=1, watcher_count=1))
-        else:
-            pdf.set_fill_color(*_hex(spec.fill_color))
-            pdf.set_draw_color(*_hex(spec.color))
-            pdf.set_line_width(0.15)
-            pdf.circle(x + 5.5, row - 1, 1.6, style="DF")
-        pdf.set_font(FONT_FAMILY, size=7.5)
-        pdf.text(x + 10, row, f"{spec.title}（{counts[spec.key]}）")
-        row += 5.5
-        for caption, note in spec.legend_notes:
-            if note.get("line"):
-                pdf.set_draw_color(*_hex(note["color"]))
-                pdf.set_line_width(0.5)
-                pdf.line(x + 6, row - 1, x + 11, row - 1)
-            elif spec.key == "households" and note.get("weight"):
-                _numbered(pdf, x + 8.5, row - 1, _Sample(number=2, watcher_count=0))
-            else:
-                continue
-            pdf.set_font(FONT_FAMILY, size=7)
-            pdf.text(x + 13, row, caption)
-            row += 4.5
+    counts = {key: len(items) for key, items in content.points.items()}
+    row = _legend_layers(pdf, counts, x, y + 12)
     pdf.set_draw_color(30, 30, 30)
     pdf.set_line_width(0.7)
     pdf.line(x + 3, row - 1, x + 8, row - 1)
     pdf.set_font(FONT_FAMILY, size=7.5)
     pdf.text(x + 10, row, "表示中の地区の境界")
+    row += 5.5
+    if "households" in counts:
+        pdf.set_draw_color(40, 40, 40)
+        pdf.set_line_width(0.25)
+        pdf.line(x + 3, row - 1, x + 8, row - 1)
+        pdf.set_fill_color(40, 40, 40)
+        pdf.circle(x + 3, row - 1, 0.55, style="F")
+        pdf.set_font(FONT_FAMILY, size=7)
+        pdf.text(x + 10, row - 1.6, "番号が混み合うところは線の先の")
+        pdf.text(x + 10, row + 1.4, "点が世帯の位置")
+        row += 7.5
+    _legend_background(pdf, content, x, row)
 
 
-@dataclass(frozen=True)
-class _Sample:
-    number: int
-    watcher_count: int
+def _legend_layers(pdf: FPDF, counts: dict[str, int], x: float, row: float) -> float:
+    """The layers' rows of the legend; returns the next row."""
+    for spec in all_layers():
+        if spec.key not in counts:
+            continue
+        if spec.geometry == "line":
+            pdf.set_draw_color(*hex_rgb(spec.color))
+            pdf.set_line_width(0.5)
+            pdf.line(x + 3, row - 1, x + 8, row - 1)
+        elif spec.key == "households":
+            number_disc(pdf, x + 5.5, row - 1, 1, 1, 5.0, 8.0)
+        else:
+            pdf.set_fill_color(*hex_rgb(spec.fill_color))
+            pdf.set_draw_color(*hex_rgb(spec.color))
+            pdf.set_line_width(0.15)
+            pdf.circle(x + 5.5, row - 1, 1.6, style="DF")
+        pdf.set_font(FONT_FAMILY, size=7.5)
+        pdf.text(x + 10, row, f"{spec.title}（{counts[spec.key]}）")
+        row += 6.0 if spec.key == "households" else 5.5
+        for caption, note in spec.legend_notes:
+            if note.get("line"):
+                pdf.set_draw_color(*hex_rgb(note["color"]))
+                pdf.set_line_width(0.5)
+                pdf.line(x + 6, row - 1, x + 11, row - 1)
+            elif spec.key == "households" and note.get("weight"):
+                number_disc(pdf, x + 8.5, row - 1, 2, 0, 5.0, 8.0)
+                row += 0.8
+            else:
+                continue
+            pdf.set_font(FONT_FAMILY, size=7)
+            pdf.text(x + 13, row, caption)
+            row += 4.5
+    return row
+
+
+def _legend_background(pdf: FPDF, content: MapContent, x: float, row: float) -> None:
+    """The background's rows of the legend (only what is on the map)."""
+    present = {style_key(f) for f in content.background}
+    items = [
+        ("roads:main", "主な道路"),
+        ("roads:local", "道路"),
+        ("railways:rail", "鉄道"),
+        ("rivers:area", "川"),
+        ("parks", "公園"),
+        ("schools", "学校"),
+    ]
+    for key, caption in [(k, c) for k, c in items if k in present]:
+        fill, line, line_width, under, under_width = PAPER_STYLES[key]
+        if fill is not None:
+            pdf.set_fill_color(*fill)
+            pdf.set_draw_color(*line)
+            pdf.set_line_width(0.2)
+            pdf.rect(x + 3, row - 2.5, 5, 3, style="DF")
+        else:
+            for colour, thickness in ((under, under_width), (line, line_width)):
+                if colour is not None:
+                    pdf.set_draw_color(*colour)
+                    pdf.set_line_width(thickness)
+                    pdf.line(x + 3, row - 1, x + 8, row - 1)
+        pdf.set_font(FONT_FAMILY, size=7.5)
+        pdf.text(x + 10, row, caption)
+        row += 5.0
 
 
 def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[Any]) -> None:
@@ -446,12 +511,12 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
     pdf.set_fill_color(255, 255, 255)
     pdf.set_draw_color(150, 150, 150)
     pdf.set_line_width(0.1)
-    pdf.set_font(FONT_FAMILY, size=8)
+    pdf.set_font(FONT_FAMILY, size=10)
     pdf.set_xy(MARGIN, MARGIN + 16)
     with pdf.table(
         col_widths=(12, 60, 40, 30, 20),
         text_align=("RIGHT", "LEFT", "LEFT", "LEFT", "RIGHT"),
-        line_height=4.6,
+        line_height=5.6,
         first_row_as_headings=True,
         headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235)),
     ) as table:

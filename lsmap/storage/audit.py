@@ -247,6 +247,9 @@ ACTION_LABELS: dict[str, str] = {
     "snapshot": "カバー状況の記録",
     "view_trends": "カバー状況の推移の表示",
     "view_breakdown": "カバー状況の内訳の表示",
+    "basemap_import": "背景地図の取り込み",
+    "basemap_remove": "背景地図の削除",
+    "basemap_tiles": "背景地図タイルの書き出し",
 }
 
 

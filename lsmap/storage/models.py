@@ -365,6 +365,38 @@ def _write_links(_mapper: Any, connection: Connection, entry: AuditEntry) -> Non
         connection.execute(insert(AuditLink), rows)
 
 
+class BasemapFeature(Base):
+    """One feature of an imported background layer (roads, rivers …): public map data.
+
+    ``minx`` … ``maxy`` hold the bounding box (EPSG:4326) so that both databases pick the
+    features of a map's area with plain indexed comparisons. A later import of the same
+    ``kind`` and ``source`` replaces these rows (they get ``deleted_at``).
+    """
+
+    __tablename__ = "basemap_features"
+    __table_args__ = (
+        Index("ix_basemap_features_kind_box", "kind", "minx", "maxx", "miny", "maxy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: Road class, e.g. "main" / "local" (drawn wider or narrower); "" when unknown.
+    subkind: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    geom: Mapped[BaseGeometry] = mapped_column(Geometry("GEOMETRY"), nullable=False)
+    minx: Mapped[float] = mapped_column(nullable=False)
+    miny: Mapped[float] = mapped_column(nullable=False)
+    maxx: Mapped[float] = mapped_column(nullable=False)
+    maxy: Mapped[float] = mapped_column(nullable=False)
+    #: Where the features came from (the file name, or "sample").
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: The credit line the data's licence asks for, printed under every map that shows it.
+    credit: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class ImportMapping(Base):
     """A remembered column mapping of an import: file headers -> lsmap fields (issue 6)."""
 

@@ -9,9 +9,12 @@ from streamlit_folium import st_folium
 
 from lsmap import access
 from lsmap.escape import html_text
+from lsmap.maps.background import BackgroundLayer
 from lsmap.maps.basemap import GeoJsonLayer, base_map
+from lsmap.maps.webmap import map_background
 from lsmap.settings import get_settings
 from lsmap.storage import db
+from lsmap.ui.context import require_actor
 
 
 def _outline(district_id: int) -> tuple[list[dict[str, Any]], Any]:
@@ -46,8 +49,15 @@ def click_point(
 ) -> tuple[float, float] | None:
     """Draw the district with the current point; returns the last clicked (lon, lat)."""
     settings = get_settings()
-    fmap = base_map(settings.basemap)
     features, bounds = _outline(district_id)
+    with db.transaction(db.get_engine()) as session:  # roads help to click the right spot
+        background, _ = map_background(session, require_actor(), bounds, settings.basemap)
+    credit = "、".join(background["credits"]) if background else ""
+    fmap = base_map(settings.basemap, blank_credit=credit or "背景地図なし")
+    if background:
+        group = folium.FeatureGroup(name="背景地図", control=False)
+        BackgroundLayer(background).add_to(group)
+        group.add_to(fmap)
     GeoJsonLayer(features).add_to(fmap)
     if current is not None:
         folium.CircleMarker(

@@ -41,6 +41,8 @@ from lsmap.io.importing.upload import (
 from lsmap.settings import import_limits
 from lsmap.storage import db
 from lsmap.ui import downloads
+from lsmap.ui.basemap_import import TITLE as BASEMAP_TITLE
+from lsmap.ui.basemap_import import basemap_section
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
@@ -61,17 +63,17 @@ def render() -> None:
     if actor.role != "admin":
         st.error("データの取り込みは管理者だけができます。")
         return
+    kinds = {**IMPORT_KINDS, "basemap": BASEMAP_TITLE}
     kind = st.radio(
-        "取り込むもの",
-        list(IMPORT_KINDS),
-        format_func=IMPORT_KINDS.get,
-        horizontal=True,
-        key="imp_kind",
+        "取り込むもの", list(kinds), format_func=kinds.get, horizontal=True, key="imp_kind"
     )
     if kind in ("census", "roads"):  # statistics and walking distance (issue 16)
         from lsmap.ui.planning_import import planning_import
 
         planning_import(actor, kind)
+        return
+    if kind == "basemap":
+        basemap_section(actor)
         return
     limits = import_limits()
     if kind == "address_reference":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,7 @@ from streamlit_folium import st_folium
 
 from lsmap import access
 from lsmap.access import PERSONAL_ROLES
+from lsmap.access.map_defaults import default_map_district, neighbourhoods_within
 from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.escape import markdown_text
 from lsmap.maps.webmap import build_map
@@ -21,20 +23,13 @@ from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
 
+if TYPE_CHECKING:
+    from lsmap.printing.paper_map import PaperOptions
+
 
 def _label(district: DistrictInfo) -> str:
     indent = "　" * LEVEL_DEPTH.get(district.level, 0)
     return f"{indent}{district.name}（{DISTRICT_LEVELS.get(district.level, district.level)}）"
-
-
-def _default_district(actor: access.Actor, districts: list[DistrictInfo]) -> int | None:
-    if not districts:
-        return None
-    if actor.role in ("admin", "planner"):
-        return districts[0].id
-    ids = {d.id for d in districts}
-    top = [d for d in districts if d.parent_id not in ids]
-    return (top or districts)[0].id
 
 
 def render() -> None:
@@ -50,7 +45,8 @@ def render() -> None:
             return
         by_id = {d.id: d for d in districts}
         ids = list(by_id)
-        default = chosen_district(ids, _default_district(actor, districts))
+        # A meeting opens on its first 町内; the choice is remembered for the session.
+        default = chosen_district(ids, default_map_district(actor, districts))
         district_id = st.sidebar.selectbox(
             "表示する地区",
             ids,
@@ -101,7 +97,7 @@ def render() -> None:
                 name_list(households), hide_index=True, use_container_width=True, height=600
             )
     if actor.role in PERSONAL_ROLES:
-        _paper_download(actor, district_id, by_id[district_id].name, few_only, result.points)
+        _paper_download(actor, districts, district_id, few_only, result.points)
     if actor.role == "planner":
         st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
@@ -145,18 +141,26 @@ def _household_label(points: list[HouseholdPoint], household_id: int, *, with_na
 
 
 def _paper_download(
-    actor: access.Actor, district_id: int, name: str, few_only: bool, made_from: object
+    actor: access.Actor,
+    districts: list[DistrictInfo],
+    district_id: int,
+    few_only: bool,
+    made_from: object,
 ) -> None:
-    """印刷用PDF: the meeting map on A4/A3 paper, with the name list as a separate page.
+    """印刷用PDF: the meeting map on A3/A4 paper, one 町内 per map (the meeting's paper
+    unit), with the name list as a separate page that can be withheld; or every 町内 of the
+    chosen district at once, one PDF each in a zip (with progress; audited once).
 
-    ``made_from`` is the map's data as read now; the PDF is offered only to the user it was
+    ``made_from`` is the map's data as read now; a file is offered only to the user it was
     made for, while the data and the options are unchanged.
     """
-    from lsmap.printing.paper_map import PaperOptions, map_pdf
+    from lsmap.printing.paper_map import PaperOptions
 
+    units = neighbourhoods_within(districts, district_id)
     with st.expander("印刷用PDF（会議の配布・掲示用）"):
+        scope = _scope(units, district_id)
         left, middle, right = st.columns(3)
-        paper = left.radio("用紙", ["A4", "A3"], horizontal=True)
+        paper = left.radio("用紙", ["A3", "A4"], horizontal=True)
         landscape = middle.radio("向き", ["横", "縦"], horizontal=True) == "横"
         with_list = right.checkbox(
             "番号一覧（名簿）のページを付ける",
@@ -170,19 +174,96 @@ def _paper_download(
             few_watchers_only=few_only,
             basemap=get_settings().basemap,
         )
+        made_from = (scope, made_from)
         key = downloads.file_key(actor, "paper_map", district_id, options, date.today(), made_from)
-        if st.button("PDFを作成"):
-            with db.transaction(db.get_engine()) as session:
-                downloads.keep("paper_pdf", key, map_pdf(session, actor, district_id, options))
-        if (pdf := downloads.kept("paper_pdf", key)) is not None:
-            downloads.download_button(
-                actor,
-                "PDFをダウンロード",
-                pdf,
-                file_name=f"{name}_支え合い福祉マップ.pdf",
-                mime="application/pdf",
-                what="paper_map",
-                entity="district",
-                ids=[district_id],
-                then_drop="paper_pdf",
+        if scope == "all":
+            _batch_download(
+                actor, district_id, _name_of(districts, district_id), units, options, key
             )
+        else:
+            _single_download(actor, district_id, _name_of(districts, district_id), options, key)
+
+
+def _scope(units: list[DistrictInfo], district_id: int) -> str:
+    """「全町内を一括で印刷」 (the default) or 「表示中の区域を1枚に」 when the shown area holds
+    more than itself; "one" for a single 町内."""
+    if not units or (len(units) == 1 and units[0].id == district_id):
+        return "one"
+    labels = {
+        "all": f"全町内を一括で印刷（町内ごとに1つのPDF・{len(units)}町内をzipで）",
+        "one": "表示中の区域を1枚に",
+    }
+    return str(
+        st.radio(
+            "印刷する範囲",
+            list(labels),
+            format_func=lambda key: labels[key],
+            help="会議では1町内（約50世帯）ずつの地図が読みやすく、番号も大きく印刷されます。",
+        )
+    )
+
+
+def _name_of(districts: list[DistrictInfo], district_id: int) -> str:
+    return next((d.name for d in districts if d.id == district_id), "")
+
+
+def _single_download(
+    actor: access.Actor, district_id: int, name: str, options: PaperOptions, key: str
+) -> None:
+    from lsmap.printing.paper_map import map_pdf
+
+    if st.button("PDFを作成"):
+        with db.transaction(db.get_engine()) as session:
+            downloads.keep("paper_pdf", key, map_pdf(session, actor, district_id, options))
+    if (pdf := downloads.kept("paper_pdf", key)) is not None:
+        downloads.download_button(
+            actor,
+            "PDFをダウンロード",
+            pdf,
+            file_name=f"{name}_支え合い福祉マップ.pdf",
+            mime="application/pdf",
+            what="paper_map",
+            entity="district",
+            ids=[district_id],
+            then_drop="paper_pdf",
+        )
+
+
+def _batch_download(
+    actor: access.Actor,
+    district_id: int,
+    name: str,
+    units: list[DistrictInfo],
+    options: PaperOptions,
+    key: str,
+) -> None:
+    """Make every 町内's PDF with a progress bar, then offer the zip."""
+    from lsmap.printing.paper_batch import neighbourhood_batch
+
+    if st.button(f"{len(units)}町内のPDFをまとめて作成", type="primary"):
+        bar = st.progress(0.0, text="作成を始めます…")
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"作成中 {done}/{total} 町内（{markdown_text(name)}）")
+
+        try:
+            with db.transaction(db.get_engine()) as session:
+                batch = neighbourhood_batch(session, actor, district_id, options, progress=progress)
+        except access.AccessDenied as denied:
+            bar.empty()
+            st.error(denied.message)
+            return
+        bar.progress(1.0, text=f"{len(batch.districts)} 町内のPDFを作成しました")
+        downloads.keep("paper_zip", key, batch.data)
+    if (data := downloads.kept("paper_zip", key)) is not None:
+        downloads.download_button(
+            actor,
+            "zipをダウンロード",
+            data,
+            file_name=f"{name}_全町内_支え合い福祉マップ.zip",
+            mime="application/zip",
+            what="paper_map_batch",
+            entity="district",
+            ids=[unit.id for unit in units],
+            then_drop="paper_zip",
+        )

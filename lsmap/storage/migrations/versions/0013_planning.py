@@ -1,7 +1,7 @@
 """planning: census small-area statistics, coverage snapshots, road networks (issue 16)
 
 Revision ID: 0013_planning
-Revises: 0004
+Revises: 0012_basemap
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_planning"
-down_revision = "0004"
+down_revision = "0012_basemap"
 branch_labels = None
 depends_on = None
 
