@@ -6,6 +6,8 @@ import importlib
 import pkgutil
 
 from layers.spec import LayerSpec
+from lsmap import access
+from lsmap.vocab import Role
 
 
 def all_layers() -> list[LayerSpec]:
@@ -19,6 +21,6 @@ def all_layers() -> list[LayerSpec]:
     return sorted(specs, key=lambda spec: spec.order)
 
 
-def layers_for(role: str) -> list[LayerSpec]:
-    """The layers a role may have drawn at all."""
-    return [spec for spec in all_layers() if role in spec.roles]
+def layers_for(who: access.Actor | Role | str) -> list[LayerSpec]:
+    """The layers drawn for an actor (or a role) at all, as :func:`lsmap.access.may_draw` says."""
+    return [spec for spec in all_layers() if access.may_draw(who, spec)]

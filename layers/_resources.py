@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from functools import partial
 
+from sqlalchemy.orm import Session
+
 from layers.spec import LayerSpec
 from lsmap import access
 from lsmap.access.views import ResourcePoint
+from lsmap.vocab import Role
 
-ALL_ROLES = frozenset({"admin", "staff", "meeting", "planner"})
+#: Resources are public: every role has them drawn.
+ALL_ROLES = frozenset(Role)
 
 
 def resource_layer(
@@ -38,5 +42,7 @@ def resource_layer(
     )
 
 
-def _fetch(session, actor, district_id, *, kind: str) -> list[ResourcePoint]:  # type: ignore[no-untyped-def]
-    return access.resource_points(session, actor, district_id, kind)
+def _fetch(
+    session: Session, actor: access.Actor, where: access.Area | int | None, *, kind: str
+) -> list[ResourcePoint]:
+    return access.resource_points(session, actor, where, kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from layers.spec import LayerSpec
 from lsmap.access.geocoding import household_points_with_levels
 from lsmap.access.views import NO_CONSENTED_RESIDENT, HouseholdPoint
-from lsmap.vocab import HOUSEHOLD_TYPES, LOCATION_LEVELS, label
+from lsmap.vocab import HOUSEHOLD_TYPES, LOCATION_LEVELS, Role, label
 
 #: How an approximate point is drawn, by match level (issue 17): the coarser, the fainter.
 LEVEL_STYLES: dict[str, dict[str, object]] = {
@@ -51,7 +51,7 @@ LAYER = LayerSpec(
     key="households",
     title="気がかりな世帯",
     order=10,
-    roles=frozenset({"admin", "staff", "meeting"}),
+    roles=frozenset({Role.ADMIN, Role.STAFF, Role.MEETING}),
     fetch=household_points_with_levels,
     color="#7f2704",
     fill_color="#f16913",

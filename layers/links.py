@@ -8,7 +8,7 @@ from __future__ import annotations
 from layers.spec import LayerSpec
 from lsmap import access
 from lsmap.access.views import WatchLinkLine
-from lsmap.vocab import FREQUENCIES, INVOLVEMENTS, label
+from lsmap.vocab import FREQUENCIES, INVOLVEMENTS, Role, label
 
 #: One colour per involvement (ColorBrewer Dark2 + grey), readable on a projector.
 COLOURS: dict[str, str] = {
@@ -32,7 +32,7 @@ LAYER = LayerSpec(
     title="見守りのつながり",
     order=5,
     geometry="line",
-    roles=frozenset({"admin", "staff", "meeting"}),
+    roles=frozenset({Role.ADMIN, Role.STAFF, Role.MEETING}),
     fetch=access.watch_link_lines,
     color="#555555",
     fill_color="#555555",

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lsmap.access import Actor
+from lsmap.access import Actor, Area
+from lsmap.vocab import Role
 
 #: A popup row: (Japanese label, function of the point giving the text or None to omit).
 PopupRow = tuple[str, Callable[[Any], object]]
@@ -27,8 +28,10 @@ class LayerSpec:
     order: int
     #: "point" (objects with lon/lat) or "line" (objects with coords: ((lon, lat), (lon, lat))).
     geometry: str = field(default="point", kw_only=True)
-    roles: frozenset[str]
-    fetch: Callable[[Session, Actor, int | None], Sequence[Any]]
+    #: The roles the layer is drawn for (evaluated by :func:`lsmap.access.may_draw`).
+    roles: frozenset[Role]
+    #: Reads the layer's items in an area (built once per map) or a district (None: all).
+    fetch: Callable[[Session, Actor, Area | int | None], Sequence[Any]]
     color: str
     fill_color: str
     radius: int

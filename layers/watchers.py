@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.vocab import WATCHER_ROLES, label
+from lsmap.vocab import WATCHER_ROLES, Role, label
 
 LAYER = LayerSpec(
     key="watchers",
     title="見守り者",
     order=20,
-    roles=frozenset({"admin", "staff", "meeting"}),
+    roles=frozenset({Role.ADMIN, Role.STAFF, Role.MEETING}),
     fetch=access.watcher_points,
     color="#08306b",
     fill_color="#4292c6",

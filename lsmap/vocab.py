@@ -1,6 +1,12 @@
-"""Controlled vocabularies: the code stored in the database and its Japanese label."""
+"""Controlled vocabularies: the code stored in the database and its Japanese label.
+
+Roles, audited entities and audit actions are :class:`enum.StrEnum` members, so that the
+values stored in the database stay the same plain strings; each has a Japanese ``label``.
+"""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 #: 地区の階層: level code -> (label, depth)
 DISTRICT_LEVELS: dict[str, str] = {
@@ -118,11 +124,158 @@ EMERGENCY_RELATIONS: dict[str, str] = {
     "other": "その他",
 }
 
+
+class Role(StrEnum):
+    """Who a user is to lsmap (what each may do is decided in :mod:`lsmap.access`)."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+    MEETING = "meeting"
+    PLANNER = "planner"
+
+    @property
+    def label(self) -> str:
+        """The Japanese name of the role."""
+        return ROLES[self]
+
+
 ROLES: dict[str, str] = {
-    "admin": "管理者",
-    "staff": "地区担当職員",
-    "meeting": "福祉連絡会",
-    "planner": "計画担当",
+    Role.ADMIN: "管理者",
+    Role.STAFF: "地区担当職員",
+    Role.MEETING: "福祉連絡会",
+    Role.PLANNER: "計画担当",
+}
+
+
+class Entity(StrEnum):
+    """What an audit entry is about (``audit_log.entity``)."""
+
+    HOUSEHOLD = "household"
+    RESIDENT = "resident"
+    WATCHER = "watcher"
+    WATCH_LINK = "watch_link"
+    CONTACT_LOG = "contact_log"
+    EMERGENCY_CONTACT = "emergency_contact"
+    RESOURCE = "resource"
+    DISTRICT = "district"
+    USER = "user"
+    AUDIT_LOG = "audit_log"
+    DATABASE = "database"
+    DELETED = "deleted"
+    SAMPLE = "sample"
+    ADDRESS_POINTS = "address_points"
+    BASEMAP = "basemap"
+    ROAD_NETWORK = "road_network"
+    COVERAGE_SNAPSHOT = "coverage_snapshot"
+
+    @property
+    def label(self) -> str:
+        """The Japanese name of the entity."""
+        return ENTITY_LABELS[self]
+
+
+ENTITY_LABELS: dict[str, str] = {
+    Entity.HOUSEHOLD: "世帯",
+    Entity.RESIDENT: "気がかりな人",
+    Entity.WATCHER: "見守り者",
+    Entity.WATCH_LINK: "見守りの関わり",
+    Entity.CONTACT_LOG: "見守り活動記録",
+    Entity.EMERGENCY_CONTACT: "緊急連絡先",
+    Entity.RESOURCE: "資源",
+    Entity.DISTRICT: "地区",
+    Entity.USER: "利用者",
+    Entity.AUDIT_LOG: "監査ログ",
+    Entity.DATABASE: "データベース",
+    Entity.DELETED: "削除した記録",
+    Entity.SAMPLE: "サンプルデータ",
+    Entity.ADDRESS_POINTS: "住所の位置参照情報",
+    Entity.BASEMAP: "背景地図",
+    Entity.ROAD_NETWORK: "道路網",
+    Entity.COVERAGE_SNAPSHOT: "カバー状況の記録",
+}
+
+
+class AuditAction(StrEnum):
+    """Every action the audit log records (``audit_log.action``)."""
+
+    LOGIN = "login"
+    LOGOUT = "logout"
+    VIEW_RECORD = "view_record"
+    MAP_RENDER = "map_render"
+    SEARCH = "search"
+    NAME_LIST = "name_list"
+    EXPORT = "export"
+    PRINT = "print"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    AUDIT_EXPORT = "audit_export"
+    SAMPLE_LOAD = "sample_load"
+    VIEW_GAPS = "view_gaps"
+    COVERAGE = "coverage"
+    IMPORT = "import"
+    BACKUP = "backup"
+    LOGIN_FAILED = "login_failed"
+    ACCOUNT_LOCKED = "account_locked"
+    ACCESS_DENIED = "access_denied"
+    VIEW_START = "view_start"
+    VIEW_WATCHERS = "view_watchers"
+    VIEW_DELETED = "view_deleted"
+    DOWNLOAD = "download"
+    IMPORT_REFERENCE = "import_reference"
+    VIEW_LOCATION_CHECKS = "view_location_checks"
+    CENSUS_IMPORT = "census_import"
+    NETWORK_IMPORT = "network_import"
+    SNAPSHOT = "snapshot"
+    VIEW_TRENDS = "view_trends"
+    VIEW_BREAKDOWN = "view_breakdown"
+    BASEMAP_IMPORT = "basemap_import"
+    BASEMAP_REMOVE = "basemap_remove"
+    BASEMAP_TILES = "basemap_tiles"
+
+    @property
+    def label(self) -> str:
+        """The Japanese name of the action (the audit page shows it)."""
+        return AUDIT_ACTION_LABELS[self]
+
+
+AUDIT_ACTION_LABELS: dict[str, str] = {
+    AuditAction.LOGIN: "ログイン",
+    AuditAction.LOGOUT: "ログアウト",
+    AuditAction.VIEW_RECORD: "記録の閲覧",
+    AuditAction.MAP_RENDER: "地図の表示",
+    AuditAction.SEARCH: "検索",
+    AuditAction.NAME_LIST: "名簿の表示",
+    AuditAction.EXPORT: "エクスポート",
+    AuditAction.PRINT: "印刷",
+    AuditAction.CREATE: "作成",
+    AuditAction.UPDATE: "更新",
+    AuditAction.DELETE: "削除",
+    AuditAction.RESTORE: "復元",
+    AuditAction.AUDIT_EXPORT: "監査ログの出力",
+    AuditAction.SAMPLE_LOAD: "サンプル読込",
+    AuditAction.VIEW_GAPS: "空白地帯の一覧の表示",
+    AuditAction.COVERAGE: "カバー状況の表示",
+    AuditAction.IMPORT: "取り込み",
+    AuditAction.BACKUP: "バックアップ",
+    AuditAction.LOGIN_FAILED: "ログイン失敗",
+    AuditAction.ACCOUNT_LOCKED: "アカウントのロック",
+    AuditAction.ACCESS_DENIED: "権限のない閲覧の試み",
+    AuditAction.VIEW_START: "要対応の一覧の表示",
+    AuditAction.VIEW_WATCHERS: "見守り者の一覧の表示",
+    AuditAction.VIEW_DELETED: "削除した記録の一覧の表示",
+    AuditAction.DOWNLOAD: "ファイルのダウンロード",
+    AuditAction.IMPORT_REFERENCE: "住所の参照データの取り込み",
+    AuditAction.VIEW_LOCATION_CHECKS: "位置の確認の一覧の表示",
+    AuditAction.CENSUS_IMPORT: "国勢調査の取り込み",
+    AuditAction.NETWORK_IMPORT: "道路網の取り込み",
+    AuditAction.SNAPSHOT: "カバー状況の記録",
+    AuditAction.VIEW_TRENDS: "カバー状況の推移の表示",
+    AuditAction.VIEW_BREAKDOWN: "カバー状況の内訳の表示",
+    AuditAction.BASEMAP_IMPORT: "背景地図の取り込み",
+    AuditAction.BASEMAP_REMOVE: "背景地図の削除",
+    AuditAction.BASEMAP_TILES: "背景地図タイルの書き出し",
 }
 
 

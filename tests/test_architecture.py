@@ -205,3 +205,88 @@ def test_each_package_says_what_it_is_about(package: str) -> None:
     init = ROOT / Path(*package.split(".")) / "__init__.py"
     docstring = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
     assert docstring, f"{init} has no docstring"
+
+
+# ---------------------------------------------------------------- role decisions live in access
+
+#: Variables and attributes that carry a role (an actor's, a layer's roles) or a set of roles
+#: (a plain ``roles`` variable is left alone: the watcher-role choices use that name).
+ROLE_NAMES = {"role", "EDIT_ROLES", "PERSONAL_ROLES", "ALL_ROLES"}
+ROLE_ATTRIBUTES = ROLE_NAMES | {"roles"}
+ROLE_VALUES = {"admin", "staff", "meeting", "planner"}
+
+
+def _is_role(node: ast.expr) -> bool:
+    """Whether ``node`` is a role, a role name, a set of roles, or a collection of those."""
+    if isinstance(node, ast.Name):
+        return node.id in ROLE_NAMES
+    if isinstance(node, ast.Attribute):
+        return node.attr in ROLE_ATTRIBUTES or (
+            isinstance(node.value, ast.Name) and node.value.id == "Role"
+        )
+    if isinstance(node, ast.Constant):
+        return node.value in ROLE_VALUES
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_is_role(element) for element in node.elts)
+    if isinstance(node, ast.Call):  # frozenset({...}), set(...)
+        return any(_is_role(argument) for argument in node.args)
+    return False
+
+
+def role_decisions(source: str) -> list[str]:
+    """Every comparison or match on a role in ``source`` (``actor.role == "admin"``,
+    ``role in spec.roles``, ``x in PERSONAL_ROLES``, ``match actor.role``), as source text."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare) and any(
+            _is_role(operand) for operand in [node.left, *node.comparators]
+        ):
+            found.append(ast.unparse(node))
+        elif isinstance(node, ast.Match) and _is_role(node.subject):
+            found.append(f"match {ast.unparse(node.subject)}")
+        elif isinstance(node, (ast.Name, ast.Attribute)) and (
+            getattr(node, "id", None) in ("EDIT_ROLES", "PERSONAL_ROLES")
+            or getattr(node, "attr", None) in ("EDIT_ROLES", "PERSONAL_ROLES", "sees_everything")
+        ):
+            found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        'actor.role == "admin"',
+        'actor.role != "admin"',
+        'who.role in ("admin", "planner")',
+        "actor.role not in access.EDIT_ROLES",
+        "role in spec.roles",
+        "actor.role is Role.PLANNER",
+        '"meeting" == user.role',
+        "x = PERSONAL_ROLES",
+        "actor.sees_everything",
+        "match actor.role:\n    case _:\n        pass",
+    ],
+)
+def test_the_role_check_finds_role_decisions(decision: str) -> None:
+    assert role_decisions(decision), decision
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    ['part == "chosen"', "ROLES.get(actor.role, actor.role)", 'kind in ("salon", "facility")'],
+)
+def test_the_role_check_leaves_other_comparisons_alone(harmless: str) -> None:
+    assert role_decisions(harmless) == []
+
+
+def test_no_role_decisions_outside_access() -> None:
+    """Every role decision is a named function of lsmap.access (can, may_import, may_draw,
+    pages_for_role ...); the rest of lsmap and the layer files never compare roles."""
+    files = [p for p in _sources() if p.name != "app.py" and "sample_data" not in p.parts]
+    found = {
+        f"{path.relative_to(ROOT)}: {decision}"
+        for path in files
+        if (ROOT / "lsmap" / "access") not in path.parents
+        for decision in role_decisions(path.read_text(encoding="utf-8"))
+    }
+    assert not found, "\n".join(sorted(found))

@@ -19,6 +19,7 @@ from lsmap.access import Actor, accounts
 from lsmap.storage import audit, db
 from lsmap.storage.models import AuditEntry
 from lsmap.ui import session as ui_session
+from lsmap.vocab import AuditAction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,9 +165,22 @@ def test_an_export_download_is_audited_for_the_user_who_receives_it(
     )
 
 
+def _action_name(argument: ast.expr) -> str | None:
+    """The action an argument names: a literal, or a member of ``AuditAction``."""
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
+    if (
+        isinstance(argument, ast.Attribute)
+        and isinstance(argument.value, ast.Name)
+        and argument.value.id == "AuditAction"
+    ):
+        return str(AuditAction[argument.attr])
+    return None
+
+
 def _audited_actions() -> set[str]:
-    """Every action written with a literal name anywhere in lsmap (audit.log, log_attempt,
-    or an AuditEntry made directly)."""
+    """Every action written with a literal name or an ``AuditAction`` member anywhere in lsmap
+    (audit.log, log_attempt, or an AuditEntry made directly)."""
     found: set[str] = set()
     for path in (ROOT / "lsmap").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -177,16 +191,10 @@ def _audited_actions() -> set[str]:
                 name in ("log", "log_attempt", "audit.log", "audit.log_attempt")
                 and len(node.args) >= 3
             ):
-                argument = node.args[2]
-                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                    found.add(argument.value)
+                found.add(_action_name(node.args[2]) or "")
             if name.endswith("AuditEntry"):
-                found |= {
-                    k.value.value
-                    for k in node.keywords
-                    if k.arg == "action" and isinstance(k.value, ast.Constant)
-                }
-    return found
+                found |= {_action_name(k.value) or "" for k in node.keywords if k.arg == "action"}
+    return found - {""}
 
 
 def test_every_audited_action_has_a_japanese_label() -> None:

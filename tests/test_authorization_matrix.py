@@ -605,3 +605,86 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
     # administrators and planners: the first area by code, as before
     expected = {"staff_a": "A", "staff_b": "B", "meeting_a": "A1"}.get(role, "A")
     assert opened.code == expected
+
+
+# ------------------------------------------------------------------ the named role decisions
+
+EDITOR_PAGES = ["start", "map", "record", "edit", "watchers", "locations", "deleted", "coverage", "gaps"]
+PEOPLE_LAYERS = {"links", "households", "watchers"}
+RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
+#: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit
+#: log, what the map offers, which layers are drawn, which exports are personal).
+DECISIONS: dict[str, dict[str, Any]] = {
+    "admin": {
+        "pages": [*EDITOR_PAGES, "export", "import", "audit"],
+        "import": True,
+        "audit": True,
+        "meeting_default": False,
+        "map_options": True,
+        "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
+        "personal_export": True,
+    },
+    "staff_a": {
+        "pages": [*EDITOR_PAGES, "export"],
+        "import": False,
+        "audit": False,
+        "meeting_default": False,
+        "map_options": True,
+        "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
+        "personal_export": True,
+    },
+    "meeting_a": {
+        "pages": ["map", "record", "coverage", "gaps", "export"],
+        "import": False,
+        "audit": False,
+        "meeting_default": True,
+        "map_options": True,
+        "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
+        "personal_export": True,
+    },
+    "planner": {
+        "pages": ["map", "coverage", "export"],
+        "import": False,
+        "audit": False,
+        "meeting_default": False,
+        "map_options": False,
+        "layers": RESOURCE_LAYERS,
+        "personal_export": False,
+    },
+    "anonymous": {
+        "pages": ["login"],
+        "import": False,
+        "audit": False,
+        "meeting_default": False,
+        "map_options": False,
+        "layers": set(),
+        "personal_export": False,
+    },
+}
+DECISIONS["staff_b"] = DECISIONS["staff_a"]
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_named_role_decisions(session: Session, role: str) -> None:
+    from layers import all_layers
+
+    who = actor(session, role)
+    expected = DECISIONS[role]
+    assert access.pages_for_role(who) == expected["pages"]
+    assert access.may_import(who) == expected["import"]
+    assert access.may_read_audit(who) == expected["audit"]
+    assert access.meeting_mode_default(who) == expected["meeting_default"]
+    assert access.may_use_meeting_mode(who) == access.may_print_map(who) == expected["map_options"]
+    assert {s.key for s in all_layers() if access.may_draw(who, s)} == expected["layers"]
+    for layer in ("households", "watchers"):
+        assert access.may_export(who, layer) == expected["personal_export"]
+    assert access.may_export(who, "resources") == (who is not None)
+    assert access.aggregates_only(who) == (role == "planner")
+    if who is None:
+        with pytest.raises(access.AccessDenied):
+            access.export_rows(session, who, "resources")  # type: ignore[arg-type]
+        with pytest.raises(access.AccessDenied):
+            access.audit_entries(session, who)  # type: ignore[arg-type]
+    elif not expected["audit"]:
+        with pytest.raises(access.AccessDenied):
+            access.audit_entries(session, who)

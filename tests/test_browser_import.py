@@ -62,7 +62,7 @@ def test_admin_uploads_checks_and_imports_resources(
             page.get_by_text("文字コード Shift_JIS").wait_for()
             page.get_by_role("button", name="試行する").click()
             page.get_by_text("作られるもの: 資源 1 件").wait_for()
-            page.get_by_role("button", name="取り込む").click()
+            page.get_by_role("button", name="取り込む", exact=True).click()
             page.get_by_text("取り込みました: 資源 1 件").wait_for()
         finally:
             browser.close()

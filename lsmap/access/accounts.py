@@ -8,18 +8,19 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, and_, case, delete, func, null, or_, select, update
+from sqlalchemy import Engine, Table, and_, case, delete, func, null, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from lsmap.access.core import load_actor
 from lsmap.storage import audit
 from lsmap.storage.db import transaction
 from lsmap.storage.models import District, LoginSession, User, utcnow
-from lsmap.vocab import ROLES
+from lsmap.vocab import ROLES, AuditAction, Entity, Role
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -38,16 +39,16 @@ class DemoUser:
 
     username: str
     display_name: str
-    role: str
+    role: Role
     district_codes: tuple[str, ...]
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("admin", "管理者（デモ）", "admin", ()),
-    DemoUser("staff_east", "東地区担当職員（デモ）", "staff", ("149990-01",)),
-    DemoUser("staff_west", "西地区担当職員（デモ）", "staff", ("149990-02",)),
-    DemoUser("meeting_east", "東地区福祉連絡会（デモ）", "meeting", ("149990-01",)),
-    DemoUser("planner", "計画担当（デモ）", "planner", ()),
+    DemoUser("admin", "管理者（デモ）", Role.ADMIN, ()),
+    DemoUser("staff_east", "東地区担当職員（デモ）", Role.STAFF, ("149990-01",)),
+    DemoUser("staff_west", "西地区担当職員（デモ）", Role.STAFF, ("149990-02",)),
+    DemoUser("meeting_east", "東地区福祉連絡会（デモ）", Role.MEETING, ("149990-01",)),
+    DemoUser("planner", "計画担当（デモ）", Role.PLANNER, ()),
 )
 
 
@@ -69,7 +70,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 def create_user(
     session: Session,
     username: str,
-    role: str,
+    role: Role | str,
     password: str,
     district_codes: tuple[str, ...] | list[str] = (),
     display_name: str = "",
@@ -86,7 +87,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name or username,
-        role=role,
+        role=str(Role(role)),
         password_hash=hash_password(password),
     )
     user.districts = _districts_by_code(session, district_codes)
@@ -136,6 +137,11 @@ class _Attempt:
     usable: bool
 
 
+def _users() -> Table:
+    """The users table, for the core UPDATE statements of the sign-in count."""
+    return cast(Table, User.__table__)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to verify against when there is no account, so every refusal costs the same."""
@@ -148,7 +154,7 @@ def _count_attempt(engine: Engine, username: str) -> _Attempt | None:
     One ``UPDATE … RETURNING`` (SQLite >= 3.35 and PostgreSQL): parallel attempts each get
     their own number. An expired lock starts the count afresh.
     """
-    users = User.__table__
+    users = _users()
     now = utcnow()
     expired = and_(users.c.locked_until.is_not(None), users.c.locked_until <= now)
     statement = (
@@ -200,11 +206,11 @@ def _refusal(attempt: _Attempt | None) -> str | None:
 def _refuse(engine: Engine, username: str, attempt: _Attempt | None, reason: str) -> None:
     """Audit a refused attempt, and lock the account when it was one failure too many."""
     now = utcnow()
-    users = User.__table__
+    users = _users()
     ids = [attempt.user_id] if attempt else []
     try:
         with transaction(engine) as session:
-            audit.log_attempt(session, username, "login_failed", ids, reason=reason)
+            audit.log_attempt(session, username, AuditAction.LOGIN_FAILED, ids, reason=reason)
             if attempt is None or not attempt.usable or attempt.count < MAX_FAILED_LOGINS:
                 return
             not_locked = or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
@@ -216,7 +222,11 @@ def _refuse(engine: Engine, username: str, attempt: _Attempt | None, reason: str
             ).first()
             if locked is not None:  # this attempt locked the account
                 audit.log_attempt(
-                    session, username, "account_locked", ids, minutes=LOCKOUT.seconds // 60
+                    session,
+                    username,
+                    AuditAction.ACCOUNT_LOCKED,
+                    ids,
+                    minutes=LOCKOUT.seconds // 60,
                 )
     except SQLAlchemyError:
         pass  # the database is failing: the attempt is refused all the same
@@ -249,7 +259,7 @@ def verify_login(engine: Engine, username: str, password: str) -> int:
 
 
 def _succeed(engine: Engine, user_id: int) -> int:
-    users = User.__table__
+    users = _users()
     with engine.begin() as connection:
         connection.execute(
             update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=null())
@@ -272,8 +282,6 @@ def login(engine: Engine, username: str, password: str) -> tuple[int, str]:
 
     Every failure, a database error included, is the generic AccountError.
     """
-    from lsmap.access import load_actor
-
     try:
         user_id = verify_login(engine, username, password)
         with transaction(engine) as session:
@@ -281,7 +289,7 @@ def login(engine: Engine, username: str, password: str) -> tuple[int, str]:
             if actor is None:
                 raise AccountError(LOGIN_REFUSED)
             token = start_session(session, session.get_one(User, user_id))
-            audit.log(session, actor, "login", "user", [user_id])
+            audit.log(session, actor, AuditAction.LOGIN, Entity.USER, [user_id])
     except SQLAlchemyError:
         raise AccountError(LOGIN_REFUSED) from None
     return user_id, token

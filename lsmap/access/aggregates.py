@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lsmap.access import PERSONAL_ROLES, AccessDenied, Actor
+from lsmap.access.core import AccessDenied, Actor
+from lsmap.access.policy import sees_people
 
 __all__ = ["PLANNER_MIN_RADIUS_M", "SITE_GRID_FACTOR", "AggregatePolicy", "aggregate_policy"]
 
@@ -53,7 +54,7 @@ def aggregate_policy(actor: Actor | None, radius_m: float, small_count: int = 5)
     """The release policy of coverage numbers for ``actor`` asking for ``radius_m``."""
     if actor is None:
         raise AccessDenied()
-    if actor.role in PERSONAL_ROLES:  # they see the households themselves
+    if sees_people(actor):  # they see the households themselves
         return AggregatePolicy(False, small_count, radius_m, radius_m, 0.0, None, 1)
     radius = max(float(radius_m), PLANNER_MIN_RADIUS_M)
     grid = math.ceil(radius * SITE_GRID_FACTOR / 100.0) * 100.0

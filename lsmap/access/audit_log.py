@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lsmap.access import AccessDenied, Actor
+from lsmap.access.core import AccessDenied, Actor
+from lsmap.access.policy import may_read_audit
 from lsmap.storage import audit
 from lsmap.storage.models import AuditEntry
 
@@ -28,7 +29,7 @@ def audit_entries(
     limit: int | None = None,
 ) -> list[AuditEntry]:
     """Audit entries, newest first; only administrators may read the audit log."""
-    if actor.role != "admin":
+    if not may_read_audit(actor):
         raise AccessDenied("監査ログを見る権限がありません")
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if since is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access import Actor
+from lsmap.access.core import Action, Actor, can
 from lsmap.storage.models import BasemapFeature
 
 #: Drawing order, bottom first: water and green under roads, buildings on top.
@@ -46,7 +46,7 @@ class BasemapLayer:
 
 def can_manage_basemap(actor: Actor | None) -> bool:
     """Whether ``actor`` may import or remove background layers (administrators only)."""
-    return actor is not None and actor.role == "admin"
+    return can(actor, Action.IMPORT)
 
 
 def background_features(

@@ -1,19 +1,27 @@
-"""The coverage engine's inputs: ids, coordinates, dates and counts, never names."""
+"""The coverage engine's inputs: ids, coordinates, dates and counts, never names.
+
+One reader per table; :func:`coverage_inputs` runs them for the actor's scope.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access import AccessDenied, Actor
+from lsmap.access.core import AccessDenied, Actor
+from lsmap.access.policy import sees_whole_town
 from lsmap.access.views import CoverageInputs
 from lsmap.storage.models import ContactLog, District, Household, Resource, Watcher, WatchLink
+from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 
 __all__ = [
-    "coverage_scope",
     "coverage_inputs",
+    "coverage_scope",
 ]
 
 
@@ -25,7 +33,7 @@ def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
     """
     if actor is None:
         raise AccessDenied()
-    if actor.role in ("admin", "planner"):
+    if sees_whole_town(actor):
         return None
     return actor.district_ids
 
@@ -39,13 +47,46 @@ def coverage_inputs(session: Session, actor: Actor | None, today: date) -> Cover
     lie across a district border); a watcher's ``total_households`` counts every live
     household they watch, also outside the scope.
     """
-    import numpy as np
-    import pandas as pd
-
-    from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
-
     scope = coverage_scope(actor)
-    district_query = (
+    households = _households(session, scope)
+    in_scope = set(households["id"].tolist())
+    links = _links(session, scope, in_scope)
+    return CoverageInputs(
+        households,
+        _watchers(session, scope, set(links["watcher_id"].tolist())),
+        links,
+        _contacts(session, scope, in_scope),
+        _resources(session),
+        _districts(session, scope),
+        today,
+    )
+
+
+def _ints(values: list[Any]) -> np.ndarray:
+    """Optional integers as int64 with -1 for None."""
+    return np.array([v if v is not None else -1 for v in values], dtype=np.int64)
+
+
+def _floats(values: list[Any]) -> np.ndarray:
+    """Optional numbers as float with NaN for None."""
+    return np.array([v if v is not None else np.nan for v in values], dtype=float)
+
+
+def _lonlat(points: list[Any]) -> dict[str, np.ndarray]:
+    """``lon`` and ``lat`` columns of optional points (NaN when unknown)."""
+    return {
+        "lon": _floats([p.x if p is not None else None for p in points]),
+        "lat": _floats([p.y if p is not None else None for p in points]),
+    }
+
+
+def _scoped_households(scope: frozenset[int] | None) -> Select[Any]:
+    """The ids of the households in ``scope`` (a subquery for links and contacts)."""
+    return select(Household.id).where(Household.district_id.in_(sorted(scope or ())))
+
+
+def _districts(session: Session, scope: frozenset[int] | None) -> pd.DataFrame:
+    query = (
         select(
             District.id,
             District.code,
@@ -58,55 +99,56 @@ def coverage_inputs(session: Session, actor: Actor | None, today: date) -> Cover
         .order_by(District.id)
     )
     if scope is not None:
-        district_query = district_query.where(District.id.in_(sorted(scope)))
+        query = query.where(District.id.in_(sorted(scope)))
     districts = pd.DataFrame(
-        session.execute(district_query).all(),
+        session.execute(query).all(),
         columns=["id", "code", "name", "level", "parent_id", "geometry"],
     )
     districts["parent_id"] = districts["parent_id"].astype("Int64").fillna(-1).astype(np.int64)
+    return districts
 
-    household_query = (
+
+def _households(session: Session, scope: frozenset[int] | None) -> pd.DataFrame:
+    query = (
         select(Household.id, Household.location, Household.district_id)
         .where(Household.deleted_at.is_(None), Household.closed_on.is_(None))
         .order_by(Household.id)
     )
     if scope is not None:
-        household_query = household_query.where(Household.district_id.in_(sorted(scope)))
-    rows = session.execute(household_query).all()
-    household_ids = [row[0] for row in rows]
-    households = pd.DataFrame(
+        query = query.where(Household.district_id.in_(sorted(scope)))
+    rows = session.execute(query).all()
+    return pd.DataFrame(
         {
-            "id": np.array(household_ids, dtype=np.int64),
-            "lon": np.array([r[1].x if r[1] is not None else np.nan for r in rows], dtype=float),
-            "lat": np.array([r[1].y if r[1] is not None else np.nan for r in rows], dtype=float),
-            "district_id": np.array(
-                [r[2] if r[2] is not None else -1 for r in rows], dtype=np.int64
-            ),
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            **_lonlat([r[1] for r in rows]),
+            "district_id": _ints([r[2] for r in rows]),
         }
     )
 
-    live_link = (WatchLink.deleted_at.is_(None), Watcher.deleted_at.is_(None))
-    scoped_households = select(Household.id).where(Household.district_id.in_(sorted(scope or ())))
-    link_query = (
+
+def _links(session: Session, scope: frozenset[int] | None, in_scope: set[int]) -> pd.DataFrame:
+    query = (
         select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.frequency)
         .join(Watcher, Watcher.id == WatchLink.watcher_id)
-        .where(*live_link)
+        .where(WatchLink.deleted_at.is_(None), Watcher.deleted_at.is_(None))
         .order_by(WatchLink.id)
     )
     if scope is not None:
-        link_query = link_query.where(WatchLink.household_id.in_(scoped_households))
-    in_scope = set(household_ids)
-    link_rows = [r for r in session.execute(link_query) if r[0] in in_scope]
-    links = pd.DataFrame(
+        query = query.where(WatchLink.household_id.in_(_scoped_households(scope)))
+    rows = [r for r in session.execute(query) if r[0] in in_scope]
+    return pd.DataFrame(
         {
-            "household_id": np.array([r[0] for r in link_rows], dtype=np.int64),
-            "watcher_id": np.array([r[1] for r in link_rows], dtype=np.int64),
+            "household_id": np.array([r[0] for r in rows], dtype=np.int64),
+            "watcher_id": np.array([r[1] for r in rows], dtype=np.int64),
             "expected_days": np.array(
-                [FREQUENCIES.get(r[2], ("", None))[1] for r in link_rows], dtype=float
+                [FREQUENCIES.get(r[2], ("", None))[1] for r in rows], dtype=float
             ),
         }
     )
 
+
+def _watchers(session: Session, scope: frozenset[int] | None, linked: set[int]) -> pd.DataFrame:
+    """Watchers in scope or linked to a household in scope, with every household they watch."""
     totals = (
         select(WatchLink.watcher_id, func.count(func.distinct(WatchLink.household_id)).label("n"))
         .join(Household, Household.id == WatchLink.household_id)
@@ -118,32 +160,25 @@ def coverage_inputs(session: Session, actor: Actor | None, today: date) -> Cover
         .group_by(WatchLink.watcher_id)
         .subquery()
     )
-    watcher_query = (
+    query = (
         select(Watcher.id, Watcher.birth_year, Watcher.district_id, func.coalesce(totals.c.n, 0))
         .outerjoin(totals, totals.c.watcher_id == Watcher.id)
         .where(Watcher.deleted_at.is_(None))
         .order_by(Watcher.id)
     )
-    linked = set(links["watcher_id"].tolist())
-    watcher_rows = [
-        r
-        for r in session.execute(watcher_query)
-        if scope is None or r[0] in linked or r[2] in scope
-    ]
-    watchers = pd.DataFrame(
+    rows = [r for r in session.execute(query) if scope is None or r[0] in linked or r[2] in scope]
+    return pd.DataFrame(
         {
-            "id": np.array([r[0] for r in watcher_rows], dtype=np.int64),
-            "birth_year": np.array(
-                [r[1] if r[1] is not None else np.nan for r in watcher_rows], dtype=float
-            ),
-            "district_id": np.array(
-                [r[2] if r[2] is not None else -1 for r in watcher_rows], dtype=np.int64
-            ),
-            "total_households": np.array([r[3] for r in watcher_rows], dtype=np.int64),
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            "birth_year": _floats([r[1] for r in rows]),
+            "district_id": _ints([r[2] for r in rows]),
+            "total_households": np.array([r[3] for r in rows], dtype=np.int64),
         }
     )
 
-    contact_query = (
+
+def _contacts(session: Session, scope: frozenset[int] | None, in_scope: set[int]) -> pd.DataFrame:
+    query = (
         select(
             ContactLog.household_id,
             ContactLog.contacted_on,
@@ -155,21 +190,24 @@ def coverage_inputs(session: Session, actor: Actor | None, today: date) -> Cover
         .order_by(ContactLog.id)
     )
     if scope is not None:
-        contact_query = contact_query.where(ContactLog.household_id.in_(scoped_households))
-    contact_rows = [r for r in session.execute(contact_query) if r[0] in in_scope]
-    contacts = pd.DataFrame(
+        query = query.where(ContactLog.household_id.in_(_scoped_households(scope)))
+    rows = [r for r in session.execute(query) if r[0] in in_scope]
+    return pd.DataFrame(
         {
-            "household_id": np.array([r[0] for r in contact_rows], dtype=np.int64),
-            "day": np.array([r[1].toordinal() for r in contact_rows], dtype=np.int64),
-            "seq": np.array([r[2] for r in contact_rows], dtype=np.int64),
-            "is_visit": np.array([r[3] == "visit" for r in contact_rows], dtype=bool),
+            "household_id": np.array([r[0] for r in rows], dtype=np.int64),
+            "day": np.array([r[1].toordinal() for r in rows], dtype=np.int64),
+            "seq": np.array([r[2] for r in rows], dtype=np.int64),
+            "is_visit": np.array([r[3] == "visit" for r in rows], dtype=bool),
             "urgent_sign": np.array(
-                [bool(URGENT_SIGNS & set(r[4] or ())) for r in contact_rows], dtype=bool
+                [bool(URGENT_SIGNS & set(r[4] or ())) for r in rows], dtype=bool
             ),
         }
     )
 
-    resource_rows = session.execute(
+
+def _resources(session: Session) -> pd.DataFrame:
+    """Every live resource (public; the nearest may lie across a district border)."""
+    rows = session.execute(
         select(
             Resource.id,
             Resource.kind,
@@ -180,22 +218,12 @@ def coverage_inputs(session: Session, actor: Actor | None, today: date) -> Cover
         .where(Resource.deleted_at.is_(None))
         .order_by(Resource.id)
     ).all()
-    resources = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "id": np.array([r[0] for r in resource_rows], dtype=np.int64),
-            "kind": np.array([r[1] for r in resource_rows], dtype=object),
-            "lon": np.array(
-                [r[2].x if r[2] is not None else np.nan for r in resource_rows], dtype=float
-            ),
-            "lat": np.array(
-                [r[2].y if r[2] is not None else np.nan for r in resource_rows], dtype=float
-            ),
-            "meetings_per_month": np.array(
-                [r[3] if r[3] is not None else np.nan for r in resource_rows], dtype=float
-            ),
-            "district_id": np.array(
-                [r[4] if r[4] is not None else -1 for r in resource_rows], dtype=np.int64
-            ),
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            "kind": np.array([r[1] for r in rows], dtype=object),
+            **_lonlat([r[2] for r in rows]),
+            "meetings_per_month": _floats([r[3] for r in rows]),
+            "district_id": _ints([r[4] for r in rows]),
         }
     )
-    return CoverageInputs(households, watchers, links, contacts, resources, districts, today)

@@ -7,7 +7,8 @@ staff open on their assigned area; administrators and planners on the first area
 
 from __future__ import annotations
 
-from lsmap.access import Actor
+from lsmap.access.core import Actor
+from lsmap.access.policy import meeting_mode_default, sees_whole_town
 from lsmap.access.views import DistrictInfo
 
 #: The level of the paper unit and of a meeting's own area.
@@ -19,11 +20,11 @@ def default_map_district(actor: Actor, districts: list[DistrictInfo]) -> int | N
     outermost first, as :func:`lsmap.access.visible_districts` gives them)."""
     if not districts:
         return None
-    if actor.role in ("admin", "planner"):
+    if sees_whole_town(actor):
         return districts[0].id
     ids = {d.id for d in districts}
     top = [d for d in districts if d.parent_id not in ids]
-    if actor.role == "meeting":
+    if meeting_mode_default(actor):  # a 福祉連絡会 works on one 町内 at a time
         own = [d for d in districts if d.level == NEIGHBOURHOOD]
         if own:
             return min(own, key=lambda d: d.code).id

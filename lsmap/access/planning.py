@@ -17,19 +17,23 @@ suppressed by :mod:`lsmap.coverage.report` with :func:`lsmap.access.aggregate_po
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lsmap.access import (
-    EDIT_ROLES,
     AccessDenied,
+    Action,
     Actor,
+    aggregates_only,
+    can,
     consent_counts,
     details_shareable,
+    sees_full_records,
+    sees_whole_town,
 )
 from lsmap.access.coverage_inputs import coverage_scope
 from lsmap.storage.models import (
@@ -60,19 +64,18 @@ __all__ = [
 WITHHELD_CATEGORY = "withheld"
 #: Watcher roles counted as 福祉推進員等 (the source's one per 50 households).
 VOLUNTEER_ROLES = ("welfare_volunteer",)
-PLANNING_ADMIN_ROLES = frozenset({"admin"})
-SNAPSHOT_ROLES = frozenset({"admin", "planner"})
 
 
 def require_planning_admin(actor: Actor | None) -> None:
     """Raise AccessDenied unless ``actor`` may import census figures and road networks."""
-    if actor is None or actor.role not in PLANNING_ADMIN_ROLES:
+    if not can(actor, Action.IMPORT):
         raise AccessDenied("統計と道路網の取り込みは管理者だけができます")
 
 
 def may_take_snapshot(actor: Actor | None) -> bool:
-    """Whether ``actor`` may record the coverage indicators now (on demand)."""
-    return actor is not None and actor.role in SNAPSHOT_ROLES
+    """Whether ``actor`` may record the coverage indicators now (on demand): the roles that
+    read the whole town's coverage (administrators and planners)."""
+    return sees_whole_town(actor) and can(actor, Action.COVERAGE)
 
 
 def system_actor(name: str = "system") -> Actor:
@@ -153,7 +156,7 @@ def household_categories(session: Session, actor: Actor | None) -> pd.DataFrame:
         for hid, category in read(session, scoped)
     ]
     frame = pd.DataFrame(rows, columns=["household_id", "dimension", "category"])
-    if actor.role in EDIT_ROLES or actor.role == "planner" or frame.empty:
+    if sees_full_records(actor) or aggregates_only(actor) or frame.empty:
         return frame
     counts = consent_counts(session, sorted(set(frame["household_id"])))
     shown = frame["household_id"].map(
@@ -166,7 +169,7 @@ def household_categories(session: Session, actor: Actor | None) -> pd.DataFrame:
 def record_dates(session: Session, actor: Actor | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """When each household was recorded and each live watch link agreed (ids and times
     only), to reconstruct the coverage of past months from the records."""
-    if actor is None or actor.role not in SNAPSHOT_ROLES:
+    if not may_take_snapshot(actor):
         raise AccessDenied()
     households = pd.DataFrame(
         [(int(h), _utc(c)) for h, c in session.execute(select(Household.id, Household.created_at))],

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access import EDIT_ROLES, AccessDenied, Actor, _scoped, can, visible_districts
+from lsmap.access.core import AccessDenied, Action, Actor, AnySelect, can, role_may, scoped
+from lsmap.access.map_reads import visible_districts
 from lsmap.access.views import DistrictInfo
 from lsmap.storage import audit
 from lsmap.storage.models import (
@@ -23,6 +24,7 @@ from lsmap.storage.models import (
     Watcher,
     WatchLink,
 )
+from lsmap.vocab import AuditAction, Entity
 
 # Reads for editing, the staff start page, the watcher list and the deleted-records list.
 # All of them are for roles that may edit (staff in their districts, admin).
@@ -31,14 +33,15 @@ from lsmap.storage.models import (
 __all__ = [
     "EDIT_FIELDS",
     "EDIT_MODELS",
-    "edit_snapshot",
-    "record_district",
-    "household_for_edit",
-    "editable_districts",
-    "watchers_with_load",
     "ContactFacts",
     "contact_facts",
     "deleted_records",
+    "edit_snapshot",
+    "editable_districts",
+    "household_for_edit",
+    "record_district",
+    "row_snapshot",
+    "watchers_with_load",
 ]
 
 EDIT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -80,8 +83,11 @@ EDIT_MODELS: dict[str, Any] = {
 }
 
 
-def _edit_snapshot(entity: str, row: Any) -> dict[str, Any]:
-    """The editable values of one row, plus ``id`` and ``version``."""
+def row_snapshot(entity: str, row: Any) -> dict[str, Any]:
+    """The editable values of one already-loaded row, plus ``id`` and ``version``.
+
+    No access check: for rows the caller has already checked (the record writes do).
+    """
     values: dict[str, Any] = {"id": row.id, "version": row.version}
     for name in EDIT_FIELDS[entity]:
         if name in ("lon", "lat"):
@@ -103,11 +109,11 @@ def edit_snapshot(session: Session, actor: Actor, entity: str, record_id: int) -
     if (
         row is None
         or row.deleted_at is not None
-        or not can(actor, "edit", record_district(session, entity, row))
+        or not can(actor, Action.EDIT, record_district(session, entity, row))
     ):
         denied = AccessDenied("この記録は見つからないか、編集する権限がありません")
         raise audit.log_denied(session, actor, denied, entity, [record_id], purpose="edit")
-    return _edit_snapshot(entity, row)
+    return row_snapshot(entity, row)
 
 
 def record_district(session: Session, entity: str, row: Any) -> int | None:
@@ -123,11 +129,13 @@ def household_for_edit(session: Session, actor: Actor, household_id: int) -> dic
     if (
         household is None
         or household.deleted_at is not None
-        or not can(actor, "edit", household.district_id)
+        or not can(actor, Action.EDIT, household.district_id)
     ):
         denied = AccessDenied("この記録は見つからないか、編集する権限がありません")
-        raise audit.log_denied(session, actor, denied, "household", [household_id], purpose="edit")
-    result: dict[str, Any] = {"household": _edit_snapshot("household", household)}
+        raise audit.log_denied(
+            session, actor, denied, Entity.HOUSEHOLD, [household_id], purpose="edit"
+        )
+    result: dict[str, Any] = {"household": row_snapshot("household", household)}
     parts = (
         ("resident", Resident, "residents", Resident.id),
         ("watch_link", WatchLink, "links", WatchLink.id),
@@ -140,21 +148,23 @@ def household_for_edit(session: Session, actor: Actor, household_id: int) -> dic
             .where(model.household_id == household_id, model.deleted_at.is_(None))
             .order_by(order, model.id.desc())
         )
-        result[key] = [_edit_snapshot(entity, row) for row in rows]
-    audit.log(session, actor, "view_record", "household", [household_id], purpose="edit")
+        result[key] = [row_snapshot(entity, row) for row in rows]
+    audit.log(
+        session, actor, AuditAction.VIEW_RECORD, Entity.HOUSEHOLD, [household_id], purpose="edit"
+    )
     return result
 
 
 def editable_districts(session: Session, actor: Actor) -> list[DistrictInfo]:
     """Districts in which ``actor`` may create records, outermost first."""
-    if actor.role not in EDIT_ROLES:
+    if not role_may(actor, Action.EDIT):
         return []
-    return [d for d in visible_districts(session, actor) if can(actor, "edit", d.id)]
+    return [d for d in visible_districts(session, actor) if can(actor, Action.EDIT, d.id)]
 
 
 def watchers_with_load(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """Live watchers in scope with their load (households watched); staff/admin only."""
-    if actor.role not in EDIT_ROLES:
+    if not role_may(actor, Action.EDIT):
         return []
     load = (
         select(WatchLink.watcher_id, func.count(func.distinct(WatchLink.household_id)).label("n"))
@@ -170,9 +180,9 @@ def watchers_with_load(session: Session, actor: Actor) -> list[dict[str, Any]]:
         .where(Watcher.deleted_at.is_(None))
         .order_by(Watcher.id)
     )
-    query = _scoped(query, Watcher.district_id, actor, None)
+    query = scoped(query, Watcher.district_id, actor, None)
     return [
-        {**_edit_snapshot("watcher", w), "district_name": dname or "", "load": int(n)}
+        {**row_snapshot("watcher", w), "district_name": dname or "", "load": int(n)}
         for w, dname, n in session.execute(query)
     ]
 
@@ -189,9 +199,51 @@ class ContactFacts:
     contacts: tuple[tuple[date, int, str, tuple[str, ...]], ...]
 
 
+#: (contacted_on, id, method, signs) of one contact.
+ContactRow = tuple[date, int, str, tuple[str, ...]]
+
+
+def _read_contact_parts(
+    session: Session,
+    chunk: list[int],
+    names: dict[int, list[str]],
+    frequencies: dict[int, list[str]],
+    contacts: dict[int, list[ContactRow]],
+) -> None:
+    """Add the live residents' names, link frequencies and contacts of ``chunk`` households."""
+    for hid, name in session.execute(
+        select(Resident.household_id, Resident.name)
+        .where(Resident.household_id.in_(chunk), Resident.deleted_at.is_(None))
+        .order_by(Resident.id)
+    ):
+        names[hid].append(name)
+    for hid, frequency in session.execute(
+        select(WatchLink.household_id, WatchLink.frequency)
+        .join(Watcher, Watcher.id == WatchLink.watcher_id)
+        .where(
+            WatchLink.household_id.in_(chunk),
+            WatchLink.deleted_at.is_(None),
+            Watcher.deleted_at.is_(None),
+        )
+    ):
+        frequencies[hid].append(frequency)
+    for hid, on, cid, method, signs in session.execute(
+        select(
+            ContactLog.household_id,
+            ContactLog.contacted_on,
+            ContactLog.id,
+            ContactLog.method,
+            ContactLog.signs,
+        )
+        .where(ContactLog.household_id.in_(chunk), ContactLog.deleted_at.is_(None))
+        .order_by(ContactLog.contacted_on, ContactLog.id)
+    ):
+        contacts[hid].append((on, cid, method, tuple(signs or ())))
+
+
 def contact_facts(session: Session, actor: Actor) -> list[ContactFacts]:
     """Open, live households in the actor's districts with their links and contacts."""
-    if actor.role not in EDIT_ROLES:
+    if not role_may(actor, Action.EDIT):
         return []
     query = (
         select(Household.id, District.name)
@@ -199,43 +251,17 @@ def contact_facts(session: Session, actor: Actor) -> list[ContactFacts]:
         .where(Household.deleted_at.is_(None), Household.closed_on.is_(None))
         .order_by(Household.id)
     )
-    households = session.execute(_scoped(query, Household.district_id, actor, None)).all()
+    households = session.execute(scoped(query, Household.district_id, actor, None)).all()
     ids = [h[0] for h in households]
     if not ids:
         return []
     names: dict[int, list[str]] = defaultdict(list)
     frequencies: dict[int, list[str]] = defaultdict(list)
-    contacts: dict[int, list[tuple[date, int, str, tuple[str, ...]]]] = defaultdict(list)
+    contacts: dict[int, list[ContactRow]] = defaultdict(list)
     for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start : chunk_start + 500]
-        for hid, name in session.execute(
-            select(Resident.household_id, Resident.name)
-            .where(Resident.household_id.in_(chunk), Resident.deleted_at.is_(None))
-            .order_by(Resident.id)
-        ):
-            names[hid].append(name)
-        for hid, frequency in session.execute(
-            select(WatchLink.household_id, WatchLink.frequency)
-            .join(Watcher, Watcher.id == WatchLink.watcher_id)
-            .where(
-                WatchLink.household_id.in_(chunk),
-                WatchLink.deleted_at.is_(None),
-                Watcher.deleted_at.is_(None),
-            )
-        ):
-            frequencies[hid].append(frequency)
-        for hid, on, cid, method, signs in session.execute(
-            select(
-                ContactLog.household_id,
-                ContactLog.contacted_on,
-                ContactLog.id,
-                ContactLog.method,
-                ContactLog.signs,
-            )
-            .where(ContactLog.household_id.in_(chunk), ContactLog.deleted_at.is_(None))
-            .order_by(ContactLog.contacted_on, ContactLog.id)
-        ):
-            contacts[hid].append((on, cid, method, tuple(signs or ())))
+        _read_contact_parts(
+            session, ids[chunk_start : chunk_start + 500], names, frequencies, contacts
+        )
     return [
         ContactFacts(
             household_id=hid,
@@ -248,13 +274,9 @@ def contact_facts(session: Session, actor: Actor) -> list[ContactFacts]:
     ]
 
 
-def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Soft-deleted records in the actor's districts, newest deletion first (for restoring)."""
-    if actor.role not in EDIT_ROLES:
-        return []
-    found: list[dict[str, Any]] = []
-    hd = Household.district_id
-    queries = {
+def _deleted_household_parts() -> dict[str, AnySelect]:
+    """entity -> (id, deleted_at, label, household id) of its soft-deleted rows."""
+    return {
         "household": select(
             Household.id, Household.deleted_at, Household.address, Household.id
         ).where(Household.deleted_at.is_not(None)),
@@ -274,8 +296,17 @@ def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
         .join(Household, Household.id == EmergencyContact.household_id)
         .where(EmergencyContact.deleted_at.is_not(None)),
     }
-    for entity, query in queries.items():
-        for rid, deleted_at, text, hid in session.execute(_scoped(query, hd, actor, None)):
+
+
+def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Soft-deleted records in the actor's districts, newest deletion first (for restoring)."""
+    if not role_may(actor, Action.EDIT):
+        return []
+    found: list[dict[str, Any]] = []
+    for entity, query in _deleted_household_parts().items():
+        for rid, deleted_at, text, hid in session.execute(
+            scoped(query, Household.district_id, actor, None)
+        ):
             found.append(
                 {
                     "entity": entity,
@@ -289,7 +320,7 @@ def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
         Watcher.deleted_at.is_not(None)
     )
     for rid, deleted_at, text in session.execute(
-        _scoped(watchers, Watcher.district_id, actor, None)
+        scoped(watchers, Watcher.district_id, actor, None)
     ):
         found.append(
             {

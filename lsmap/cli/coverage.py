@@ -32,17 +32,11 @@ def _day(text: str) -> date:
 
 def _actor(session: Any, username: str | None) -> Any:
     """The acting user: ``--as USER`` read from the database, else the command line's admin."""
-    from lsmap.access import Actor, load_actor
+    from lsmap.access import command_line_actor, load_actor
     from lsmap.storage.models import User
 
     if username is None:
-        return Actor(
-            user_id=0,
-            username="cli",
-            display_name="コマンドライン",
-            role="admin",
-            district_ids=frozenset(),
-        )
+        return command_line_actor()
     user_id = session.scalar(
         select(User.id).where(User.username == username, User.deleted_at.is_(None))
     )

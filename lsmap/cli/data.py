@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lsmap.access import AccessDenied
 from lsmap.settings import get_settings
 from lsmap.storage import db
+from lsmap.vocab import AuditAction, Entity
 
 #: Files with more rows than this print progress while they are checked.
 PROGRESS_ROWS = 2000
@@ -29,17 +30,11 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _actor(session, username: str | None):  # type: ignore[no-untyped-def]
     """The acting user named by ``--as``; without it, the command line acts as administrator."""
-    from lsmap.access import Actor, load_actor
+    from lsmap.access import command_line_actor, load_actor
     from lsmap.storage.models import User
 
     if not username:
-        return Actor(
-            user_id=0,
-            username="cli",
-            display_name="コマンドライン",
-            role="admin",
-            district_ids=frozenset(),
-        )
+        return command_line_actor()
     user_id = session.scalar(select(User.id).where(User.username == username))
     actor = load_actor(session, user_id) if user_id is not None else None
     if actor is None:
@@ -103,6 +98,7 @@ def _write_template(args: argparse.Namespace) -> int:
 
 
 def _import_districts(args: argparse.Namespace) -> int:
+    from lsmap.access import may_import
     from lsmap.io.importing.districts import import_districts
     from lsmap.vocab import DISTRICT_LEVELS
 
@@ -110,7 +106,7 @@ def _import_districts(args: argparse.Namespace) -> int:
     db.upgrade(engine)
     with db.transaction(engine) as session:
         actor = _actor(session, args.as_user)
-    if actor.role != "admin":
+    if not may_import(actor):
         return _fail("境界を取り込めるのは管理者だけです")
     result = import_districts(
         engine,
@@ -322,8 +318,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         audit.log(
             session,
             _actor(session, None),
-            "backup",
-            "database",
+            AuditAction.BACKUP,
+            Entity.DATABASE,
             (),
             rows=sum(summary.counts.values()),
         )
@@ -344,7 +340,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return _fail(getattr(error, "message", str(error)))
     with db.transaction(engine) as session:
         audit.log(
-            session, _actor(session, None), "restore", "database", (), created_at=summary.created_at
+            session,
+            _actor(session, None),
+            AuditAction.RESTORE,
+            Entity.DATABASE,
+            (),
+            created_at=summary.created_at,
         )
     for table, count in summary.counts.items():
         print(f"  {table}: {count}")

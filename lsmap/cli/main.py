@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from lsmap.settings import LOCAL_TZ, get_settings, local_time
 from lsmap.storage import db
+from lsmap.vocab import AuditAction, Entity
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -156,7 +157,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
             username=args.user,
             action=args.action,
         )
-        audit.log(session, actor, "audit_export", "audit_log", (), count=len(entries))
+        audit.log(
+            session, actor, AuditAction.AUDIT_EXPORT, Entity.AUDIT_LOG, (), count=len(entries)
+        )
     if args.format == "csv":
         sys.stdout.write(audit.entries_csv(entries))
     else:
@@ -199,15 +202,9 @@ def _add_bench_audit(bench_sub) -> None:  # type: ignore[no-untyped-def]  # argp
 
 def _system_admin(session):  # type: ignore[no-untyped-def]
     """The command line acts as an administrator (whoever can run it can read the DB file)."""
-    from lsmap.access import Actor
+    from lsmap.access import command_line_actor
 
-    return Actor(
-        user_id=0,
-        username="cli",
-        display_name="コマンドライン",
-        role="admin",
-        district_ids=frozenset(),
-    )
+    return command_line_actor()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from lsmap.access import DistrictTree
 from lsmap.access.views import CoverageInputs
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KINDS, CoverageSettings
 
@@ -128,8 +129,8 @@ def _int_ids(values: pd.Series | np.ndarray) -> np.ndarray:
 
 
 def finest_districts(district_ids: np.ndarray, parent_ids: np.ndarray) -> np.ndarray:
-    """Mask of districts that are nobody's parent."""
-    return ~np.isin(district_ids, parent_ids[parent_ids >= 0])
+    """Mask of districts that are nobody's parent (the district tree's leaves)."""
+    return DistrictTree.leaf_mask(district_ids, parent_ids)
 
 
 def _grid_candidates(
@@ -222,29 +223,13 @@ def locate_points(
     return result
 
 
-def _ancestor_pairs(parent_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(descendant, ancestor) index pairs including each district itself."""
-    n = len(parent_idx)
-    desc = [np.arange(n)]
-    anc = [np.arange(n)]
-    current = parent_idx.copy()
-    for _ in range(n):  # depth is bounded by n even with a (bad) cycle
-        valid = current >= 0
-        if not valid.any():
-            break
-        desc.append(np.flatnonzero(valid))
-        anc.append(current[valid])
-        current = np.where(valid, parent_idx[np.maximum(current, 0)], -1)
-    return np.concatenate(desc), np.concatenate(anc)
-
-
 class _Rollup:
     """Sums per district, rolled up from each district to all its ancestors."""
 
     def __init__(self, district_ids: np.ndarray, parent_ids: np.ndarray) -> None:
         self.n = len(district_ids)
         self.lookup = Lookup(district_ids)
-        self.desc, self.anc = _ancestor_pairs(self.lookup(parent_ids))
+        self.desc, self.anc = DistrictTree.ancestor_positions(self.lookup(parent_ids))
 
     def members(self, member_district_ids: np.ndarray) -> np.ndarray:
         """District positions of members (-1: in no known district), for :meth:`sum`."""

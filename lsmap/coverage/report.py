@@ -49,6 +49,7 @@ from lsmap.coverage.siting import SiteCandidate, site_candidates
 from lsmap.coverage.suppression import PRIMARY, SECONDARY, complementary_suppression
 from lsmap.escape import spreadsheet_cell
 from lsmap.storage import audit
+from lsmap.vocab import AuditAction, Entity
 
 #: Household counts per district that are suppressed for planners when small.
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -238,8 +239,8 @@ def district_table(session: Session, view: CoverageView, level: str | None = Non
     audit.log(
         session,
         view.actor,
-        "coverage",
-        "district",
+        AuditAction.COVERAGE,
+        Entity.DISTRICT,
         table["district_id"].tolist(),
         level=level,
         radius_m=view.result.settings.radius_m,
@@ -276,7 +277,7 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
     """Households in ``district_id`` (None: whole scope) with a gap, as the actor may see
     them (names only where the access module projects them). Never for planners."""
     actor = view.actor
-    if not access.can(actor, "view"):
+    if not access.can(actor, access.Action.VIEW):
         raise AccessDenied("計画担当の方には世帯ごとの一覧は表示されません")
     points = access.household_points(session, actor, district_id)
     metrics = view.result.households.set_index("id")
@@ -343,8 +344,8 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
     audit.log(
         session,
         actor,
-        "view_gaps",
-        "household",
+        AuditAction.VIEW_GAPS,
+        Entity.HOUSEHOLD,
         table["household_id"].tolist(),
         district_id=district_id,
     )

@@ -18,6 +18,7 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from lsmap.access import DistrictTree
 from lsmap.coverage.engine import RADIUS_TOLERANCE_M, CoverageInputs, CoverageResult
 
 if TYPE_CHECKING:
@@ -41,17 +42,9 @@ class SiteCandidate:
 
 
 def descendants(district_ids: np.ndarray, parent_ids: np.ndarray, root: int) -> set[int]:
-    """``root`` and every district below it."""
-    children: dict[int, list[int]] = {}
-    for child, parent in zip(district_ids.tolist(), parent_ids.tolist(), strict=True):
-        children.setdefault(int(parent), []).append(int(child))
-    found, stack = set(), [int(root)]
-    while stack:
-        current = stack.pop()
-        if current not in found:
-            found.add(current)
-            stack.extend(children.get(current, ()))
-    return found
+    """``root`` and every district below it (the district tree of :mod:`lsmap.access`)."""
+    pairs = zip(district_ids.tolist(), parent_ids.tolist(), strict=True)
+    return set(DistrictTree.from_pairs(pairs).descendants({int(root)}))
 
 
 def _district_shape(inputs: CoverageInputs, members: set[int]) -> shapely.Geometry | None:

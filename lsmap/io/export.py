@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from lsmap import access
 from lsmap.escape import spreadsheet_cell
 from lsmap.storage import audit
+from lsmap.vocab import AuditAction, Entity
 
 FORMATS = ("geojson", "gpkg", "csv", "xlsx")
 
@@ -60,7 +61,7 @@ def export_layer(
     audit.log(
         session,
         actor,
-        "export",
+        AuditAction.EXPORT,
         table.entity,
         table.ids,
         layer=layer,
@@ -79,18 +80,21 @@ def export_frame(
     path: Path,
     *,
     layer: str,
-    entity: str = "",
+    entity: Entity | str = "",
     ids: list[int] | None = None,
     notes: list[str] | None = None,
 ) -> ExportResult:
-    """Write an already-filtered table (e.g. coverage numbers) and audit it (caller commits)."""
+    """Write an already-filtered table (e.g. coverage numbers) and audit it (caller commits).
+
+    ``entity`` says what ``ids`` are (an :class:`~lsmap.vocab.Entity`, empty without ids).
+    """
     fmt = _check_format(fmt)
     write_frame(frame, fmt, path, layer=layer, notes=notes or [])
     audit.log(
         session,
         actor,
-        "export",
-        entity or layer,
+        AuditAction.EXPORT,
+        entity,
         ids or [],
         layer=layer,
         format=fmt,

@@ -54,9 +54,9 @@ class Download:
 
 
 def layers_for(actor: access.Actor) -> list[str]:
-    """The layers ``actor`` may export: planners no personal layers."""
-    personal = access.can(actor, "view")
-    return [layer for layer in LAYER_LABELS if personal or layer not in ("households", "watchers")]
+    """The layers ``actor`` may export (:func:`lsmap.access.may_export`): planners no
+    personal layers."""
+    return [layer for layer in LAYER_LABELS if access.may_export(actor, layer)]
 
 
 def export_download(

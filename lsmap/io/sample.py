@@ -23,6 +23,7 @@ from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
 from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
+from lsmap.vocab import AuditAction, Entity, Role
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -144,9 +145,9 @@ def load_sample(
                 session.add(
                     models.AuditEntry(
                         username="system",
-                        role="admin",
-                        action="sample_load",
-                        entity="sample",
+                        role=Role.ADMIN.value,
+                        action=AuditAction.SAMPLE_LOAD,
+                        entity=Entity.SAMPLE,
                         detail=dict(counts),
                     )
                 )

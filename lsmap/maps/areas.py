@@ -21,14 +21,14 @@ from lsmap.escape import html_text
 @dataclass
 class MapAreas:
     """Outlines as GeoJSON features (chosen on top), the chosen district's bounds, and
-    ``(name, role, geometry)`` of every area for the labels."""
+    ``(name, part, geometry)`` of every area for the labels."""
 
     outlines: list[dict[str, Any]]
     bounds: BaseGeometry | None
     named: list[tuple[str, str, BaseGeometry]] = field(default_factory=list)
 
 
-def _outline_style(role: str) -> dict[str, Any]:
+def _outline_style(part: str) -> dict[str, Any]:
     """Chosen district bold; areas inside it thin and dashed; neighbours faded grey."""
     return {
         "chosen": {"color": "#252525", "weight": 3, "fill": False, "interactive": False},
@@ -47,20 +47,20 @@ def _outline_style(role: str) -> dict[str, Any]:
             "fillColor": "#9e9e9e",
             "fillOpacity": 0.3,
         },
-    }[role]
+    }[part]
 
 
-def map_areas(session: Session, district_id: int | None) -> MapAreas:
-    """The areas of the map of ``district_id`` (None: the top-level areas)."""
-    children = access.district_children(session)
-    parent_of = {child: parent for parent, kids in children.items() for child in kids}
+def map_areas(session: Session, area: access.Area) -> MapAreas:
+    """The areas of the map of ``area`` (no district chosen: the top-level areas); the
+    district tree comes with ``area`` (read once per render)."""
+    tree, district_id = area.tree, area.district_id
     if district_id is None:
-        chosen, inner, neighbours = children.get(None, []), [], []
+        chosen, inner, neighbours = list(tree.children_of(None)), [], []
     else:
         chosen = [district_id]
-        inner = children.get(district_id, [])
-        neighbours = [d for d in children.get(parent_of.get(district_id), []) if d != district_id]
-    roles = (
+        inner = list(tree.children_of(district_id))
+        neighbours = list(tree.siblings_of(district_id))
+    parts = (
         {d: "chosen" for d in chosen}
         | {d: "inner" for d in inner}
         | {d: "neighbour" for d in neighbours}
@@ -68,20 +68,20 @@ def map_areas(session: Session, district_id: int | None) -> MapAreas:
     features = []
     named: list[tuple[str, str, BaseGeometry]] = []
     bounds = None
-    for info, geom in access.district_outlines(session, list(roles)):
+    for info, geom in access.district_outlines(session, list(parts)):
         if geom is None:
             continue
-        role = roles[info.id]
-        named.append((info.name, role, geom))
-        if role == "chosen":
+        part = parts[info.id]
+        named.append((info.name, part, geom))
+        if part == "chosen":
             bounds = geom if bounds is None else shapely.union(bounds, geom)
         features.append(
             {
                 "type": "Feature",
                 "geometry": shapely.geometry.mapping(geom),
                 "properties": {
-                    "style": _outline_style(role) | {"className": f"lsmap-outline-{role}"},
-                    "tooltip": html_text(info.name) if role != "chosen" else "",
+                    "style": _outline_style(part) | {"className": f"lsmap-outline-{part}"},
+                    "tooltip": html_text(info.name) if part != "chosen" else "",
                 },
             }
         )

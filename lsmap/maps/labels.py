@@ -25,7 +25,7 @@ from lsmap.escape import html_text
 from lsmap.maps.payload import script_json
 from lsmap.maps.placement import MERCATOR_RESOLUTION, mercator
 
-#: Font sizes in pixels by the area's role on the map.
+#: Font sizes in pixels by the area's part of the map.
 FONT_PX = {"chosen": 22, "inner": 17, "neighbour": 15, "landmark": 12}
 #: A label may be this much wider than its area's inscribed circle is across.
 FIT_FACTOR = 2.4
@@ -41,7 +41,7 @@ class MapLabel:
     text: str
     lon: float
     lat: float
-    role: str  # chosen, inner, neighbour or landmark
+    part: str  # chosen, inner, neighbour or landmark
     min_zoom: float
     max_zoom: float = MAX_ZOOM
     #: Other spots inside the area, best first, in case markers crowd the first one.
@@ -49,7 +49,7 @@ class MapLabel:
 
     def box_px(self) -> tuple[float, float]:
         """Width and height of the drawn label in pixels (its halo included)."""
-        font = FONT_PX[self.role]
+        font = FONT_PX[self.part]
         return text_width_px(self.text, font) + 8, font * 1.35
 
     def moved_to(self, lon: float, lat: float) -> MapLabel:
@@ -146,21 +146,21 @@ def fit_min_zoom(text: str, font_px: float, radius: float) -> float:
 
 
 def area_labels(areas: list[tuple[str, str, BaseGeometry]]) -> list[MapLabel]:
-    """Labels of ``(name, role, geometry)`` areas as the map outlines them (roles: chosen,
+    """Labels of ``(name, part, geometry)`` areas as the map outlines them (parts: chosen,
     inner, neighbour). The chosen area's name gives way to the inner names once they fit."""
     labels = []
-    for name, role, geom in areas:
+    for name, part, geom in areas:
         if not name or geom is None or geom.is_empty:
             continue
         lon, lat, radius = label_point(geom)
-        zoom = fit_min_zoom(name, FONT_PX[role], radius)
+        zoom = fit_min_zoom(name, FONT_PX[part], radius)
         spots = spots_inside(geom, (lon, lat))
-        labels.append(MapLabel(name, lon, lat, role, zoom, alternatives=spots))
-    inner = [label.min_zoom for label in labels if label.role == "inner"]
+        labels.append(MapLabel(name, lon, lat, part, zoom, alternatives=spots))
+    inner = [label.min_zoom for label in labels if label.part == "inner"]
     if inner:
         swap = float(np.median(inner))
         labels = [
-            dataclasses.replace(lb, min_zoom=0.0, max_zoom=swap) if lb.role == "chosen" else lb
+            dataclasses.replace(lb, min_zoom=0.0, max_zoom=swap) if lb.part == "chosen" else lb
             for lb in labels
         ]
     return labels
@@ -187,13 +187,13 @@ def landmark_labels(features: list[Any]) -> list[MapLabel]:
 
 
 def labels_payload(labels: list[MapLabel]) -> list[list[Any]]:
-    """``[text, lon, lat, role, min_zoom, max_zoom]`` per label, text escaped for HTML."""
+    """``[text, lon, lat, part, min_zoom, max_zoom]`` per label, text escaped for HTML."""
     return [
         [
             html_text(lb.text),
             round(lb.lon, 6),
             round(lb.lat, 6),
-            lb.role,
+            lb.part,
             round(lb.min_zoom, 2),
             round(lb.max_zoom, 2),
         ]
@@ -259,7 +259,7 @@ class LabelLayer(MacroElement):
 
 
 def sent_labels(html: str) -> list[list[Any]]:
-    """Every label a rendered map sends: ``[text, lon, lat, role, min_zoom, max_zoom]``."""
+    """Every label a rendered map sends: ``[text, lon, lat, part, min_zoom, max_zoom]``."""
     import json
     import re
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from layers import layers_for
 from layers.spec import LayerSpec
 from lsmap import access
-from lsmap.access import Actor
+from lsmap.access import Actor, Area
 from lsmap.access.basemap import background_features
 from lsmap.escape import html_text
 from lsmap.maps.areas import MapAreas, map_areas
@@ -36,6 +36,7 @@ from lsmap.maps.labels import (
 from lsmap.maps.payload import NUMBER_SIZE, PointLayer, layer_payload
 from lsmap.maps.placement import fit_zoom
 from lsmap.storage import audit
+from lsmap.vocab import AuditAction, Entity
 
 #: Numbered markers of meeting mode: large, high-contrast, readable on a projector.
 NUMBER_CSS = """<style>
@@ -150,13 +151,6 @@ def _legend_html(
     )
 
 
-def _outline_features(
-    session: Session, district_id: int | None
-) -> tuple[list[dict[str, Any]], Any]:
-    """Outlines of the chosen district, the areas directly inside it, and its neighbours
-    (see :func:`lsmap.maps.areas.map_areas`), with the chosen district's bounds."""
-    areas = map_areas(session, district_id)
-    return areas.outlines, areas.bounds
 
 
 #: Households with at most this many watchers are "thinly watched".
@@ -275,12 +269,15 @@ def expanded(
 
 
 def fetch_layers(
-    session: Session, actor: Actor, district_id: int | None, *, few_watchers_only: bool = False
+    session: Session, actor: Actor, where: Area | int | None, *, few_watchers_only: bool = False
 ) -> dict[str, list[Any]]:
-    """Each of the actor's layers' items, from its access-module query (no rendering)."""
-    points = {
-        spec.key: list(spec.fetch(session, actor, district_id)) for spec in layers_for(actor.role)
-    }
+    """Each of the actor's layers' items, from its access-module query (no rendering).
+
+    ``where`` is the map's :class:`~lsmap.access.Area` (or a district id, None: all in
+    scope); every layer reads the same area, so the district tree is read once.
+    """
+    area = where if isinstance(where, Area) else access.area_for(session, where)
+    points = {spec.key: list(spec.fetch(session, actor, area)) for spec in layers_for(actor)}
     if few_watchers_only:
         _keep_few_watchers(points)
     return points
@@ -303,12 +300,13 @@ def build_map(
     names out of the map (the name list is shown apart, on request); ``few_watchers_only``
     keeps only households with 0 or 1 watcher (and their lines).
     """
-    specs = layers_for(actor.role)
-    overview = _overview_if_too_many(session, actor, district_id, basemap=basemap, height=height)
+    specs = layers_for(actor)
+    area = access.area_for(session, district_id)  # the district tree, read once per render
+    overview = _overview_if_too_many(session, actor, area, basemap=basemap, height=height)
     if overview is not None:
         return overview
-    points = fetch_layers(session, actor, district_id, few_watchers_only=few_watchers_only)
-    areas = map_areas(session, district_id)
+    points = fetch_layers(session, actor, area, few_watchers_only=few_watchers_only)
+    areas = map_areas(session, area)
     background, features = map_background(session, actor, areas.bounds, basemap)
     fmap = render_map(
         specs,
@@ -327,8 +325,8 @@ def build_map(
         audit.log(
             session,
             actor,
-            "map_render",
-            "household",
+            AuditAction.MAP_RENDER,
+            Entity.HOUSEHOLD,
             result.household_ids,
             district_id=district_id,
             layers=personal,
@@ -339,24 +337,21 @@ def build_map(
 
 
 def _overview_if_too_many(
-    session: Session, actor: Actor, district_id: int | None, *, basemap: str, height: str
+    session: Session, actor: Actor, area: Area, *, basemap: str, height: str
 ) -> MapResult | None:
     """The shaded overview when the area holds more households than a browser draws quickly."""
     from lsmap.maps.overview import DETAIL_LIMIT, DistrictCounts, overview_map
 
-    counts = access.household_counts_by_district(session, actor, district_id)
+    district_id = area.district_id
+    counts = access.household_counts_by_district(session, actor, area)
     if sum(total for total, _ in counts.values()) <= DETAIL_LIMIT:
         return None
-    children = access.district_children(session)
-    parent_of = {child: parent for parent, kids in children.items() for child in kids}
-    shown = children.get(district_id, []) or [district_id]
-    ancestor: dict[int, int] = {}
+    shown = list(area.tree.children_of(district_id)) or [district_id]
+    targets, ancestor = set(shown), {}
     for leaf in counts:  # roll each finest district up to the shown district above it
-        current: int | None = leaf
-        while current is not None and current not in shown:
-            current = parent_of.get(current)
-        if current is not None:
-            ancestor[leaf] = current
+        above = area.tree.nearest_in(leaf, targets)
+        if above is not None:
+            ancestor[leaf] = above
     outlines = access.district_outlines(session, shown)
     ids = np.array([info.id for info, geom in outlines if geom is not None])
     households = {i: 0 for i in ids.tolist()}
@@ -376,8 +371,8 @@ def _overview_if_too_many(
     audit.log(
         session,
         actor,
-        "map_render",
-        "district",
+        AuditAction.MAP_RENDER,
+        Entity.DISTRICT,
         ids.tolist(),
         district_id=district_id,
         layers=["overview"],

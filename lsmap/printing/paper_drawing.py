@@ -32,7 +32,7 @@ NUMBER_MIN_MM = 6.0
 NUMBER_PAD_MM = 0.9
 #: Space kept between two number discs (mm).
 NUMBER_GAP_MM = 0.6
-#: Area names by role: font size in points.
+#: Area names by part: font size in points.
 LABEL_PT = {"chosen": 16.0, "inner": 12.0, "neighbour": 10.0, "landmark": 6.5}
 PT_MM = 25.4 / 72
 #: Paper styles of the background by screen style key: (fill RGB or None, line RGB,
@@ -148,18 +148,18 @@ def draw_outlines(
 ) -> None:
     """District outlines: neighbours faded, inner areas dashed, the chosen one bold."""
     for feature in outlines:
-        role = feature["properties"]["style"]["className"].rsplit("-", 1)[1]
+        part = feature["properties"]["style"]["className"].rsplit("-", 1)[1]
         geometry = project(to_metres, shape(feature["geometry"]))
         for ring in _rings(geometry):
             points = [frame(x, y) for x, y in ring.coords]
-            if role == "neighbour":
+            if part == "neighbour":
                 pdf.set_fill_color(225, 225, 225)
                 pdf.set_draw_color(190, 190, 190)
                 pdf.set_line_width(0.2)
                 pdf.set_dash_pattern()
                 with pdf.local_context(fill_opacity=0.55):
                     pdf.polygon(points, style="DF")
-            elif role == "inner":
+            elif part == "inner":
                 pdf.set_draw_color(100, 100, 100)
                 pdf.set_line_width(0.3)
                 pdf.set_dash_pattern(dash=1.2, gap=1.0)
@@ -183,7 +183,7 @@ class PaperLabel:
     x: float
     y: float
     size_pt: float
-    role: str
+    part: str
 
     def box_mm(self, pdf: FPDF) -> tuple[float, float]:
         """Width and height of the drawn name in millimetres."""
@@ -203,8 +203,8 @@ def settle_paper_labels(
     placed = []
     x0, y0, w, h = frame.box
     for label in labels:
-        size = LABEL_PT[label.role]
-        item = PaperLabel(label.text, 0.0, 0.0, size, label.role)
+        size = LABEL_PT[label.part]
+        item = PaperLabel(label.text, 0.0, 0.0, size, label.part)
         width, height = item.box_mm(pdf)
         best, best_count = None, None
         for lon, lat in ((label.lon, label.lat), *label.alternatives):
@@ -223,7 +223,7 @@ def settle_paper_labels(
             if count == 0:
                 break
         if best is not None:
-            placed.append(PaperLabel(label.text, best[0], best[1], size, label.role))
+            placed.append(PaperLabel(label.text, best[0], best[1], size, label.part))
     return placed
 
 
@@ -234,7 +234,7 @@ def draw_labels(pdf: FPDF, labels: list[PaperLabel]) -> None:
         width = pdf.get_string_width(label.text)
         x = label.x - width / 2
         y = label.y + label.size_pt * PT_MM * 0.35
-        grey = {"neighbour": 105, "landmark": 70}.get(label.role, 20)
+        grey = {"neighbour": 105, "landmark": 70}.get(label.part, 20)
         with pdf.local_context(text_mode=TextMode.STROKE, line_width=0.9):
             pdf.set_draw_color(255, 255, 255)
             pdf.text(x, y, label.text)
@@ -247,7 +247,7 @@ def label_obstacles(pdf: FPDF, labels: list[PaperLabel]) -> list[tuple[float, fl
     """The label boxes as discs (mm) the numbers keep clear of."""
     found = []
     for label in labels:
-        if label.role == "landmark":
+        if label.part == "landmark":
             continue
         width, height = label.box_mm(pdf)
         found += box_obstacle(label.x, label.y, width, height)

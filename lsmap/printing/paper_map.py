@@ -28,6 +28,7 @@ from pyproj import Transformer
 from sqlalchemy.orm import Session
 
 from layers import all_layers
+from lsmap import access
 from lsmap.access import Actor
 from lsmap.access.basemap import BackgroundFeature, background_features
 from lsmap.access.views import NO_CONSENTED_RESIDENT
@@ -54,7 +55,7 @@ from lsmap.printing.paper_drawing import (
 from lsmap.printing.record_sheets import FONT_FAMILY, japanese_font_path
 from lsmap.settings import STORAGE_SRID, get_settings
 from lsmap.storage import audit
-from lsmap.vocab import HOUSEHOLD_TYPES, label
+from lsmap.vocab import HOUSEHOLD_TYPES, AuditAction, Entity, label
 
 #: Paper sizes in millimetres, portrait (width, height).
 PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -92,8 +93,9 @@ def read_content(
     session: Session, actor: Actor, district_id: int | None, options: PaperOptions
 ) -> MapContent:
     """The points, areas, background and names of the paper map of ``district_id``."""
-    points = fetch_layers(session, actor, district_id, few_watchers_only=options.few_watchers_only)
-    areas = map_areas(session, district_id)
+    area = access.area_for(session, district_id)  # the district tree, read once per print
+    points = fetch_layers(session, actor, area, few_watchers_only=options.few_watchers_only)
+    areas = map_areas(session, area)
     if areas.bounds is None:
         areas.bounds = shapely.box(139.0, 35.0, 139.01, 35.01)
     background: list[BackgroundFeature] = []
@@ -124,8 +126,8 @@ def map_pdf(
     audit.log(
         session,
         actor,
-        "print",
-        "household",
+        AuditAction.PRINT,
+        Entity.HOUSEHOLD,
         [p.id for p in households],
         kind="map_pdf",
         paper=options.paper,

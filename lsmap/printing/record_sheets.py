@@ -31,6 +31,8 @@ from lsmap.vocab import (
     HOUSEHOLD_TYPES,
     INVOLVEMENTS,
     WATCHER_ROLES,
+    AuditAction,
+    Entity,
     label,
 )
 
@@ -171,7 +173,9 @@ def watch_record_pdf(session: Session, actor: Actor, household_id: int) -> bytes
     if record.note:
         pdf.heading("メモ")
         pdf.multi_cell(0, 6, _clean(record.note))
-    audit.log(session, actor, "print", "household", [household_id], document="watch_record")
+    audit.log(
+        session, actor, AuditAction.PRINT, Entity.HOUSEHOLD, [household_id], document="watch_record"
+    )
     return bytes(pdf.output())
 
 
@@ -207,5 +211,12 @@ def emergency_card_pdf(session: Session, actor: Actor, household_id: int) -> byt
             ],
             (50, 40, 40, 56),
         )
-    audit.log(session, actor, "print", "household", [household_id], document="emergency_card")
+    audit.log(
+        session,
+        actor,
+        AuditAction.PRINT,
+        Entity.HOUSEHOLD,
+        [household_id],
+        document="emergency_card",
+    )
     return bytes(pdf.output())

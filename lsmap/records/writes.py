@@ -1,7 +1,7 @@
 """Writing watch records: households, residents, watchers, links, contacts, emergency cards.
 
 Every function takes the acting :class:`~lsmap.access.Actor`, refuses anything outside
-``access.can(actor, "edit", district)`` with :class:`~lsmap.access.AccessDenied`, runs as one
+``access.can(actor, Action.EDIT, district)`` with :class:`~lsmap.access.AccessDenied`, runs as one
 transaction, and writes one audit entry naming the changed fields (never their values).
 Updates and deletions take the ``version`` the user loaded: when someone else saved in
 between, nothing is written and :class:`StaleRecord` names the fields they changed.
@@ -112,7 +112,7 @@ def _live(session: Session, entity: str, record_id: int) -> Any:
 
 
 def _require_edit(actor: Actor, district_id: int | None) -> None:
-    if not access.can(actor, "edit", district_id):
+    if not access.can(actor, access.Action.EDIT, district_id):
         raise AccessDenied(NOT_FOUND if district_id is not None else "編集する権限がありません")
 
 
@@ -156,7 +156,7 @@ def _stale(
         by = _last_writer(session, entity, record_id)
         if row is None or row.deleted_at is not None:
             return StaleRecord(entity, [], by, None)
-        current = access._edit_snapshot(entity, row)
+        current = access.row_snapshot(entity, row)
     changed = _changed(loaded, current, EDIT_FIELDS[entity]) if loaded is not None else []
     return StaleRecord(entity, changed, by, current)
 
@@ -287,7 +287,7 @@ def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> None:
     if (
         watcher is None
         or watcher.deleted_at is not None
-        or not access.can(actor, "view", watcher.district_id)
+        or not access.can(actor, access.Action.VIEW, watcher.district_id)
     ):
         _fail(
             [validation.message("watcher_id", "は担当地区の登録済みの見守り者から選んでください")]
@@ -311,7 +311,7 @@ def create(
     with db.transaction(engine) as session:
         if entity in CHILD_ENTITIES:
             household = _household_of(session, actor, data.get("household_id"))
-        elif not access.can(actor, "edit"):
+        elif not access.can(actor, access.Action.EDIT):
             raise AccessDenied("編集する権限がありません")
         columns = _columns(session, actor, entity, data, today)
         if entity == "watch_link":
@@ -349,12 +349,12 @@ def _revive_link(
                 )
             ]
         )
-    before = access._edit_snapshot("watch_link", existing)
+    before = access.row_snapshot("watch_link", existing)
     existing.deleted_at = None
     existing.frequency, existing.note = columns["frequency"], columns["note"]
     session.flush()
     fields = _changed(
-        before, access._edit_snapshot("watch_link", existing), EDIT_FIELDS["watch_link"]
+        before, access.row_snapshot("watch_link", existing), EDIT_FIELDS["watch_link"]
     )
     _audit(session, actor, "restore", "watch_link", existing, fields)
     return int(existing.id)
@@ -383,7 +383,7 @@ def update(
             _require_edit(actor, access.record_district(session, entity, row))
             if row.version != version:
                 raise _StaleSignal
-            before = access._edit_snapshot(entity, row)
+            before = access.row_snapshot(entity, row)
             merged = {**before, **values}
             if entity == "household" and "placement" not in values:
                 merged["placement"] = "approximate" if before["location_approximate"] else "exact"
@@ -399,7 +399,7 @@ def update(
                 columns["location_level"] = row.location_level  # how it was found still holds
             for name, value in columns.items():
                 setattr(row, name, value)
-            fields = _changed(before, access._edit_snapshot(entity, row), EDIT_FIELDS[entity])
+            fields = _changed(before, access.row_snapshot(entity, row), EDIT_FIELDS[entity])
             if not fields:
                 session.expunge(row)  # nothing to save: no write, no new version
                 return version

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from lsmap.storage.models import CHANGE_ACTIONS, AuditEntry, AuditLink
+from lsmap.vocab import AUDIT_ACTION_LABELS, AuditAction, Entity
 
 
 class Actor(Protocol):
@@ -33,23 +34,26 @@ E = TypeVar("E", bound=BaseException)
 def log(
     session: Session,
     actor: Actor | None,
-    action: str,
-    entity: str = "",
+    action: AuditAction | str,
+    entity: Entity | str = "",
     ids: Iterable[int] = (),
     **detail: Any,
 ) -> None:
     """Append one audit entry in the caller's transaction; its links (one per id, see
     :class:`~lsmap.storage.models.AuditLink`) are inserted with it when the session flushes.
 
-    ``detail`` holds only non-sensitive facts (counts, layer names, district ids); writers
-    of a household's records pass ``household=<id>`` so that its history finds them.
+    ``action`` and ``entity`` must be members of :class:`lsmap.vocab.AuditAction` and
+    :class:`lsmap.vocab.Entity` (a plain string is checked against them: ValueError if
+    unknown), so that every entry has a Japanese label. ``detail`` holds only
+    non-sensitive facts (counts, layer names, district ids). Writers of a household's records pass ``household=<id>``
+    so that its history finds them.
     """
     session.add(
         AuditEntry(
             username=actor.username if actor else "system",
-            role=actor.role if actor else "",
-            action=action,
-            entity=entity,
+            role=str(actor.role) if actor else "",
+            action=str(AuditAction(action)),
+            entity=str(Entity(entity)) if entity else "",
             entity_ids=sorted(set(ids)),
             detail=detail,
         )
@@ -57,7 +61,11 @@ def log(
 
 
 def log_attempt(
-    session: Session, username: str, action: str, ids: Iterable[int] = (), **detail: Any
+    session: Session,
+    username: str,
+    action: AuditAction | str,
+    ids: Iterable[int] = (),
+    **detail: Any,
 ) -> None:
     """Append an entry for a sign-in attempt under the user name as typed (never the password).
 
@@ -67,8 +75,8 @@ def log_attempt(
         AuditEntry(
             username=username[:64],
             role="",
-            action=action,
-            entity="user",
+            action=str(AuditAction(action)),
+            entity=str(Entity.USER),
             entity_ids=sorted(set(ids)),
             detail=detail,
         )
@@ -79,7 +87,7 @@ def log_denied(
     session: Session,
     actor: Actor | None,
     error: E,
-    entity: str,
+    entity: Entity | str,
     ids: Iterable[int] = (),
     **detail: Any,
 ) -> E:
@@ -90,10 +98,10 @@ def log_denied(
     writes it again in a transaction of its own after the rollback (exactly once either way).
     """
     ids = sorted(set(ids))
-    log(session, actor, "access_denied", entity, ids, **detail)
+    log(session, actor, AuditAction.ACCESS_DENIED, entity, ids, **detail)
 
     def after_rollback(fresh: Session) -> None:
-        log(fresh, actor, "access_denied", entity, ids, **detail)
+        log(fresh, actor, AuditAction.ACCESS_DENIED, entity, ids, **detail)
 
     error.after_rollback = after_rollback  # type: ignore[attr-defined]  # a marker on any exception
     return error
@@ -213,44 +221,8 @@ AUDIT_COLUMNS: tuple[str, ...] = (
     "detail",
 )
 
-#: Japanese labels of the audited actions (the admin page shows these).
-ACTION_LABELS: dict[str, str] = {
-    "login": "ログイン",
-    "logout": "ログアウト",
-    "view_record": "記録の閲覧",
-    "map_render": "地図の表示",
-    "search": "検索",
-    "name_list": "名簿の表示",
-    "export": "エクスポート",
-    "print": "印刷",
-    "create": "作成",
-    "update": "更新",
-    "delete": "削除",
-    "restore": "復元",
-    "audit_export": "監査ログの出力",
-    "sample_load": "サンプル読込",
-    "view_gaps": "空白地帯の一覧の表示",
-    "coverage": "カバー状況の表示",
-    "import": "取り込み",
-    "backup": "バックアップ",
-    "login_failed": "ログイン失敗",
-    "account_locked": "アカウントのロック",
-    "access_denied": "権限のない閲覧の試み",
-    "view_start": "要対応の一覧の表示",
-    "view_watchers": "見守り者の一覧の表示",
-    "view_deleted": "削除した記録の一覧の表示",
-    "download": "ファイルのダウンロード",
-    "import_reference": "住所の参照データの取り込み",
-    "view_location_checks": "位置の確認の一覧の表示",
-    "census_import": "国勢調査の取り込み",
-    "network_import": "道路網の取り込み",
-    "snapshot": "カバー状況の記録",
-    "view_trends": "カバー状況の推移の表示",
-    "view_breakdown": "カバー状況の内訳の表示",
-    "basemap_import": "背景地図の取り込み",
-    "basemap_remove": "背景地図の削除",
-    "basemap_tiles": "背景地図タイルの書き出し",
-}
+#: Japanese labels of the audited actions (the admin page shows these), from the vocabulary.
+ACTION_LABELS: dict[str, str] = {str(action): text for action, text in AUDIT_ACTION_LABELS.items()}
 
 
 def entries_csv(entries: list[AuditEntry]) -> str:

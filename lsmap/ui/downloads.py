@@ -16,6 +16,7 @@ import streamlit as st
 
 from lsmap.access import Actor
 from lsmap.storage import audit, db
+from lsmap.vocab import AuditAction
 
 _PREFIX = "_file:"
 
@@ -81,6 +82,6 @@ def _log_download(
     then_drop: str | None,
 ) -> None:
     with db.transaction(db.get_engine()) as session:
-        audit.log(session, actor, "download", entity, ids, file=what, file_name=file_name)
+        audit.log(session, actor, AuditAction.DOWNLOAD, entity, ids, file=what, file_name=file_name)
     if then_drop is not None:
         drop(then_drop)

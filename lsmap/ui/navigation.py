@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from lsmap.access import EDIT_ROLES, PERSONAL_ROLES, Actor
+from lsmap import access
+from lsmap.access import Actor
 from lsmap.ui.links import PAGES
 from lsmap.ui.pages import (
     audit_page,
@@ -50,24 +51,7 @@ def page(url_path: str, *, default: bool = False) -> st.Page:
 
 
 def pages_for(actor: Actor | None) -> list[st.Page]:
-    """The pages ``actor`` may open, landing page first; a visitor gets only the login page.
-
-    Staff and admin land on 要対応 (their urgent and overdue households); meeting viewers
-    and planners on the map.
-    """
-    if actor is None:
-        paths = ["login"]
-    else:
-        paths = ["map"]
-        if actor.role in PERSONAL_ROLES:
-            paths.append("record")
-        if actor.role in EDIT_ROLES:
-            paths = ["start", *paths, "edit", "watchers", "locations", "deleted"]
-        paths.append("coverage")
-        if actor.role in PERSONAL_ROLES:
-            paths.append("gaps")
-        paths.append("export")
-        if actor.role == "admin":
-            paths.append("import")
-            paths.append("audit")
+    """The pages ``actor`` may open, landing page first, as
+    :func:`lsmap.access.pages_for_role` decides (a visitor gets only the login page)."""
+    paths = access.pages_for_role(actor)
     return [page(path, default=index == 0) for index, path in enumerate(paths)]

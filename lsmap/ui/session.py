@@ -15,6 +15,7 @@ import streamlit as st
 from lsmap.access import Actor, accounts, load_actor
 from lsmap.settings import get_settings
 from lsmap.storage import audit, db
+from lsmap.vocab import AuditAction, Entity
 
 COOKIE = "lsmap_session"
 _OWNER = "_state_owner"
@@ -149,12 +150,17 @@ def sign_in_with_identity() -> str | None:
             user = accounts.user_for_identity(session, email)
             token = accounts.start_session(session, user)
             audit.log(
-                session, load_actor(session, user.id), "login", "user", [user.id], method="oidc"
+                session,
+                load_actor(session, user.id),
+                AuditAction.LOGIN,
+                Entity.USER,
+                [user.id],
+                method="oidc",
             )
     except accounts.AccountError as error:
         with db.transaction(engine) as session:
             audit.log_attempt(
-                session, email or "", "login_failed", reason="no_account", method="oidc"
+                session, email or "", AuditAction.LOGIN_FAILED, reason="no_account", method="oidc"
             )
         return str(error)
     st.session_state["token"] = token
@@ -166,7 +172,7 @@ def sign_out(actor: Actor) -> None:
     token = st.session_state.pop("token", "") or _cookie()
     with db.transaction(db.get_engine()) as session:
         accounts.end_session(session, token)
-        audit.log(session, actor, "logout", "user", [actor.user_id])
+        audit.log(session, actor, AuditAction.LOGOUT, Entity.USER, [actor.user_id])
     _set_cookie("", 0)
     if get_settings().auth == "oidc" and oidc_signed_in():
         st.logout()

@@ -41,6 +41,7 @@ from lsmap.storage.models import (
     Watcher,
     WatchLink,
 )
+from lsmap.vocab import AuditAction
 
 ENTITIES = {
     "households": "household",
@@ -101,7 +102,7 @@ def import_list_table(
 ) -> ListImportResult:
     """Check ``table`` and write it in one transaction. Without ``partial`` any error raises
     ImportRejected (nothing written); with it, rows with errors are left out and returned."""
-    if not access.can(actor, "edit"):
+    if not access.can(actor, access.Action.EDIT):
         raise ImportRejected("取り込みの権限がありません")
     with _no_gc(), db.transaction(engine) as session:
         mapping, source = cols.resolve_mapping(session, kind, table.headers, overrides)
@@ -129,7 +130,7 @@ def import_list_table(
         detail: dict[str, Any] = {"rows": plan.total_rows, "skipped": plan.skipped}
         if partial:
             detail["rejected"] = len(result.rejected)
-        audit.log(session, actor, "import", ENTITIES[kind], result.ids, **detail, **result.created)
+        audit.log(session, actor, AuditAction.IMPORT, ENTITIES[kind], result.ids, **detail, **result.created)
     return result
 
 

@@ -23,7 +23,7 @@ from lsmap.io.importing.problems import ImportRejected, Problem, errors
 from lsmap.settings import JAPAN_BOUNDS
 from lsmap.storage import audit, db
 from lsmap.storage.models import District
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, AuditAction, Entity
 
 if TYPE_CHECKING:
     from lsmap.access import Actor
@@ -403,8 +403,8 @@ def import_district_frame(
         audit.log(
             session,
             actor,
-            "import",
-            "district",
+            AuditAction.IMPORT,
+            Entity.DISTRICT,
             result.ids,
             level=level or "mixed",
             created=result.created,

@@ -50,8 +50,8 @@ BOUNDARY_SUFFIXES = ("geojson", "json", "zip", "gpkg")
 
 
 def require_admin(actor: access.Actor) -> None:
-    """Raise ImportRejected unless ``actor`` is an administrator (imports are admin work)."""
-    if actor.role != "admin":
+    """Raise ImportRejected unless ``actor`` may import (:func:`lsmap.access.may_import`)."""
+    if not access.may_import(actor):
         raise ImportRejected("取り込みは管理者だけができます")
 
 

@@ -13,6 +13,7 @@ from lsmap.settings import LOCAL_TZ, local_time
 from lsmap.storage import audit, db
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
+from lsmap.vocab import ENTITY_LABELS, ROLES, AuditAction, Entity
 
 PAGE_ROWS = 500
 
@@ -59,7 +60,7 @@ def render() -> None:
         except access.AccessDenied as denied:
             st.error(markdown_text(denied.message))
             return
-        audit.log(session, actor, "search", "audit_log", (), count=len(entries))
+        audit.log(session, actor, AuditAction.SEARCH, Entity.AUDIT_LOG, (), count=len(entries))
         csv_text = audit.entries_csv(entries)
     st.write(
         f"{len(entries)} 件"
@@ -71,9 +72,9 @@ def render() -> None:
             {
                 "日時": [f"{local_time(e.at):%Y-%m-%d %H:%M:%S}" for e in shown],
                 "ユーザー": [e.username for e in shown],
-                "役割": [e.role for e in shown],
+                "役割": [ROLES.get(e.role, e.role) for e in shown],
                 "操作": [audit.ACTION_LABELS.get(e.action, e.action) for e in shown],
-                "対象": [e.entity for e in shown],
+                "対象": [ENTITY_LABELS.get(e.entity, e.entity) for e in shown],
                 "ID": [
                     " ".join(str(i) for i in (e.entity_ids or [])[:20])
                     + (" …" if len(e.entity_ids or []) > 20 else "")
@@ -97,4 +98,4 @@ def render() -> None:
 def _log_download(count: int) -> None:
     actor = require_actor()
     with db.transaction(db.get_engine()) as session:
-        audit.log(session, actor, "audit_export", "audit_log", (), count=count)
+        audit.log(session, actor, AuditAction.AUDIT_EXPORT, Entity.AUDIT_LOG, (), count=count)

@@ -12,7 +12,7 @@ from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import CONTACT_METHODS, label
+from lsmap.vocab import CONTACT_METHODS, AuditAction, Entity, label
 
 SHOWN = 200
 
@@ -30,7 +30,7 @@ def render() -> None:
         shown: dict[str, list[int]] = {}
         for item in deleted[:SHOWN]:
             shown.setdefault(item["entity"], []).append(item["id"])
-        audit.log(session, actor, "view_deleted", "deleted", (), records=shown)
+        audit.log(session, actor, AuditAction.VIEW_DELETED, Entity.DELETED, (), records=shown)
     if not deleted:
         st.info("削除した記録はありません。")
     for item in deleted[:SHOWN]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lsmap import access
 from lsmap.access import AccessDenied
 from lsmap.escape import markdown_text
 from lsmap.io.export_download import (
@@ -52,7 +53,7 @@ def render() -> None:
             format_func=DISTRICT_LEVELS.get,
             key="exp_level",
         )
-    if actor.role == "planner":
+    if access.aggregates_only(actor):
         st.caption(
             "計画担当の方は、資源・地区の境界・カバー状況（1〜4 の件数は「<5」）を書き出せます。"
         )

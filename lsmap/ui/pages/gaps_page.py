@@ -111,7 +111,7 @@ def render() -> None:
     st.subheader("空白地帯の一覧（見守りや資源が届いていない世帯）")
     with db.transaction(db.get_engine()) as session:
         districts = access.visible_districts(session, actor)
-        if not districts or not access.can(actor, "view"):
+        if not districts or not access.can(actor, access.Action.VIEW):
             st.warning("表示できる地区がありません。")
             return
         by_id = {d.id: d for d in districts}

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from lsmap import access
 from lsmap.escape import markdown_text
 from lsmap.io.importing import columns as cols
 from lsmap.io.importing.apply import problem_rows
@@ -60,7 +61,7 @@ def render() -> None:
 
     user_box(actor)
     st.subheader("データの取り込み")
-    if actor.role != "admin":
+    if not access.may_import(actor):
         st.error("データの取り込みは管理者だけができます。")
         return
     kinds = {**IMPORT_KINDS, "basemap": BASEMAP_TITLE}

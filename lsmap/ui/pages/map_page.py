@@ -10,7 +10,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lsmap import access
-from lsmap.access import PERSONAL_ROLES
 from lsmap.access.map_defaults import default_map_district, neighbourhoods_within
 from lsmap.access.views import NO_CONSENTED_RESIDENT, DistrictInfo, HouseholdPoint
 from lsmap.escape import markdown_text
@@ -21,7 +20,7 @@ from lsmap.ui import downloads
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, AuditAction, Entity
 
 if TYPE_CHECKING:
     from lsmap.printing.paper_map import PaperOptions
@@ -54,12 +53,12 @@ def render() -> None:
             format_func=lambda i: _label(by_id[i]),
         )
         st.session_state["district_choice"] = district_id
-        meeting_mode = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+        meeting_mode = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
             "会議モード（番号で表示）",
-            value=actor.role == "meeting",
+            value=access.meeting_mode_default(actor),
             help="スクリーンや紙で共有するときに。地図には番号だけを表示し、名簿は別に表示します。",
         )
-        few_only = actor.role in PERSONAL_ROLES and st.sidebar.toggle(
+        few_only = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
             "見守り者が0〜1人の世帯だけ表示",
             help="見守りの手が薄い世帯を探すときに。線（見守りのつながり）もその世帯の分だけになります。",
         )
@@ -73,7 +72,7 @@ def render() -> None:
         )
         show_names = meeting_mode and st.sidebar.toggle("名簿を表示", value=False)
         if show_names:
-            audit.log(session, actor, "name_list", "household", result.household_ids)
+            audit.log(session, actor, AuditAction.NAME_LIST, Entity.HOUSEHOLD, result.household_ids)
     households = result.points.get("households", [])
 
     st.subheader(f"地図 — {markdown_text(by_id[district_id].name)}")
@@ -96,9 +95,9 @@ def render() -> None:
             st.dataframe(
                 name_list(households), hide_index=True, use_container_width=True, height=600
             )
-    if actor.role in PERSONAL_ROLES:
+    if access.may_print_map(actor):
         _paper_download(actor, districts, district_id, few_only, result.points)
-    if actor.role == "planner":
+    if access.aggregates_only(actor):
         st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
         with st.sidebar:

@@ -48,7 +48,7 @@ def render() -> None:
     actor = require_actor()
 
     user_box(actor)
-    if actor.role not in access.EDIT_ROLES:
+    if not access.role_may(actor, access.Action.EDIT):
         st.error("記録を編集する権限がありません")
         return
     editing.show_flash()

@@ -59,7 +59,7 @@ def render() -> None:
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
     print_buttons(actor, household_id, made_from=record)
-    if access.can(actor, "edit") and st.button("この記録を編集する", type="primary"):
+    if access.can(actor, access.Action.EDIT) and st.button("この記録を編集する", type="primary"):
         go("edit", household=str(household_id))
     if st.button("地図へ戻る"):
         go("map")

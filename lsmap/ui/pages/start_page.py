@@ -11,7 +11,7 @@ from lsmap.storage import audit, db
 from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import FREQUENCIES, WARNING_SIGNS, label
+from lsmap.vocab import FREQUENCIES, WARNING_SIGNS, AuditAction, Entity, label
 
 OVERDUE_SHOWN = 100
 
@@ -27,8 +27,8 @@ def render() -> None:
         audit.log(
             session,
             actor,
-            "view_start",
-            "household",
+            AuditAction.VIEW_START,
+            Entity.HOUSEHOLD,
             shown,
             urgent=len(work.urgent),
             overdue=len(work.overdue),

@@ -13,7 +13,7 @@ from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import WATCHER_ROLES, label
+from lsmap.vocab import WATCHER_ROLES, AuditAction, Entity, label
 
 HEAVY_LOAD = 8
 
@@ -28,7 +28,9 @@ def render() -> None:
     with db.transaction(db.get_engine()) as session:
         watchers = access.watchers_with_load(session, actor)
         districts = access.editable_districts(session, actor)
-        audit.log(session, actor, "view_watchers", "watcher", [w["id"] for w in watchers])
+        audit.log(
+            session, actor, AuditAction.VIEW_WATCHERS, Entity.WATCHER, [w["id"] for w in watchers]
+        )
     if watchers:
         st.dataframe(
             pd.DataFrame(
