@@ -1,14 +1,16 @@
 # lsmap: one command to run the app on sample data, one to run the tests.
 #   make run    install into .venv, create the SQLite database, load the sample town, serve :8501
-#   make test   install system packages if missing, then the whole suite on SQLite and on PostGIS
+#   make test   install system packages if missing, lint, then the whole suite on SQLite and on PostGIS
+#   make lint   ruff check + ruff format --check + mypy on lsmap/ (zero findings)
 
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+LINT_PATHS := app.py lsmap layers sample_data tests
 
-.PHONY: install run test test-sqlite test-postgis system-deps clean
+.PHONY: install run lint test test-sqlite test-postgis system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +25,15 @@ run: $(STAMP)
 	$(VENV)/bin/lsmap sample load
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
 system-deps:
 	bash scripts/system-deps.sh
 
-test: system-deps $(STAMP)
+test: system-deps $(STAMP) lint
 	LSMAP_TEST_BACKEND=sqlite $(PY) -m pytest
 	LSMAP_TEST_BACKEND=postgresql $(PY) -m pytest
 
