@@ -54,10 +54,9 @@ def _entry(
     signs: list[str] | None = None,
 ) -> SampleContactLog:
     """One log entry; staff sometimes type in what a watcher told them."""
-    if watcher is None or chance(rng, 0.12):
-        recorded_by = pick(rng, STAFF_NAMES)
-    else:
-        recorded_by = watcher.name
+    recorded_by = (
+        watcher.name if watcher is not None and not chance(rng, 0.12) else pick(rng, STAFF_NAMES)
+    )
     return SampleContactLog(
         household_ref=household.ref,
         watcher_ref=watcher.ref if watcher else None,
@@ -93,7 +92,7 @@ def _routine(
     if stale:
         last = today - timedelta(days=int(rng.integers(STALE_AFTER_DAYS + 1, 200)))
     else:
-        last = today - timedelta(days=int(rng.integers(0, min(pace, 40) + 1)))
+        last = today - timedelta(days=int(rng.integers(0, int(min(pace, 40)) + 1)))
     cap = int(rng.integers(8, MAX_LOGS_PER_HOUSEHOLD - 1))
     entries: list[SampleContactLog] = []
     day = last

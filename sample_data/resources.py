@@ -118,10 +118,10 @@ def generate_resources(
         phone = persons.landline(rng)
         csws = []
         for _ in range(int(rng.integers(1, 3))):
-            name = directory.person(
+            csw = directory.person(
                 rng, "f" if chance(rng, 0.55) else "m", int(rng.integers(1965, 1996))
             )
-            csws.append(SampleCsw(name.name, phone if chance(rng, 0.6) else persons.mobile(rng)))
+            csws.append(SampleCsw(csw.name, phone if chance(rng, 0.6) else persons.mobile(rng)))
         add(
             "facility",
             pattern.format(parts.pop()),
@@ -160,12 +160,12 @@ def generate_resources(
     for suffix, name in support_centre_names().items():
         add("support_centre", name, pick(rng, hoods_in(suffix)), "月〜土 8:30〜17:30")
 
-    for name, schedule, per_month, suffix in OTHER_RESOURCES:
+    for name, schedule, monthly, suffix in OTHER_RESOURCES:
         add(
             "other",
             name,
             pick(rng, hoods_in(suffix)),
             schedule,
-            None if per_month is None else float(per_month),
+            None if monthly is None else float(monthly),
         )
     return resources

@@ -39,7 +39,7 @@ class Street:
 def _grid_segments(
     bounds: tuple[float, float, float, float],
     spacing: float,
-    jitter: np.ndarray | None = None,
+    jitter: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[LineString]:
     """The block edges of a square grid over ``bounds`` (metres), intersections shared."""
     minx, miny, maxx, maxy = bounds

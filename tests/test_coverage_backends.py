@@ -114,7 +114,7 @@ def test_database_coverage_equals_the_generator_computation(sample_session: Sess
     # The result is not trivially empty: there are gaps to find in the sample town.
     town = got.set_index("district_code").loc["149990"]
     assert town["households"] > 300 and 0 < town["no_watcher"] < town["households"]
-    assert 0 < town["stale"] and 0 < town["urgent_unvisited"] and 0 < town["beyond_food_bank"]
+    assert town["stale"] > 0 and town["urgent_unvisited"] > 0 and town["beyond_food_bank"] > 0
 
 
 def test_inputs_carry_no_names_phones_or_concerns(sample_session: Session) -> None:

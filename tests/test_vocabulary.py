@@ -36,7 +36,7 @@ def test_the_label_tables_are_the_vocabulary_and_nothing_else() -> None:
     assert set(ROLES) == set(Role)
     assert set(ENTITY_LABELS) == set(Entity)
     assert set(AUDIT_ACTION_LABELS) == set(AuditAction)
-    assert audit.ACTION_LABELS == {str(a): a.label for a in AuditAction}
+    assert {str(a): a.label for a in AuditAction} == audit.ACTION_LABELS
     assert list(audit.ACTION_LABELS) == [str(a) for a in AuditAction]  # the page's order
 
 

@@ -45,6 +45,7 @@ from lsmap.storage.models import (
     Watcher,
     WatchLink,
 )
+from lsmap.vocab import Role
 
 __all__ = [
     "CATEGORY_SOURCES",
@@ -81,7 +82,7 @@ def may_take_snapshot(actor: Actor | None) -> bool:
 def system_actor(name: str = "system") -> Actor:
     """The actor of lsmap's own jobs (the monthly snapshot, the sample loader)."""
     return Actor(
-        user_id=0, username=name, display_name=name, role="admin", district_ids=frozenset()
+        user_id=0, username=name, display_name=name, role=Role.ADMIN, district_ids=frozenset()
     )
 
 

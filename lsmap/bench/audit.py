@@ -31,6 +31,7 @@ from lsmap.access import Actor
 from lsmap.storage import audit, db
 from lsmap.storage.models import LINK_LIMIT, AuditEntry, Base, District, Household, Resident
 from lsmap.storage.models import audit_link_rows as link_rows
+from lsmap.vocab import Role
 
 #: ``record_history(session, actor, entity, record_id)`` (lsmap.records.history), handed in
 #: by the command line: the bench room sits beside, not above, the records room.
@@ -292,11 +293,15 @@ def _measure(engine: Engine, history: History, households: int, repeat: int) -> 
         user_id=0,
         username="bench",
         display_name="ベンチ",
-        role="staff",
+        role=Role.STAFF,
         district_ids=frozenset({district}),
     )
     admin = Actor(
-        user_id=0, username="bench", display_name="ベンチ", role="admin", district_ids=frozenset()
+        user_id=0,
+        username="bench",
+        display_name="ベンチ",
+        role=Role.ADMIN,
+        district_ids=frozenset(),
     )
     typical = households // 2
     timings = {

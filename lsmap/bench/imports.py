@@ -76,8 +76,9 @@ def _timed_import(url: str, path: str, queue: Any) -> None:
     from lsmap.access import Actor
     from lsmap.io.importing.apply import import_list_file
     from lsmap.storage import db as storage
+    from lsmap.vocab import Role
 
-    admin = Actor(0, "bench", "ベンチマーク", "admin", frozenset())
+    admin = Actor(0, "bench", "ベンチマーク", Role.ADMIN, frozenset())
     engine = storage.get_engine(url)
     start, cpu = time.perf_counter(), time.process_time()
     result = import_list_file(engine, admin, "households", Path(path), partial=True)

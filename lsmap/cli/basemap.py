@@ -11,18 +11,21 @@ from lsmap.settings import get_settings
 from lsmap.storage import db
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from lsmap.access import Actor
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
     return db.get_engine(args.database_url or get_settings().database_url)
 
 
 def _cli_actor() -> Actor:
     """Whoever runs the command line can write the database: it acts as administrator."""
     from lsmap.access import Actor
+    from lsmap.vocab import Role
 
-    return Actor(0, "cli", "コマンドライン", "admin", frozenset())
+    return Actor(0, "cli", "コマンドライン", Role.ADMIN, frozenset())
 
 
 def import_basemap_command(args: argparse.Namespace, actor: Actor) -> int:
@@ -131,7 +134,7 @@ def cmd_basemap_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_basemap_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_basemap_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``basemap tiles|list|remove`` on the ``lsmap`` parser."""
     basemap = sub.add_parser("basemap", help="背景地図（タイル・取り込んだレイヤ）")
     basemap_sub = basemap.add_subparsers(dest="basemap_command", required=True)

@@ -7,6 +7,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -15,11 +16,17 @@ from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.vocab import AuditAction, Entity
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from lsmap.access import Actor
+
 #: Files with more rows than this print progress while they are checked.
 PROGRESS_ROWS = 2000
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
     return db.get_engine(args.database_url or get_settings().database_url)
 
 
@@ -28,7 +35,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _actor(session, username: str | None):  # type: ignore[no-untyped-def]
+def _actor(session: Session, username: str | None) -> Actor:
     """The acting user named by ``--as``; without it, the command line acts as administrator."""
     from lsmap.access import command_line_actor, load_actor
     from lsmap.storage.models import User
@@ -189,7 +196,7 @@ def _import_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_list_result(args: argparse.Namespace, result, path: Path, table) -> None:  # type: ignore[no-untyped-def]
+def _print_list_result(args: argparse.Namespace, result, path: Path, table: Any) -> None:
     """Problems, the mapping, counts by outcome and match level; the rejected-rows file and
     the per-row report when asked for."""
     from lsmap.io.importing.rejected import outcome_rows, rejected_file
@@ -353,7 +360,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_data_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``import``, ``export``, ``backup`` and ``restore`` on the ``lsmap`` parser."""
     from lsmap.access import EXPORT_LAYERS
     from lsmap.io.export import FORMATS

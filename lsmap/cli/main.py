@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -13,8 +14,14 @@ from lsmap.settings import LOCAL_TZ, get_settings, local_time
 from lsmap.storage import db
 from lsmap.vocab import AuditAction, Entity
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from lsmap.access import Actor
+
+
+def _engine(args: argparse.Namespace) -> Engine:
     return db.get_engine(args.database_url or get_settings().database_url)
 
 
@@ -188,7 +195,7 @@ def cmd_bench_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_bench_audit(bench_sub) -> None:  # type: ignore[no-untyped-def]  # argparse's private type
+def _add_bench_audit(bench_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = bench_sub.add_parser(
         "audit",
         help="監査ログの件数が多いときの記録ごとの履歴の読み出し時間を測る"
@@ -200,7 +207,7 @@ def _add_bench_audit(bench_sub) -> None:  # type: ignore[no-untyped-def]  # argp
     run.set_defaults(func=cmd_bench_audit)
 
 
-def _system_admin(session):  # type: ignore[no-untyped-def]
+def _system_admin(session: Session) -> Actor:
     """The command line acts as an administrator (whoever can run it can read the DB file)."""
     from lsmap.access import command_line_actor
 

@@ -125,11 +125,11 @@ class _snapshot:
             self.own = create_engine(self.engine.url)
 
             @event.listens_for(self.own, "connect")
-            def _autocommit_driver(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None
 
             @event.listens_for(self.own, "begin")
-            def _begin(connection):  # type: ignore[no-untyped-def]
+            def _begin(connection: Connection) -> None:
                 connection.exec_driver_sql("BEGIN")
 
             self.connection = self.own.connect()

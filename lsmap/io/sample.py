@@ -6,7 +6,7 @@ is invented. Loading is one transaction and is skipped when the town is already 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -22,8 +22,8 @@ from lsmap.io.importing.basemap import feature_row, write_features
 from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
-from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from lsmap.vocab import AuditAction, Entity, Role
+from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -268,6 +268,7 @@ def _already_loaded(engine: Engine) -> SampleReport:
             table: session.scalar(
                 select(func.count()).select_from(models.Base.metadata.tables[table])
             )
+            or 0
             for table in SAMPLE_TABLES
         }
     return SampleReport(created=False, counts=counts)
@@ -298,8 +299,35 @@ def _neighbourhood_ids(
     return result
 
 
+#: Finds the 町内 of each record: (points, own district codes) -> district ids.
+Locate = Callable[[Sequence[Point | None], Sequence[str]], list[int]]
+
+
 def _insert_town(session: Session, town: Town) -> dict[str, int]:
     """Add every record of ``town`` to ``session``; returns the rows per table."""
+    district_ids = _insert_districts(session, town)
+    hoods = [d for d in town.districts if d.level == "neighbourhood"]
+    hood_codes, hood_geoms = [d.code for d in hoods], [d.geom for d in hoods]
+
+    def locate(points: Sequence[Point | None], own: Sequence[str]) -> list[int]:
+        return _neighbourhood_ids(points, own, hood_codes, hood_geoms, district_ids)
+
+    households = _households(town, locate)
+    watchers = _watchers(town, locate)
+    resources = _resources(town, locate)
+    session.add_all([*households.values(), *watchers.values(), *resources])
+    session.flush()
+    household_ids = {ref: household.id for ref, household in households.items()}
+    watcher_ids = {ref: watcher.id for ref, watcher in watchers.items()}
+    _insert_links(session, town, household_ids, watcher_ids)
+    _insert_contacts(session, town, household_ids, watcher_ids)
+    _insert_basemap(session, town)
+    counts = town.counts()
+    return {table: counts[table] for table in SAMPLE_TABLES}
+
+
+def _insert_districts(session: Session, town: Town) -> dict[str, int]:
+    """Add the districts of ``town``, parents first; returns their ids by code."""
     by_code: dict[str, models.District] = {}
     for record in town.districts:
         district = models.District(
@@ -312,18 +340,16 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
         by_code[record.code] = district
     session.add_all(by_code.values())
     session.flush()
-    district_ids = {code: district.id for code, district in by_code.items()}
-    hoods = [d for d in town.districts if d.level == "neighbourhood"]
-    hood_codes, hood_geoms = [d.code for d in hoods], [d.geom for d in hoods]
+    return {code: district.id for code, district in by_code.items()}
 
-    def locate(points: Sequence[Point | None], own: Sequence[str]) -> list[int]:
-        return _neighbourhood_ids(points, own, hood_codes, hood_geoms, district_ids)
 
-    household_districts = locate(
+def _households(town: Town, locate: Locate) -> dict[str, models.Household]:
+    """The households of ``town`` with their residents and emergency contacts, by ref."""
+    district_ids = locate(
         [h.location for h in town.households], [h.district_code for h in town.households]
     )
     households: dict[str, models.Household] = {}
-    for record, district_id in zip(town.households, household_districts, strict=True):
+    for record, district_id in zip(town.households, district_ids, strict=True):
         household = models.Household(
             created_at=_morning(town.recorded.get(record.ref)),
             ref=record.ref,
@@ -355,11 +381,15 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             for c in record.emergency_contacts
         ]
         households[record.ref] = household
+    return households
 
-    watcher_districts = locate(
+
+def _watchers(town: Town, locate: Locate) -> dict[str, models.Watcher]:
+    """The watchers of ``town`` by ref."""
+    district_ids = locate(
         [w.location for w in town.watchers], [w.district_code for w in town.watchers]
     )
-    watchers = {
+    return {
         w.ref: models.Watcher(
             ref=w.ref,
             name=w.name,
@@ -371,13 +401,17 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             location=w.location,
             location_level="given" if w.location is not None else None,
         )
-        for w, district_id in zip(town.watchers, watcher_districts, strict=True)
+        for w, district_id in zip(town.watchers, district_ids, strict=True)
     }
-    resource_districts = locate(
+
+
+def _resources(town: Town, locate: Locate) -> list[models.Resource]:
+    """The resources of ``town`` with their CSWs."""
+    district_ids = locate(
         [r.location for r in town.resources], [r.district_code for r in town.resources]
     )
     resources = []
-    for record, district_id in zip(town.resources, resource_districts, strict=True):
+    for record, district_id in zip(town.resources, district_ids, strict=True):
         resource = models.Resource(
             ref=record.ref,
             kind=record.kind,
@@ -392,17 +426,20 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
         )
         resource.csws = [models.Csw(name=c.name, phone=c.phone) for c in record.csws]
         resources.append(resource)
-    session.add_all([*households.values(), *watchers.values(), *resources])
-    session.flush()
+    return resources
 
+
+def _insert_links(
+    session: Session, town: Town, households: dict[str, int], watchers: dict[str, int]
+) -> None:
+    """Add the watch links; many small rows, so one ORM bulk INSERT (column defaults apply)."""
     starts: list[date | None] = [*town.link_started] or [None] * len(town.links)
-    # Many small rows: ORM bulk INSERT (column defaults apply, no per-object bookkeeping).
     session.execute(
         insert(models.WatchLink),
         [
             {
-                "watcher_id": watchers[link.watcher_ref].id,
-                "household_id": households[link.household_ref].id,
+                "watcher_id": watchers[link.watcher_ref],
+                "household_id": households[link.household_ref],
                 "involvement": link.involvement,
                 "frequency": link.frequency,
                 "note": link.note,
@@ -412,12 +449,18 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             for link, started in zip(town.links, starts, strict=True)
         ],
     )
+
+
+def _insert_contacts(
+    session: Session, town: Town, households: dict[str, int], watchers: dict[str, int]
+) -> None:
+    """Add the contact logs in one ORM bulk INSERT."""
     session.execute(
         insert(models.ContactLog),
         [
             {
-                "household_id": households[log.household_ref].id,
-                "watcher_id": watchers[log.watcher_ref].id if log.watcher_ref else None,
+                "household_id": households[log.household_ref],
+                "watcher_id": watchers[log.watcher_ref] if log.watcher_ref else None,
                 "contacted_on": log.contacted_on,
                 "method": log.method,
                 "observation": log.observation,
@@ -427,6 +470,3 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
             for log in town.contacts
         ],
     )
-    _insert_basemap(session, town)
-    counts = town.counts()
-    return {table: counts[table] for table in SAMPLE_TABLES}

@@ -151,8 +151,6 @@ def _legend_html(
     )
 
 
-
-
 #: Households with at most this many watchers are "thinly watched".
 FEW_WATCHERS = 1
 
@@ -346,7 +344,9 @@ def _overview_if_too_many(
     counts = access.household_counts_by_district(session, actor, area)
     if sum(total for total, _ in counts.values()) <= DETAIL_LIMIT:
         return None
-    shown = list(area.tree.children_of(district_id)) or [district_id]
+    shown = list(area.tree.children_of(district_id))
+    if not shown and district_id is not None:
+        shown = [district_id]
     targets, ancestor = set(shown), {}
     for leaf in counts:  # roll each finest district up to the shown district above it
         above = area.tree.nearest_in(leaf, targets)

@@ -190,7 +190,7 @@ def _columns(
         if values.get("placement", "exact") == "approximate":
             district = session.get(District, district_id)
             if district is None or district.geom is None:
-                _fail(
+                raise ValidationFailed(
                     [
                         validation.message(
                             "district_id",

@@ -36,9 +36,9 @@ def defaults(table: Any) -> dict[str, Any]:
         if default is None or column.primary_key:
             continue
         if getattr(default, "is_scalar", False):
-            values[column.name] = default.arg  # type: ignore[attr-defined]
+            values[column.name] = default.arg
         elif getattr(default, "is_callable", False):
-            values[column.name] = now if column.name.endswith("_at") else default.arg(None)  # type: ignore[attr-defined]
+            values[column.name] = now if column.name.endswith("_at") else default.arg(None)
     return values
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import streamlit as st
 
 from lsmap.access import Actor
 
 _KEY = "_actor"
+
+D = TypeVar("D", int, int | None)
 
 
 def set_actor(actor: Actor | None) -> None:
@@ -23,7 +27,7 @@ def require_actor() -> Actor:
     return actor
 
 
-def chosen_district(district_ids: list[int], default: int | None) -> int | None:
+def chosen_district(district_ids: list[int], default: D) -> int | D:
     """The district chosen earlier in this session, if still allowed, else ``default``."""
     chosen = st.session_state.get("district_choice")
     return chosen if chosen in district_ids else default

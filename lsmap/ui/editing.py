@@ -121,15 +121,14 @@ def save(
 
 def remove(actor: Actor, entity: str, record_id: int, loaded: dict[str, Any], done: str) -> bool:
     """Soft-delete one record; True when deleted."""
-    result = attempt(
-        lambda: (
-            records.delete(
-                db.get_engine(), actor, entity, record_id, version=loaded["version"], loaded=loaded
-            )
-            or True
-        ),
-        stale_key=(entity, record_id),
-    )
+
+    def delete() -> bool:
+        records.delete(
+            db.get_engine(), actor, entity, record_id, version=loaded["version"], loaded=loaded
+        )
+        return True
+
+    result = attempt(delete, stale_key=(entity, record_id))
     if result is None:
         return False
     forget(entity, record_id)

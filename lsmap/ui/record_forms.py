@@ -17,6 +17,7 @@ from lsmap.records import history
 from lsmap.settings import local_time
 from lsmap.storage import db
 from lsmap.ui import editing
+from lsmap.ui.labels import label_for
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -77,7 +78,7 @@ def _resident_inputs(actor: Actor, p: str, loaded: dict[str, Any]) -> dict[str, 
     values["consent_status"] = col1.selectbox(
         "同意の状況",
         statuses,
-        format_func=CONSENT_STATUSES.get,
+        format_func=label_for(CONSENT_STATUSES),
         index=_index(statuses, loaded.get("consent_status", "unanswered")),
         key=p + "consent_status",
     )
@@ -171,7 +172,7 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
         frequency = col1.selectbox(
             "頻度",
             frequencies,
-            format_func=FREQUENCY_LABELS.get,
+            format_func=label_for(FREQUENCY_LABELS),
             index=_index(frequencies, loaded["frequency"]),
             key=p + "frequency",
         )
@@ -199,19 +200,19 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
         watcher_id = st.selectbox(
             "見守り者",
             list(choices),
-            format_func=choices.get,
+            format_func=label_for(choices),
             index=None,
             placeholder="名前で検索して選ぶ",
             key=p + "watcher",
         )
         col1, col2 = st.columns(2)
         involvement = col1.selectbox(
-            "関わり方", list(INVOLVEMENTS), format_func=INVOLVEMENTS.get, key=p + "inv"
+            "関わり方", list(INVOLVEMENTS), format_func=label_for(INVOLVEMENTS), key=p + "inv"
         )
         frequency = col2.selectbox(
             "頻度",
             list(FREQUENCIES),
-            format_func=FREQUENCY_LABELS.get,
+            format_func=label_for(FREQUENCY_LABELS),
             index=list(FREQUENCIES).index("weekly"),
             key=p + "freq",
         )
@@ -256,7 +257,7 @@ def contacts_section(
         col1, col2, col3 = st.columns(3)
         contacted_on = col1.date_input("日付", value=date.today(), key=p + "on")
         method = col2.selectbox(
-            "方法", list(CONTACT_METHODS), format_func=CONTACT_METHODS.get, key=p + "method"
+            "方法", list(CONTACT_METHODS), format_func=label_for(CONTACT_METHODS), key=p + "method"
         )
         watcher_id = col3.selectbox(
             "対応した人",
@@ -320,7 +321,7 @@ def _emergency_inputs(p: str, loaded: dict[str, Any]) -> dict[str, Any]:
         "relation": col2.selectbox(
             "関係",
             relations,
-            format_func=EMERGENCY_RELATIONS.get,
+            format_func=label_for(EMERGENCY_RELATIONS),
             index=_index(relations, loaded.get("relation")),
             key=p + "relation",
         ),

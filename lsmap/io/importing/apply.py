@@ -130,7 +130,15 @@ def import_list_table(
         detail: dict[str, Any] = {"rows": plan.total_rows, "skipped": plan.skipped}
         if partial:
             detail["rejected"] = len(result.rejected)
-        audit.log(session, actor, AuditAction.IMPORT, ENTITIES[kind], result.ids, **detail, **result.created)
+        audit.log(
+            session,
+            actor,
+            AuditAction.IMPORT,
+            ENTITIES[kind],
+            result.ids,
+            **detail,
+            **result.created,
+        )
     return result
 
 

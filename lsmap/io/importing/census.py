@@ -115,7 +115,7 @@ def _districts(session: Session) -> list[_Area]:
     def top(district: int) -> int:
         seen = 0
         while parent.get(district) is not None and seen < len(rows):
-            district, seen = parent[district], seen + 1  # type: ignore[assignment]
+            district, seen = parent[district], seen + 1
         return district
 
     return [

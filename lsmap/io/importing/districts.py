@@ -450,7 +450,7 @@ def nest_districts(session: Session, changed: set[int]) -> int:
             if geom.contains(point):
                 key = (-depth[candidate.id], area)
                 if best is None or key < best[:2]:
-                    best = (*key, candidate)  # type: ignore[assignment]
+                    best = (*key, candidate)
         parent_id = best[2].id if best else target.parent_id
         if parent_id != target.parent_id:
             target.parent_id = parent_id

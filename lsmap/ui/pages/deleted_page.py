@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from lsmap import access, records
@@ -15,6 +17,12 @@ from lsmap.ui.sidebar import user_box
 from lsmap.vocab import CONTACT_METHODS, AuditAction, Entity, label
 
 SHOWN = 200
+
+
+def _restore(actor: access.Actor, entity: str, record_id: int) -> bool:
+    """Restore one soft-deleted record; True once restored (refusals raise)."""
+    records.restore(db.get_engine(), actor, entity, record_id)
+    return True
 
 
 def render() -> None:
@@ -46,11 +54,7 @@ def render() -> None:
             f"削除日時 {local_time(item['deleted_at']):%Y-%m-%d %H:%M}"
         )
         if col2.button("元に戻す", key=f"restore-{item['entity']}-{item['id']}"):
-            done = editing.attempt(
-                lambda item=item: (
-                    records.restore(db.get_engine(), actor, item["entity"], item["id"]) or True
-                )
-            )
+            done = editing.attempt(partial(_restore, actor, item["entity"], item["id"]))
             if done:
                 editing.flash(f"{ENTITY_LABELS[item['entity']]} No.{item['id']} を元に戻しました")
                 st.rerun()

@@ -21,6 +21,7 @@ from lsmap.io.export_download import (
 from lsmap.storage import db
 from lsmap.ui import downloads
 from lsmap.ui.context import require_actor
+from lsmap.ui.labels import label_for
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import DISTRICT_LEVELS
 
@@ -39,9 +40,11 @@ def render() -> None:
     )
     layers = layers_for(actor)
     left, middle, right = st.columns(3)
-    layer = left.selectbox("書き出すもの", layers, format_func=LAYER_LABELS.get, key="exp_layer")
+    layer = left.selectbox(
+        "書き出すもの", layers, format_func=label_for(LAYER_LABELS), key="exp_layer"
+    )
     fmt = middle.selectbox(
-        "形式", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get, key="exp_format"
+        "形式", list(FORMAT_LABELS), format_func=label_for(FORMAT_LABELS), key="exp_format"
     )
     level = None
     if layer == COVERAGE:
@@ -50,7 +53,7 @@ def render() -> None:
             "地区の階層",
             levels,
             index=levels.index("neighbourhood"),
-            format_func=DISTRICT_LEVELS.get,
+            format_func=label_for(DISTRICT_LEVELS),
             key="exp_level",
         )
     if access.aggregates_only(actor):

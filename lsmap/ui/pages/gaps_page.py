@@ -20,7 +20,7 @@ from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH
+from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, label
 
 #: Filter label -> test on a gap row.
 FILTERS: dict[str, str] = {
@@ -45,7 +45,7 @@ def select_rows(table: pd.DataFrame, chosen: list[str]) -> pd.DataFrame:
     return table[keep]
 
 
-def gap_map(session, rows: pd.DataFrame, district_id: int, basemap: str) -> folium.Map:  # type: ignore[no-untyped-def]
+def gap_map(session, rows: pd.DataFrame, district_id: int, basemap: str) -> folium.Map:
     """The district outline and the listed households as red points with escaped popups."""
     fmap = base_map(basemap)
     outlines = []
@@ -117,15 +117,15 @@ def render() -> None:
         by_id = {d.id: d for d in districts}
         ids = list(by_id)
         default = chosen_district(ids, ids[0])
-        district_id = st.sidebar.selectbox(
-            "地区",
-            ids,
-            index=ids.index(default),
-            format_func=lambda i: (
-                "　" * LEVEL_DEPTH.get(by_id[i].level, 0)
-                + f"{by_id[i].name}（{DISTRICT_LEVELS.get(by_id[i].level, by_id[i].level)}）"
-            ),
-        )
+
+        def name(i: int) -> str:
+            level = by_id[i].level
+            return (
+                "　" * LEVEL_DEPTH.get(level, 0)
+                + f"{by_id[i].name}（{label(DISTRICT_LEVELS, level)}）"
+            )
+
+        district_id = st.sidebar.selectbox("地区", ids, index=ids.index(default), format_func=name)
         st.session_state["district_choice"] = district_id
         chosen = st.sidebar.multiselect(
             "表示する空白",

@@ -45,6 +45,7 @@ from lsmap.ui import downloads
 from lsmap.ui.basemap_import import TITLE as BASEMAP_TITLE
 from lsmap.ui.basemap_import import basemap_section
 from lsmap.ui.context import require_actor
+from lsmap.ui.labels import label_for
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import DISTRICT_LEVELS, RESOURCE_KINDS
 
@@ -66,7 +67,7 @@ def render() -> None:
         return
     kinds = {**IMPORT_KINDS, "basemap": BASEMAP_TITLE}
     kind = st.radio(
-        "取り込むもの", list(kinds), format_func=kinds.get, horizontal=True, key="imp_kind"
+        "取り込むもの", list(kinds), format_func=label_for(kinds), horizontal=True, key="imp_kind"
     )
     if kind in ("census", "roads"):  # statistics and walking distance (issue 16)
         from lsmap.ui.planning_import import planning_import
@@ -195,7 +196,7 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
         default_kind = st.selectbox(
             "資源の種類（「資源の種類」の列がない行に使う）",
             list(RESOURCE_KINDS),
-            format_func=RESOURCE_KINDS.get,
+            format_func=label_for(RESOURCE_KINDS),
             key="imp_resource_kind",
         )
     partial = st.checkbox(

@@ -19,6 +19,7 @@ from lsmap.escape import markdown_text
 from lsmap.storage import db
 from lsmap.ui import editing, record_forms
 from lsmap.ui.context import require_actor
+from lsmap.ui.labels import label_for
 from lsmap.ui.links import go
 from lsmap.ui.placement_map import click_point
 from lsmap.ui.sidebar import user_box
@@ -63,7 +64,7 @@ def render() -> None:
     if not districts:
         st.warning("担当地区が割り当てられていません。管理者に連絡してください。")
         return
-    if data is None:
+    if data is None or household_id is None:
         st.subheader("気がかりな世帯を登録する")
         household_form(actor, districts, None)
         return
@@ -108,7 +109,7 @@ def household_form(
     placement = st.radio(
         "位置の決め方",
         list(PLACEMENTS),
-        format_func=PLACEMENTS.get,
+        format_func=label_for(PLACEMENTS),
         horizontal=True,
         index=1 if loaded.get("location_approximate") else 0,
         key=p + "placement",
@@ -135,7 +136,7 @@ def household_form(
     household_type = st.selectbox(
         "世帯の状況",
         types,
-        format_func=HOUSEHOLD_TYPES.get,
+        format_func=label_for(HOUSEHOLD_TYPES),
         index=types.index(loaded["household_type"]) if loaded.get("household_type") in types else 0,
         key=p + "household_type",
     )

@@ -12,6 +12,7 @@ from lsmap.access.views import DistrictInfo
 from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
+from lsmap.ui.labels import label_for
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import WATCHER_ROLES, AuditAction, Entity, label
 
@@ -97,7 +98,7 @@ def _inputs(p: str, loaded: dict[str, Any], districts: list[DistrictInfo]) -> di
         "role": col2.selectbox(
             "役割",
             roles,
-            format_func=WATCHER_ROLES.get,
+            format_func=label_for(WATCHER_ROLES),
             index=roles.index(loaded["role"]) if loaded.get("role") in roles else 0,
             key=p + "role",
         ),
