@@ -33,10 +33,13 @@ def test_lockout_after_repeated_failures(town: Engine) -> None:
         for _ in range(accounts.MAX_FAILED_LOGINS):
             with pytest.raises(accounts.AccountError, match="パスワードが違います"):
                 accounts.authenticate(session, "staff_east", "wrong")
-    with db.transaction(town) as session:  # locked: even the right password is refused,
-        # with the same message as a wrong one (a lock tells an attacker the name exists)
-        with pytest.raises(accounts.AccountError, match="^ユーザー名またはパスワードが違います$"):
-            accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD)
+    # Locked: even the right password is refused, with the same message as a wrong one
+    # (a lock tells an attacker the name exists).
+    with (
+        db.transaction(town) as session,
+        pytest.raises(accounts.AccountError, match="^ユーザー名またはパスワードが違います$"),
+    ):
+        accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD)
     with db.transaction(town) as session:  # the lock expires
         user = session.scalar(select(User).where(User.username == "staff_east"))
         user.locked_until = utcnow() - timedelta(seconds=1)

@@ -28,7 +28,8 @@ LOCKOUT = timedelta(minutes=15)
 SESSION_MAX_HOURS = 12.0
 #: An OIDC identity is taken as a fresh sign-in only this soon after it was issued.
 FRESH_IDENTITY = timedelta(minutes=5)
-DEMO_PASSWORD = "lsmap-demo"
+#: The published password of the demo accounts (never added beside real users).
+DEMO_PASSWORD = "lsmap-demo"  # noqa: S105 - documented demo password, not a secret
 
 _hasher = PasswordHasher()
 
@@ -321,7 +322,8 @@ def resume_session(
         return None
     now = utcnow()
     last_seen, created = _aware(row.last_seen_at), _aware(row.created_at)
-    assert last_seen is not None and created is not None
+    if last_seen is None or created is None:
+        raise RuntimeError("login session row without timestamps")
     if now - last_seen > timedelta(minutes=timeout_minutes) or now - created > timedelta(
         hours=max_hours
     ):

@@ -142,7 +142,8 @@ def _export_households(session: Session, actor: Actor, layer: str) -> ExportTabl
         unconsented += point.details_withheld and not point.hidden_residents
     if hidden:
         table.notes.append(
-            f"同意のない方 {hidden} 名の氏名・連絡先・気になるところと、その世帯の住所・状況は出力していません"
+            f"同意のない方 {hidden} 名の氏名・連絡先・気になるところと、その世帯の住所・"
+            "状況は出力していません"
         )
     if unconsented:
         table.notes.append(

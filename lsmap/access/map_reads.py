@@ -183,8 +183,8 @@ def watch_link_lines(
             frequency=frequency,
             coords=((start.x, start.y), (end.x, end.y)),
         )
-        for link_id, household_id, watcher_id, involvement, frequency, start, end in session.execute(
-            query
+        for (link_id, household_id, watcher_id, involvement, frequency, start, end) in (
+            session.execute(query)
         )
     ]
 

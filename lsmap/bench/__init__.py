@@ -1,1 +1,2 @@
-"""Benchmarks anyone can run (``lsmap bench ...``) and the synthetic city/prefecture data they use."""
+"""Benchmarks anyone can run (``lsmap bench ...``) and the synthetic city/prefecture data
+they use."""

@@ -143,7 +143,8 @@ def bench_coverage(
     for _ in range(plain_repeat or repeat):
         elapsed, plain = _timed(lambda: plain_geopandas(inputs))
         plain_times.append(elapsed)
-    assert result is not None and plain is not None
+    if result is None or plain is None:
+        raise ValueError("repeat must be at least 1")
     plain, plain_households = plain
     engine_table = result.districts.set_index("district_id")
     distance_gap = max(

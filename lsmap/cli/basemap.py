@@ -106,7 +106,8 @@ def cmd_basemap_list(args: argparse.Namespace) -> int:
         layers = basemap_layers(session, _cli_actor())
     for layer in layers:
         print(
-            f"{BASEMAP_KINDS.get(layer.kind, layer.kind)}\t{layer.source}\t{layer.features:,} 件\t{layer.credit}"
+            f"{BASEMAP_KINDS.get(layer.kind, layer.kind)}\t{layer.source}\t{layer.features:,} "
+            f"件\t{layer.credit}"
         )
     if not layers:
         print("取り込んだ背景地図はありません（地区の境界だけの地図になります）")

@@ -130,16 +130,19 @@ def _import_districts(args: argparse.Namespace) -> int:
     for problem in plan.problems:
         print(str(problem))
     print(
-        f"座標参照系: {plan.source_crs} → EPSG:4326　名前の列: {plan.name_field}　コードの列: {plan.code_field or '（連番）'}"
+        f"座標参照系: {plan.source_crs} → EPSG:4326　名前の列: {plan.name_field}　コードの列: "
+        f"{plan.code_field or '（連番）'}"
     )
     levels = {DISTRICT_LEVELS.get(d.level, d.level) for d in plan.districts}
     if args.dry_run:
         print(
-            f"試行: {plan.features} 件の図形から {len(plan.districts)} 区域（{'・'.join(sorted(levels))}）を取り込めます。修復 {len(plan.repaired)} 件"
+            f"試行: {plan.features} 件の図形から {len(plan.districts)} "
+            f"区域（{'・'.join(sorted(levels))}）を取り込めます。修復 {len(plan.repaired)} 件"
         )
     else:
         print(
-            f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 {result.nested}、修復 {len(plan.repaired)}"
+            f"取り込みました: 新規 {result.created}、更新 {result.updated}、上位区域の設定 "
+            f"{result.nested}、修復 {len(plan.repaired)}"
         )
     return 0
 
@@ -331,7 +334,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
             rows=sum(summary.counts.values()),
         )
     print(
-        f"バックアップしました: {args.path}（スキーマ {summary.revision}、{sum(summary.counts.values())} 行）"
+        f"バックアップしました: {args.path}（スキーマ {summary.revision}、"
+        f"{sum(summary.counts.values())} 行）"
     )
     return 0
 

@@ -134,7 +134,8 @@ def cmd_users_assign(args: argparse.Namespace) -> int:
         print(f"エラー: {error}", file=sys.stderr)
         return 1
     print(
-        f"ユーザー「{args.name}」の担当地区を {', '.join(args.district)} にしました（次の画面表示から有効）"
+        f"ユーザー「{args.name}」の担当地区を {', '.join(args.district)} "
+        "にしました（次の画面表示から有効）"
     )
     return 0
 
@@ -173,7 +174,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for entry in entries:
             ids = " ".join(str(i) for i in entry.entity_ids or [])
             print(
-                f"{local_time(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}\t{entry.entity}\t{ids}"
+                f"{local_time(entry.at):%Y-%m-%d %H:%M:%S}\t{entry.username}\t{entry.action}\t"
+                f"{entry.entity}\t{ids}"
             )
     return 0
 

@@ -56,7 +56,7 @@ SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P = 15, 8, 1
 _HEADER = struct.Struct(">8sBBBB16s12s")
 #: A passphrase guessed offline only costs the attacker scrypt per try: ask for length.
 MIN_PASSPHRASE = 12
-PASSPHRASE_ENV = "LSMAP_BACKUP_PASSPHRASE"
+PASSPHRASE_ENV = "LSMAP_BACKUP_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 
 
 class BackupError(RuntimeError):
@@ -184,7 +184,8 @@ def check_passphrase(passphrase: str) -> None:
     """Refuse a passphrase too short to write a backup with (reading any length is fine)."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise BackupError(
-            f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください（いまは {len(passphrase)} 文字）"
+            f"パスフレーズは {MIN_PASSPHRASE} 文字以上にしてください（いまは {len(passphrase)} "
+            "文字）"
         )
 
 
@@ -267,7 +268,8 @@ def restore(
     head = db.head_revision()
     if data["revision"] != head:
         raise BackupError(
-            f"バックアップのスキーマ（{data['revision']}）がこの lsmap のスキーマ（{head}）と違います。"
+            f"バックアップのスキーマ（{data['revision']}）がこの lsmap のスキーマ（{head}）"
+            "と違います。"
             "同じ版の lsmap で復元してください"
         )
     known = {t.name for t in Base.metadata.sorted_tables}
@@ -329,9 +331,9 @@ def _reset_sequences(connection: Connection) -> None:
     for table in Base.metadata.sorted_tables:
         if "id" not in table.c or not table.c.id.primary_key:
             continue
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-            )
+        # table.name comes from our own metadata, never from the backup file.
+        sql = (
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
         )
+        connection.execute(text(sql))

@@ -91,7 +91,8 @@ def _coverage(
     small = view.policy.small_count
     notes = (
         [
-            f"1〜{small - 1} の件数は「<{small}」と、上位の地区の合計からそれが割り出せてしまう件数は"
+            f"1〜{small - 1} の件数は「<{small}」と、"
+            "上位の地区の合計からそれが割り出せてしまう件数は"
             "「X」と表示しています"
         ]
         if view.policy.suppress

@@ -127,8 +127,10 @@ def load_sample(
             real = real_usernames(session)
         if real:
             raise RealUsersPresent(
-                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。共通パスワードのデモ用アカウントを"
-                "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force を付けてください。"
+                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。"
+                "共通パスワードのデモ用アカウントを"
+                "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force "
+                "を付けてください。"
             )
     if _is_loaded(engine):
         _add_missing_basemap(engine, seed)

@@ -69,7 +69,8 @@ def export_mbtiles(path: Path, target: Path, credit: str = "") -> TileSet:
         fmt = FORMAT_NAMES.get(meta.get("format", "png").lower())
         if fmt is None:
             raise ImportRejected(
-                f"タイルの形式「{meta.get('format')}」には対応していません（PNG・JPEG・WebP の画像タイルだけです）"
+                f"タイルの形式「{meta.get('format')}」には対応していません（PNG・JPEG・WebP "
+                "の画像タイルだけです）"
             )
         count = connection.execute("SELECT count(*) FROM tiles").fetchone()[0]
         limit = int(os.environ.get("LSMAP_TILES_MAX", str(DEFAULT_MAX_TILES)))

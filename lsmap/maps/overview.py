@@ -104,7 +104,9 @@ class OverviewLayer(MacroElement):
                 var rings = f[0].map(function (polygon) {
                     return polygon.map(function (ring) {
                         var points = [];
-                        for (var i = 0; i < ring.length; i += 2) { points.push([ring[i + 1], ring[i]]); }
+                        for (var i = 0; i < ring.length; i += 2) {
+                            points.push([ring[i + 1], ring[i]]);
+                        }
                         return points;
                     });
                 });

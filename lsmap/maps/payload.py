@@ -252,7 +252,9 @@ class PointLayer(JSCSSMixin, MacroElement):
                 var m = parent._map;
                 if (!m) { return; }
                 var z = m.getZoom(), level = 0;
-                for (var i = 0; i < P.zooms.length; i++) { if (P.zooms[i] <= z + 1e-6) { level = i; } }
+                for (var i = 0; i < P.zooms.length; i++) {
+                    if (P.zooms[i] <= z + 1e-6) { level = i; }
+                }
                 var moved = {};
                 P.moved[level].forEach(function (e) { moved[e[0]] = e; });
                 leaders.clearLayers();
@@ -286,7 +288,9 @@ class PointLayer(JSCSSMixin, MacroElement):
                 var rows = "";
                 for (var i = 0; i < d.captions.length; i++) {
                     var value = S[f[4][i]];
-                    if (value !== "") { rows += "<tr><th>" + d.captions[i] + "</th><td>" + value + "</td></tr>"; }
+                    if (value !== "") {
+                        rows += "<tr><th>" + d.captions[i] + "</th><td>" + value + "</td></tr>";
+                    }
                 }
                 var body = '<table class="lsmap-popup">' + rows + "</table>";
                 if (f[6]) {
@@ -303,17 +307,20 @@ class PointLayer(JSCSSMixin, MacroElement):
                 if (d.geometry === "line") {
                     layer = L.polyline([[c[1], c[0]], [c[3], c[2]]], style);
                 } else if (f[3] !== null) {
-                    var ring = "border-color:" + style.color + ";border-width:" + Math.max(2, style.weight) + "px";
+                    var ring = "border-color:" + style.color
+                        + ";border-width:" + Math.max(2, style.weight) + "px";
                     var half = d.size / 2;
                     layer = L.marker([c[1], c[0]], {icon: L.divIcon({
                         className: "lsmap-number " + style.className,
                         html: '<div style="' + ring + '">' + f[3] + "</div>",
-                        iconSize: [d.size, d.size], iconAnchor: [half, half], popupAnchor: [0, -half + 3]})});
+                        iconSize: [d.size, d.size], iconAnchor: [half, half],
+                        popupAnchor: [0, -half + 3]})});
                 } else {
                     layer = L.circleMarker([c[1], c[0]], style);
                 }
                 layer.bindPopup(function () { return popup(f); },
-                    {maxWidth: 340, autoPanPaddingTopLeft: [60, 70], autoPanPaddingBottomRight: [60, 40]});
+                    {maxWidth: 340, autoPanPaddingTopLeft: [60, 70],
+                     autoPanPaddingBottomRight: [60, 40]});
                 if (S[f[5]]) { layer.bindTooltip(S[f[5]], {sticky: true}); }
                 return layer;
             }
@@ -328,7 +335,9 @@ class PointLayer(JSCSSMixin, MacroElement):
                     if (next < d.features.length) { setTimeout(slice, 0); }
                 })();
             } else {
-                var markers = d.features.map(function (f) { var l = make(f); target.addLayer(l); return l; });
+                var markers = d.features.map(function (f) {
+                    var l = make(f); target.addLayer(l); return l;
+                });
                 if (d.placement) { placeNumbers(parent, d, markers); }
             }
         })({{ this._parent.get_name() }}, {{ this.mark }}{{ this.json }});

@@ -133,7 +133,8 @@ def _legend_html(
         if notes:
             columns = 2 if spec.geometry == "line" else 1
             lines.append(
-                f'<div style="margin-left:12px;display:grid;grid-template-columns:repeat({columns},auto);'
+                '<div style="margin-left:12px;display:grid;'
+                f"grid-template-columns:repeat({columns},auto);"
                 f'column-gap:10px">{"".join(notes)}</div>'
             )
     lines.append(
@@ -146,7 +147,8 @@ def _legend_html(
         "font-size:13px;line-height:1.6;box-shadow:0 1px 4px rgba(0,0,0,.3)"
     )
     return (
-        f'<details open style="{style}"><summary style="font-weight:bold;cursor:pointer">凡例</summary>'
+        f'<details open style="{style}">'
+        '<summary style="font-weight:bold;cursor:pointer">凡例</summary>'
         f"{''.join(lines)}</details>"
     )
 

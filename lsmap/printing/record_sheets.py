@@ -63,7 +63,8 @@ def japanese_font_path() -> Path:
             return path
     raise FontMissing(
         "PDF用の日本語フォント（IPAexゴシック）が見つかりません。"
-        "`pip install japanize-matplotlib` か `apt-get install fonts-ipaexfont-gothic` で入れてください。"
+        "`pip install japanize-matplotlib` か `apt-get install fonts-ipaexfont-gothic` "
+        "で入れてください。"
     )
 
 

@@ -45,8 +45,8 @@ def log(
     ``action`` and ``entity`` must be members of :class:`lsmap.vocab.AuditAction` and
     :class:`lsmap.vocab.Entity` (a plain string is checked against them: ValueError if
     unknown), so that every entry has a Japanese label. ``detail`` holds only
-    non-sensitive facts (counts, layer names, district ids). Writers of a household's records pass ``household=<id>``
-    so that its history finds them.
+    non-sensitive facts (counts, layer names, district ids). Writers of a household's records
+    pass ``household=<id>`` so that its history finds them.
     """
     session.add(
         AuditEntry(
@@ -94,8 +94,9 @@ def log_denied(
     """Audit a refused read as ``access_denied`` and return ``error`` to raise.
 
     The entry is added to the caller's transaction; because raising ``error`` usually rolls
-    that transaction back, the error also carries the entry, and :func:`lsmap.storage.db.transaction`
-    writes it again in a transaction of its own after the rollback (exactly once either way).
+    that transaction back, the error also carries the entry, and
+    :func:`lsmap.storage.db.transaction` writes it again in a transaction of its own after the
+    rollback (exactly once either way).
     """
     ids = sorted(set(ids))
     log(session, actor, AuditAction.ACCESS_DENIED, entity, ids, **detail)

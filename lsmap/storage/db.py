@@ -124,5 +124,6 @@ def head_revision() -> str:
     """The newest migration revision shipped with this code."""
     script = ScriptDirectory.from_config(_alembic_config(get_engine("sqlite://")))
     head = script.get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError("no Alembic migrations found")
     return head

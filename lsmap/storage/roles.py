@@ -2,10 +2,10 @@
 
 The owner (who ran ``lsmap db upgrade``) owns every table. :func:`grant_app` gives the app's
 role exactly what the app needs: SELECT, INSERT, UPDATE and DELETE on the ordinary tables,
-only SELECT and INSERT on ``audit_log`` and its ``audit_links``, SELECT on ``alembic_version`` and USAGE on the id
-sequences. The app role owns nothing, so it cannot TRUNCATE, ALTER or DROP a table nor
-disable the audit log's triggers. Run it again after every ``lsmap db upgrade`` (new tables
-get no privileges until then).
+only SELECT and INSERT on ``audit_log`` and its ``audit_links``, SELECT on
+``alembic_version`` and USAGE on the id sequences. The app role owns nothing, so it cannot
+TRUNCATE, ALTER or DROP a table nor disable the audit log's triggers. Run it again after
+every ``lsmap db upgrade`` (new tables get no privileges until then).
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def _check_role(connection: Connection, role: str, create: bool, password: str |
     ).first()
     if found is None and not create:
         raise RoleError(
-            f"ロール「{role}」がありません。--create を付けるか、先に作成してください（createuser {role}）"
+            f"ロール「{role}」がありません。--create を付けるか、先に作成してください（createuser "
+            f"{role}）"
         )
     if found is None:
         from psycopg import sql

@@ -43,7 +43,8 @@ def basemap_section(actor: Actor) -> None:
         st.error("背景地図の取り込みは管理者だけができます。")
         return
     st.caption(
-        "インターネットにつながらない PC でも地図に道路や川が出るように、背景地図を一度だけ取り込みます。"
+        "インターネットにつながらない PC でも地図に道路や川が出るように、"
+        "背景地図を一度だけ取り込みます。"
         "基盤地図情報を GeoPackage に変換したものや、OpenStreetMap の抽出データ（GeoPackage・"
         "zip にまとめたシェープファイル・GeoJSON、どの座標参照系でも）が使えます。"
         f"図形は {basemap_limits().max_features:,} 件までです。"
@@ -204,7 +205,8 @@ def _layers(actor: Actor) -> None:
     tiles = local_tiles()
     if tiles:
         st.caption(
-            f"背景タイル: {int(tiles.get('tiles', 0)):,} 枚（{markdown_text(str(tiles.get('format')))}）"
+            f"背景タイル: {int(tiles.get('tiles', 0)):,} "
+            f"枚（{markdown_text(str(tiles.get('format')))}）"
             f" 出典: {markdown_text(str(tiles.get('credit', '')))}"
         )
     else:

@@ -103,25 +103,24 @@ def residents_section(actor: Actor, household_id: int, residents: list[dict[str,
     for fresh in residents:
         loaded = editing.snapshot(actor, "resident", fresh["id"], fresh)
         with st.expander(
-            f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"
+            f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}"
+            "）"
         ):
             p = editing.widget_prefix("resident", fresh["id"])
             values = _resident_inputs(actor, p, loaded)
             col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(
-                    actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
-                ):
-                    st.rerun()
-            if col2.button("この方を削除", key=p + "delete"):
-                if editing.remove(
-                    actor,
-                    "resident",
-                    fresh["id"],
-                    loaded,
-                    "削除しました（「削除した記録」から戻せます）",
-                ):
-                    st.rerun()
+            if col1.button("保存", key=p + "save", type="primary") and editing.save(
+                actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
+            ):
+                st.rerun()
+            if col2.button("この方を削除", key=p + "delete") and editing.remove(
+                actor,
+                "resident",
+                fresh["id"],
+                loaded,
+                "削除しました（「削除した記録」から戻せます）",
+            ):
+                st.rerun()
     st.markdown("##### 気がかりな人を追加")
     p = editing.widget_prefix("resident", f"new{household_id}")
     values = _resident_inputs(actor, p, {})
@@ -147,9 +146,10 @@ def _watcher_choices(actor: Actor) -> dict[int, str]:
     with db.transaction(db.get_engine()) as session:
         watchers = access.watchers_with_load(session, actor)
     return {
-        w[
-            "id"
-        ]: f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・担当 {w['load']} 世帯）"
+        w["id"]: (
+            f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・"
+            f"担当 {w['load']} 世帯）"
+        )
         for w in watchers
     }
 
@@ -176,21 +176,19 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
             index=_index(frequencies, loaded["frequency"]),
             key=p + "frequency",
         )
-        if col2.button("保存", key=p + "save"):
-            if editing.save(
-                actor,
-                "watch_link",
-                fresh["id"],
-                {"frequency": frequency},
-                loaded,
-                "頻度を保存しました",
-            ):
-                st.rerun()
-        if col3.button("外す", key=p + "delete"):
-            if editing.remove(
-                actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
-            ):
-                st.rerun()
+        if col2.button("保存", key=p + "save") and editing.save(
+            actor,
+            "watch_link",
+            fresh["id"],
+            {"frequency": frequency},
+            loaded,
+            "頻度を保存しました",
+        ):
+            st.rerun()
+        if col3.button("外す", key=p + "delete") and editing.remove(
+            actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
+        ):
+            st.rerun()
     st.markdown("##### 見守り者を結びつける")
     if not choices:
         st.info("担当地区に見守り者が登録されていません。「見守り者」のページで登録してください。")
@@ -298,7 +296,8 @@ def contacts_section(
         signs_text = "、".join(label(WARNING_SIGNS, s) for s in fresh["signs"])
         col1, col2 = st.columns([5, 1])
         col1.markdown(
-            f"{fresh['contacted_on']:%Y-%m-%d} {markdown_text(label(CONTACT_METHODS, fresh['method']))} "
+            f"{fresh['contacted_on']:%Y-%m-%d} "
+            f"{markdown_text(label(CONTACT_METHODS, fresh['method']))} "
             f"— {markdown_text(fresh['observation'])}"
             + (f"  \n:red[**サイン**: {markdown_text(signs_text)}]" if signs_text else "")
         )
@@ -341,21 +340,19 @@ def emergency_section(actor: Actor, household_id: int, contacts: list[dict[str, 
             p = editing.widget_prefix("emergency_contact", fresh["id"])
             values = _emergency_inputs(p, loaded)
             col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(
-                    actor,
-                    "emergency_contact",
-                    fresh["id"],
-                    values,
-                    loaded,
-                    "緊急連絡先を保存しました",
-                ):
-                    st.rerun()
-            if col2.button("削除", key=p + "delete"):
-                if editing.remove(
-                    actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
-                ):
-                    st.rerun()
+            if col1.button("保存", key=p + "save", type="primary") and editing.save(
+                actor,
+                "emergency_contact",
+                fresh["id"],
+                values,
+                loaded,
+                "緊急連絡先を保存しました",
+            ):
+                st.rerun()
+            if col2.button("削除", key=p + "delete") and editing.remove(
+                actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
+            ):
+                st.rerun()
     st.markdown("##### 緊急連絡先を追加")
     p = editing.widget_prefix("emergency_contact", f"new{household_id}")
     values = _emergency_inputs(p, {})

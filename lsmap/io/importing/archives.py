@@ -32,7 +32,8 @@ MB = 1024 * 1024
 
 
 def open_zip(source: Path | IO[bytes], what: str) -> zipfile.ZipFile:
-    """The archive, or ImportRejected naming ``what`` (「zip ファイル」, 「Excel ファイル」) when damaged."""
+    """The archive, or ImportRejected naming ``what`` (「zip ファイル」, 「Excel ファイル」)
+    when damaged."""
     try:
         return zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
@@ -77,7 +78,8 @@ def check_members(
     total = sum(info.file_size for info in members)
     if total > limits.max_uncompressed_mb * MB:
         raise ImportRejected(
-            f"{what}を展開すると {total / MB:,.0f} MB になります（上限 {limits.max_uncompressed_mb:,.0f} MB）。"
+            f"{what}を展開すると {total / MB:,.0f} MB になります（上限 "
+            f"{limits.max_uncompressed_mb:,.0f} MB）。"
             "ファイルを分けてください"
         )
     for info in members:
@@ -85,7 +87,8 @@ def check_members(
             info.compress_size, 1
         ):
             raise ImportRejected(
-                f"{what}の中の「{info.filename[:80]}」は圧縮率が異常に高く（{info.file_size // max(info.compress_size, 1):,} 倍）、"
+                f"{what}の中の「{info.filename[:80]}」"
+                f"は圧縮率が異常に高く（{info.file_size // max(info.compress_size, 1):,} 倍）、"
                 "zip 爆弾の疑いがあるため展開しません"
             )
     return members

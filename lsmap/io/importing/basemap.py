@@ -152,7 +152,8 @@ def read_basemap_file(path: Path, source_crs: str | None = None) -> gpd.GeoDataF
         raise ImportRejected(f"ファイルが大きすぎます（{size / 1048576:.0f} MB、上限 200 MB）")
     if path.suffix.lower() not in BOUNDARY_FILE_SUFFIXES:
         raise ImportRejected(
-            f"この形式は読めません（{path.suffix}）。GeoPackage、zip にまとめたシェープファイル、GeoJSON を使ってください"
+            f"この形式は読めません（{path.suffix}）。GeoPackage、zip にまとめたシェープファイル、"
+            "GeoJSON を使ってください"
         )
     return with_crs(run("boundaries", {"path": str(path)}, basemap_limits()), source_crs)
 
@@ -165,7 +166,8 @@ def read_basemap_upload(data: bytes, filename: str) -> gpd.GeoDataFrame:
     suffix = PurePath(filename.replace("\\", "/")).suffix.lower()
     if suffix not in BOUNDARY_FILE_SUFFIXES or suffix == ".shp":
         raise ImportRejected(
-            f"この形式は読めません（{suffix}）。GeoPackage、zip にまとめたシェープファイル、GeoJSON を使ってください"
+            f"この形式は読めません（{suffix}）。GeoPackage、zip にまとめたシェープファイル、"
+            "GeoJSON を使ってください"
         )
     if not data:
         raise ImportRejected("ファイルが空です")
@@ -288,7 +290,8 @@ def _geometry_problems(missing: np.ndarray, invalid: np.ndarray) -> list[Problem
             Problem(
                 None,
                 "geometry",
-                f"図形のない地物 {len(rows):,} 件を飛ばしました（{first}{' ほか' if len(rows) > 5 else ''}）",
+                f"図形のない地物 {len(rows):,} "
+                f"件を飛ばしました（{first}{' ほか' if len(rows) > 5 else ''}）",
                 "warning",
             )
         )

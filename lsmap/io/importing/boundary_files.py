@@ -88,7 +88,8 @@ def refuse_virtual_path(path: str) -> None:
     """Refuse a path that names a GDAL virtual file system or a connection string."""
     if FORBIDDEN.search(path.encode("utf-8", "replace")) or "://" in path:
         raise ImportRejected(
-            "ファイルの指定に GDAL の仮想ファイルや URL が含まれています。普通のファイルを指定してください"
+            "ファイルの指定に GDAL の仮想ファイルや URL が含まれています。"
+            "普通のファイルを指定してください"
         )
 
 
@@ -155,7 +156,8 @@ def refuse_references(data: bytes) -> None:
     """Refuse content that points GDAL at other files or the network."""
     if FORBIDDEN.search(data):
         raise ImportRejected(
-            "ファイルの中に、別のファイルや URL を読ませる記述（/vsicurl/、vrt://、VRT など）があります。安全のため読みません"
+            "ファイルの中に、別のファイルや URL を読ませる記述（/vsicurl/、vrt://、VRT など）"
+            "があります。安全のため読みません"
         )
 
 
@@ -182,7 +184,8 @@ def geojson_features(data: bytes) -> int:
         count = 1
     else:
         raise ImportRejected(
-            "GeoJSON として読めません（type が FeatureCollection・Feature・図形のどれでもありません）"
+            "GeoJSON として読めません（type が FeatureCollection・Feature・"
+            "図形のどれでもありません）"
         )
     _check_geojson_crs(document.get("crs"))
     return count
@@ -201,7 +204,8 @@ def _check_geojson_crs(crs: Any) -> None:
         r"(?i)(urn:ogc:def:crs:[A-Za-z0-9:._]+|EPSG:\d+)", name.strip()
     ):
         raise ImportRejected(
-            "GeoJSON の座標参照系（crs）は EPSG コードの名前だけ使えます（外部のファイルや URL は読みません）"
+            "GeoJSON の座標参照系（crs）は EPSG コードの名前だけ使えます（外部のファイルや URL "
+            "は読みません）"
         )
 
 
@@ -223,7 +227,8 @@ def _check_geopackage(path: Path, data: bytes) -> None:
         virtual = kind == "table" and (sql or "").upper().startswith("CREATE VIRTUAL TABLE")
         if kind == "view" or (virtual and not re.search(r"(?i)\bUSING\s+rtree\s*\(", sql or "")):
             raise ImportRejected(
-                f"GeoPackage にビューや仮想テーブル（{str(name)[:60]}）があります。図形の表だけの GeoPackage にしてください"
+                f"GeoPackage にビューや仮想テーブル（{str(name)[:60]}）があります。図形の表だけの "
+                "GeoPackage にしてください"
             )
 
 
@@ -237,13 +242,15 @@ def extract_layer(archive_path: Path, folder: Path, limits: ImportLimits) -> Pat
             suffix = archives.member_suffix(member.filename)
             if suffix in NESTED_ARCHIVES or member.filename.lower().endswith(".tar.gz"):
                 raise ImportRejected(
-                    f"zip の中に圧縮ファイル（{member.filename[:80]}）があります。中身を直接 zip にしてください"
+                    f"zip の中に圧縮ファイル（{member.filename[:80]}）があります。中身を直接 zip "
+                    "にしてください"
                 )
             if suffix in (".vrt", ".ovf") or FORBIDDEN.search(
                 member.filename.encode("utf-8", "replace")
             ):
                 raise ImportRejected(
-                    f"zip の中に GDAL の仮想ファイル（VRT など: {member.filename[:80]}）があります。安全のため読みません"
+                    f"zip の中に GDAL の仮想ファイル（VRT など: {member.filename[:80]}）"
+                    "があります。安全のため読みません"
                 )
         chosen = _layer_members(members)
         main_suffix = archives.member_suffix(chosen[0].filename)
@@ -284,7 +291,8 @@ def _layer_members(members: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
     missing = [p for p in (".shx", ".dbf") if p not in parts]
     if missing:
         raise ImportRejected(
-            f"zip の中のシェープファイルに {'・'.join(missing)} がありません。一緒に zip にしてください"
+            f"zip の中のシェープファイルに {'・'.join(missing)} がありません。一緒に zip "
+            "にしてください"
         )
     return [main, *(member for suffix, member in parts.items() if suffix != ".shp")]
 

@@ -106,7 +106,8 @@ def read_boundaries(path: Path, source_crs: str | None = None) -> gpd.GeoDataFra
     suffix = path.suffix.lower()
     if suffix not in BOUNDARY_FILE_SUFFIXES:
         raise ImportRejected(
-            f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、GeoPackage を使ってください"
+            f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、"
+            "GeoPackage を使ってください"
         )
     return with_crs(parse_boundaries(path), source_crs)
 
@@ -353,7 +354,8 @@ def import_district_frame(
     actor: Actor | None = None,
     dry_run: bool = False,
 ) -> DistrictImportResult:
-    """Import boundaries already read (with a CRS) in one transaction; see :func:`import_districts`."""
+    """Import boundaries already read (with a CRS) in one transaction; see
+    :func:`import_districts`."""
     level = parse_level(level) if level else None
     plan = plan_districts(
         frame,
@@ -377,7 +379,8 @@ def import_district_frame(
                     Problem(
                         None,
                         plan.code_field,
-                        f"コード「{planned.code}」は既に別の階層の区域「{found.name}」で使われています。--code-prefix で区別してください",
+                        f"コード「{planned.code}」は既に別の階層の区域「{found.name}」"
+                        "で使われています。--code-prefix で区別してください",
                     )
                 )
         if errors(plan.problems):

@@ -224,7 +224,8 @@ class Geography:
             self._known[lonlat[index]] = best
 
     def containing(self, point: Point) -> int | None:
-        """Index of the deepest, smallest area containing ``point`` (or nearest within tolerance)."""
+        """Index of the deepest, smallest area containing ``point`` (or the nearest within
+        tolerance)."""
         if self.tree is None:
             return None
         known = self._known.get((point.x, point.y))

@@ -47,7 +47,8 @@ def read_bytes(path: Path) -> bytes:
     size = path.stat().st_size
     if size > max_bytes():
         raise ImportRejected(
-            f"ファイルが大きすぎます（{size / 1048576:.1f} MB、上限 {max_bytes() / 1048576:.0f} MB）"
+            f"ファイルが大きすぎます（{size / 1048576:.1f} MB、上限 {max_bytes() / 1048576:.0f} "
+            "MB）"
         )
     return path.read_bytes()
 

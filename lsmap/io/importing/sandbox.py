@@ -65,12 +65,14 @@ def parse_table(data: bytes, filename: str) -> RawTable:
 
 
 def parse_boundaries(path: Path) -> gpd.GeoDataFrame:
-    """Read the layer of a boundary file (see :mod:`lsmap.io.importing.boundary_files`) in the child."""
+    """Read the layer of a boundary file (see :mod:`lsmap.io.importing.boundary_files`) in
+    the child."""
     return run("boundaries", {"path": str(path)})
 
 
 def parse_census(data: bytes, filename: str) -> CensusFile:
-    """Read a census small-area CSV / DBF (see :mod:`lsmap.io.importing.census_files`) in the child."""
+    """Read a census small-area CSV / DBF (see :mod:`lsmap.io.importing.census_files`) in
+    the child."""
     return run("census", {"data": data, "filename": filename})
 
 
@@ -101,7 +103,8 @@ def run(job: str, arguments: dict[str, Any], limits: ImportLimits | None = None)
 
 def _result(returncode: int, output: bytes, limits: ImportLimits) -> Any:
     try:
-        result = pickle.loads(output) if output else None
+        # Our own worker's answer over a pipe; the untrusted file never reaches pickle.
+        result = pickle.loads(output) if output else None  # noqa: S301
     except Exception:  # a child killed while writing leaves a cut pickle
         result = None
     if result is None:
@@ -110,7 +113,8 @@ def _result(returncode: int, output: bytes, limits: ImportLimits) -> Any:
         if returncode < 0:  # killed: the kernel or the allocator gave up at the memory ceiling
             raise ImportRejected(_too_big(limits))
         raise ImportRejected(
-            f"ファイルを読む処理が異常終了しました（終了コード {returncode}）。管理者に連絡してください"
+            f"ファイルを読む処理が異常終了しました（終了コード {returncode}）。"
+            "管理者に連絡してください"
         )
     if result[0] == "ok":
         return result[1]
@@ -132,7 +136,8 @@ def _too_slow(limits: ImportLimits) -> str:
 
 def _too_big(limits: ImportLimits) -> str:
     return (
-        f"ファイルを読むのにメモリが足りなくなったため中止しました（上限 {limits.memory_mb:,} MB）。"
+        f"ファイルを読むのにメモリが足りなくなったため中止しました（上限 {limits.memory_mb:,} MB）"
+        "。"
         "ファイルを分けるか、行や図形を減らしてください"
     )
 

@@ -194,7 +194,8 @@ def read_boundary_upload(data: bytes, filename: str) -> gpd.GeoDataFrame:
     suffix = PurePath(_safe_name(filename)).suffix.lower()
     if suffix.lstrip(".") not in BOUNDARY_SUFFIXES:
         raise ImportRejected(
-            f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、GeoPackage を使ってください"
+            f"この形式は読めません（{suffix}）。GeoJSON、zip にまとめたシェープファイル、"
+            "GeoPackage を使ってください"
         )
     if len(data) > MAX_BOUNDARY_BYTES:
         raise ImportRejected(f"ファイルが大きすぎます（{len(data) / 1048576:.0f} MB、上限 200 MB）")
@@ -207,7 +208,8 @@ def read_boundary_upload(data: bytes, filename: str) -> gpd.GeoDataFrame:
 
 
 def preview_boundaries(frame: gpd.GeoDataFrame, source_crs: str | None = None) -> BoundaryPreview:
-    """The choice of name, code and level columns for boundaries read by :func:`read_boundary_upload`."""
+    """The choice of name, code and level columns for boundaries read by
+    :func:`read_boundary_upload`."""
     frame = with_crs(frame, source_crs or None)
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     name_guess, code_guess = guess_fields(frame)

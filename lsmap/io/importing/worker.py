@@ -10,6 +10,7 @@ library prints goes to standard error, which the parent discards.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
@@ -65,10 +66,8 @@ def limit_self(limits: ImportLimits) -> None:
         ceiling = int(match.group(1)) * 1024 + limits.memory_mb * 1024 * 1024
         _lower(resource, resource.RLIMIT_AS, ceiling)
     _lower(resource, resource.RLIMIT_CPU, math.ceil(limits.timeout_s) + 1)
-    try:
+    with contextlib.suppress(OSError):
         os.nice(10)
-    except OSError:
-        pass
 
 
 def _lower(resource: Any, which: int, value: int) -> None:
@@ -99,7 +98,8 @@ def main() -> int:
     result_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    job, arguments, limits = pickle.load(sys.stdin.buffer)
+    # The parent's request over a pipe (the uploaded file is only ever parsed, not unpickled).
+    job, arguments, limits = pickle.load(sys.stdin.buffer)  # noqa: S301
     result = run(job, arguments, limits)
     result_out.write(result)
     result_out.flush()

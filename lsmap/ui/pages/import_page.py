@@ -164,7 +164,8 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
         "xlsx": "Excel",
     }
     st.caption(
-        f"{markdown_text(filename)}: {len(table.rows)} 行、文字コード {encodings.get(table.encoding, table.encoding)}"
+        f"{markdown_text(filename)}: {len(table.rows)} 行、文字コード "
+        f"{encodings.get(table.encoding, table.encoding)}"
     )
 
     st.markdown("##### 1. 列の対応")
@@ -323,7 +324,8 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
         st.error(markdown_text(error.message))
         return
     st.caption(
-        f"{markdown_text(filename)}: 図形 {preview.features} 件、座標参照系 {markdown_text(preview.crs)}"
+        f"{markdown_text(filename)}: 図形 {preview.features} 件、座標参照系 "
+        f"{markdown_text(preview.crs)}"
         + ("（指定がないため経緯度とみなしました）" if preview.crs_assumed else "")
     )
     st.markdown("##### 1. 名前・コードの列と階層")
@@ -390,7 +392,8 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
                 "ok": True,
                 "problems": plan.problems,
                 "message": (
-                    f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。{plan.features} 件の図形から "
+                    f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。{plan.features} "
+                    "件の図形から "
                     f"{summary} を取り込めます。修復した図形 {len(repaired)} 件"
                 ),
                 "repaired": repaired,

@@ -69,5 +69,6 @@ def _oidc_login() -> None:
             st.login()
         except Exception:  # noqa: BLE001 - Streamlit raises when [auth] is not configured
             st.error(
-                "OIDC ログインが設定されていません（.streamlit/secrets.toml の [auth]）。管理者に連絡してください"
+                "OIDC ログインが設定されていません（.streamlit/secrets.toml の [auth]）。"
+                "管理者に連絡してください"
             )

@@ -165,11 +165,10 @@ def household_form(
                 st.query_params["household"] = str(new_id)
                 st.rerun()
         return
-    if st.button("世帯の内容を保存", type="primary", key=p + "save"):
-        if editing.save(
-            actor, "household", fresh["id"], values, loaded, "世帯の内容を保存しました"
-        ):
-            st.rerun()
+    if st.button("世帯の内容を保存", type="primary", key=p + "save") and editing.save(
+        actor, "household", fresh["id"], values, loaded, "世帯の内容を保存しました"
+    ):
+        st.rerun()
     _close_and_delete(actor, loaded)
 
 
@@ -223,7 +222,8 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
         sure = st.checkbox(
             "この世帯を削除する（「削除した記録」から元に戻せます）", key=f"delete-sure-{hid}"
         )
-        if st.button("削除", key=f"delete-{hid}", disabled=not sure):
-            if editing.remove(actor, "household", hid, loaded, f"世帯番号 {hid} を削除しました"):
-                st.query_params.clear()
-                st.rerun()
+        if st.button("削除", key=f"delete-{hid}", disabled=not sure) and editing.remove(
+            actor, "household", hid, loaded, f"世帯番号 {hid} を削除しました"
+        ):
+            st.query_params.clear()
+            st.rerun()

@@ -68,14 +68,14 @@ def render() -> None:
         p = editing.widget_prefix("watcher", chosen)
         values = _inputs(p, loaded, districts)
         col1, col2 = st.columns(2)
-        if col1.button("保存", key=p + "save", type="primary"):
-            if editing.save(actor, "watcher", chosen, values, loaded, "見守り者を保存しました"):
-                st.rerun()
-        if col2.button("この見守り者を削除", key=p + "delete"):
-            if editing.remove(
-                actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
-            ):
-                st.rerun()
+        if col1.button("保存", key=p + "save", type="primary") and editing.save(
+            actor, "watcher", chosen, values, loaded, "見守り者を保存しました"
+        ):
+            st.rerun()
+        if col2.button("この見守り者を削除", key=p + "delete") and editing.remove(
+            actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
+        ):
+            st.rerun()
     st.markdown("#### 見守り者を登録する")
     p = editing.widget_prefix("watcher", "new")
     values = _inputs(p, {}, districts)
