@@ -299,57 +299,143 @@ def compute_coverage(
         from lsmap.settings import get_settings
 
         epsg = get_settings().metric_epsg
-    hh, districts = inputs.households, inputs.districts
-    n = len(hh)
+    hh, res = inputs.households, inputs.resources
     hid = hh["id"].to_numpy(np.int64)
     hx, hy = project(hh["lon"].to_numpy(float), hh["lat"].to_numpy(float), epsg)
+    locator = _Locator(inputs.districts)
+    h_district = locator.district_of(hh)
+    h_lookup = Lookup(hid)
+    watch = _watch_metrics(inputs, settings, h_lookup)
+    since, stale, urgent = _contact_metrics(inputs, h_lookup, watch.allowed)
+    count = watch.watcher_count
+    result = pd.DataFrame(
+        {
+            "id": hid,
+            "district_id": h_district,
+            "x": hx,
+            "y": hy,
+            "watchers": count,
+            "no_watcher": count == 0,
+            "single_watcher": count == 1,
+            "elderly_watchers_only": (count > 0) & (watch.elderly_count == count),
+            "overloaded_watcher": watch.overloaded_links > 0,
+            "days_since_contact": np.where(since >= 0, since, np.nan),
+            "allowed_days": watch.allowed,
+            "stale": stale,
+            "urgent_unvisited": urgent,
+        }
+    )
+    rx, ry = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), epsg)
+    rkind = resource_distance_kind(res["kind"], res["meetings_per_month"], settings)
+    _add_resource_distances(result, rx, ry, rkind, settings, network)
+    watchers = inputs.watchers
+    watcher_frame = pd.DataFrame(
+        {
+            "id": watch.wid,
+            "district_id": _int_ids(watchers["district_id"]) if "district_id" in watchers else -1,
+            "load": watch.load,
+            "overloaded": watch.overloaded,
+            "elderly": watch.elderly,
+        }
+    )
+    resource_frame = pd.DataFrame(
+        {
+            "id": res["id"].to_numpy(np.int64),
+            "district_id": locator.district_of(res),
+            "distance_kind": rkind,
+            "x": rx,
+            "y": ry,
+        }
+    )
+    return CoverageResult(
+        households=result,
+        districts=_district_table(inputs, locator, result, watcher_frame, resource_frame),
+        watchers=watcher_frame,
+        resources=resource_frame,
+        settings=settings,
+        distance_mode="straight" if network is None else "network",
+    )
 
-    # Districts: recorded, or located in the finest polygons.
-    did = districts["id"].to_numpy(np.int64)
-    dparent = _int_ids(districts["parent_id"])
-    leaves = finest_districts(did, dparent)
-    leaf_geoms = districts["geometry"].to_numpy(object)[leaves]
 
-    def district_of(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+class _Locator:
+    """The district of each record: recorded, or located in the finest polygons."""
+
+    def __init__(self, districts: pd.DataFrame) -> None:
+        self.ids = districts["id"].to_numpy(np.int64)
+        self.parents = _int_ids(districts["parent_id"])
+        leaves = finest_districts(self.ids, self.parents)
+        self.leaf_ids = self.ids[leaves]
+        self.leaf_geoms = districts["geometry"].to_numpy(object)[leaves]
+
+    def district_of(self, frame: pd.DataFrame) -> np.ndarray:
+        """``district_id`` of each row of ``frame`` (with ``lon``/``lat``); -1 for none."""
         given = (
             _int_ids(frame["district_id"]) if "district_id" in frame else np.full(len(frame), -1)
         )
         missing = np.flatnonzero(given < 0)
         if len(missing):
-            given[missing] = locate_points(lon[missing], lat[missing], leaf_geoms, did[leaves])
+            lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+            given[missing] = locate_points(
+                lon[missing], lat[missing], self.leaf_geoms, self.leaf_ids
+            )
         return given
 
-    h_district = district_of(hh, hh["lon"].to_numpy(float), hh["lat"].to_numpy(float))
 
-    # Watchers and links.
+@dataclass(frozen=True)
+class _Watch:
+    """Watch-network figures: per household (``n``) and per watcher (``wid``)."""
+
+    wid: np.ndarray
+    watcher_count: np.ndarray
+    elderly_count: np.ndarray
+    overloaded_links: np.ndarray
+    #: Days allowed between contacts (the shortest expected interval of the links).
+    allowed: np.ndarray
+    load: np.ndarray
+    overloaded: np.ndarray
+    elderly: np.ndarray
+
+
+def _watch_metrics(inputs: CoverageInputs, settings: CoverageSettings, h_lookup: Lookup) -> _Watch:
+    """Distinct watchers per household, their age and load, and the contact interval."""
+    n = len(h_lookup.ids)
     watchers, links = inputs.watchers, inputs.links
     wid = watchers["id"].to_numpy(np.int64)
     nw = len(wid)
-    h_lookup = Lookup(hid)
     l_h = h_lookup(links["household_id"].to_numpy(np.int64))
     l_w = index_of(wid, links["watcher_id"].to_numpy(np.int64))
     keep = (l_h >= 0) & (l_w >= 0)
     pair = np.sort(l_h[keep] * np.int64(nw + 1) + l_w[keep])
     pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
     p_h, p_w = pair // (nw + 1), pair % (nw + 1)
-    watcher_count = np.bincount(p_h, minlength=n)
     birth = pd.to_numeric(watchers["birth_year"], errors="coerce").to_numpy(float)
     elderly = (inputs.today.year - birth) >= settings.elderly_age  # NaN compares False
-    elderly_count = np.bincount(p_h, weights=elderly[p_w].astype(float), minlength=n)
     load = np.bincount(p_w, minlength=nw).astype(np.int64)
     if "total_households" in watchers:
         total = pd.to_numeric(watchers["total_households"], errors="coerce").to_numpy(float)
         load = np.where(np.isfinite(total), total, load).astype(np.int64)
     overloaded = load > settings.load_threshold
-    overloaded_links = np.bincount(p_h, weights=overloaded[p_w].astype(float), minlength=n)
-
     expected = np.full(n, np.inf)
     days = pd.to_numeric(links["expected_days"], errors="coerce").to_numpy(float)[keep]
     days = np.where(np.isfinite(days), days, np.inf)
     np.minimum.at(expected, l_h[keep], days)
-    allowed = np.where(np.isfinite(expected), expected, float(settings.stale_default_days))
+    return _Watch(
+        wid=wid,
+        watcher_count=np.bincount(p_h, minlength=n),
+        elderly_count=np.bincount(p_h, weights=elderly[p_w].astype(float), minlength=n),
+        overloaded_links=np.bincount(p_h, weights=overloaded[p_w].astype(float), minlength=n),
+        allowed=np.where(np.isfinite(expected), expected, float(settings.stale_default_days)),
+        load=load,
+        overloaded=overloaded,
+        elderly=elderly,
+    )
 
-    # Contacts.
+
+def _contact_metrics(
+    inputs: CoverageInputs, h_lookup: Lookup, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per household: days since the last contact (-1: never), stale, urgent and unvisited."""
+    n = len(h_lookup.ids)
     contacts = inputs.contacts
     c_h = h_lookup(contacts["household_id"].to_numpy(np.int64))
     c_ok = c_h >= 0
@@ -369,29 +455,19 @@ def compute_coverage(
     since = np.where(last_day >= 0, today - last_day, -1)
     stale = (last_day < 0) | (since > allowed)
     urgent = (last_urgent >= 0) & (last_visit <= last_urgent)  # keys are unique per contact
+    return since, stale, urgent
 
-    result = pd.DataFrame(
-        {
-            "id": hid,
-            "district_id": h_district,
-            "x": hx,
-            "y": hy,
-            "watchers": watcher_count,
-            "no_watcher": watcher_count == 0,
-            "single_watcher": watcher_count == 1,
-            "elderly_watchers_only": (watcher_count > 0) & (elderly_count == watcher_count),
-            "overloaded_watcher": overloaded_links > 0,
-            "days_since_contact": np.where(since >= 0, since, np.nan),
-            "allowed_days": allowed,
-            "stale": stale,
-            "urgent_unvisited": urgent,
-        }
-    )
 
-    # Resources: nearest distance per kind.
-    res = inputs.resources
-    rx, ry = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), epsg)
-    rkind = resource_distance_kind(res["kind"], res["meetings_per_month"], settings)
+def _add_resource_distances(
+    result: pd.DataFrame,
+    rx: np.ndarray,
+    ry: np.ndarray,
+    rkind: np.ndarray,
+    settings: CoverageSettings,
+    network: LoadedGraph | None,
+) -> None:
+    """Add ``dist_<kind>_m`` and ``beyond_<kind>`` per household to ``result``."""
+    hx, hy = result["x"].to_numpy(float), result["y"].to_numpy(float)
     located = np.isfinite(hx) & np.isfinite(hy)
     order = query_order(hx, hy)
     snapped = network.snap(hx, hy) if network is not None else None
@@ -403,20 +479,17 @@ def compute_coverage(
             distance = nearest_distances(hx, hy, rx[mask], ry[mask], order)
         result[f"dist_{kind}_m"] = distance
         result[f"beyond_{kind}"] = located & (distance > settings.radius_m + RADIUS_TOLERANCE_M)
-    r_district = district_of(res, res["lon"].to_numpy(float), res["lat"].to_numpy(float))
 
-    # Per watcher.
-    watcher_frame = pd.DataFrame(
-        {
-            "id": wid,
-            "district_id": _int_ids(watchers["district_id"]) if "district_id" in watchers else -1,
-            "load": load,
-            "overloaded": overloaded,
-            "elderly": elderly,
-        }
-    )
 
-    # Per district, rolled up to every level.
+def _district_table(
+    inputs: CoverageInputs,
+    locator: _Locator,
+    households: pd.DataFrame,
+    watchers: pd.DataFrame,
+    resources: pd.DataFrame,
+) -> pd.DataFrame:
+    """Counts and shares per district, rolled up to every level."""
+    districts, did, dparent = inputs.districts, locator.ids, locator.parents
     rollup = _Rollup(did, dparent)
     out = pd.DataFrame(
         {
@@ -427,46 +500,35 @@ def compute_coverage(
             "parent_id": np.where(dparent >= 0, dparent, -1),
         }
     )
-    h_members = rollup.members(h_district)
-    r_members = rollup.members(r_district)
-    w_members = rollup.members(watcher_frame["district_id"].to_numpy(np.int64))
+    h_members = rollup.members(households["district_id"].to_numpy(np.int64))
+    r_members = rollup.members(resources["district_id"].to_numpy(np.int64))
+    w_members = rollup.members(watchers["district_id"].to_numpy(np.int64))
+    located = np.isfinite(households["x"].to_numpy(float)) & np.isfinite(
+        households["y"].to_numpy(float)
+    )
     households_n = rollup.sum(h_members).astype(np.int64)
     out["households"] = households_n
     out["unlocated"] = rollup.sum(h_members, ~located).astype(np.int64)
-    for column in (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS)):
-        out[column] = rollup.sum(h_members, result[column].to_numpy()).astype(np.int64)
+    counted = (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS))
+    for column in counted:
+        out[column] = rollup.sum(h_members, households[column].to_numpy()).astype(np.int64)
+    rkind = resources["distance_kind"].to_numpy()
     for kind in DISTANCE_KINDS:
         count = rollup.sum(r_members, rkind == kind).astype(np.int64)
         out[f"resources_{kind}"] = count
         out[f"lacks_{kind}"] = count == 0
     out["watchers"] = rollup.sum(w_members).astype(np.int64)
-    out["overloaded_watchers"] = rollup.sum(w_members, overloaded).astype(np.int64)
+    out["overloaded_watchers"] = rollup.sum(w_members, watchers["overloaded"]).astype(np.int64)
     volunteer = (
-        watchers["welfare_volunteer"].to_numpy(bool)
-        if "welfare_volunteer" in watchers
-        else np.zeros(nw, dtype=bool)
+        inputs.watchers["welfare_volunteer"].to_numpy(bool)
+        if "welfare_volunteer" in inputs.watchers
+        else np.zeros(len(watchers), dtype=bool)
     )
     out["welfare_volunteers"] = rollup.sum(w_members, volunteer).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for column in (*COUNTED, *(f"beyond_{k}" for k in DISTANCE_KINDS)):
+        for column in counted:
             out[f"share_{column}"] = np.where(households_n > 0, out[column] / households_n, np.nan)
-    resource_frame = pd.DataFrame(
-        {
-            "id": res["id"].to_numpy(np.int64),
-            "district_id": r_district,
-            "distance_kind": rkind,
-            "x": rx,
-            "y": ry,
-        }
-    )
-    return CoverageResult(
-        households=result,
-        districts=out,
-        watchers=watcher_frame,
-        resources=resource_frame,
-        settings=settings,
-        distance_mode="straight" if network is None else "network",
-    )
+    return out
 
 
 def rollup_sum(
