@@ -223,3 +223,46 @@ def test_command_line_imports_districts_and_refuses_bad_input(engine: Engine) ->
     )
     assert bad_field.returncode == 1 and "nothing" in bad_field.stderr
     assert _count(engine)[0] == 9
+
+
+def _brute_force_parents(
+    targets: list[District], candidates: list[District], depth: dict[int, int]
+) -> dict[int, int]:
+    """The double loop the spatial join replaced: deepest, then smallest, then first."""
+    parents = {}
+    for target in targets:
+        point = target.geom.representative_point()
+        best = None
+        for candidate in candidates:
+            if candidate.id == target.id or depth[candidate.id] >= depth[target.id]:
+                continue
+            if candidate.geom.contains(point):
+                key = (-depth[candidate.id], candidate.geom.area)
+                if best is None or key < best[:2]:
+                    best = (*key, candidate.id)
+        if best is not None:
+            parents[target.id] = best[2]
+    return parents
+
+
+def test_spatial_join_nesting_matches_the_double_loop() -> None:
+    import numpy as np
+
+    from lsmap.io.importing.districts import containing_parents
+
+    rng = np.random.default_rng(7)
+    districts, depth = [], {}
+    for i in range(400):
+        x, y = rng.uniform(0, 100, 2)
+        size = rng.choice([60.0, 20.0, 5.0, 5.0])  # overlapping areas of three levels
+        level = {60.0: 0, 20.0: 1, 5.0: 2}[size]
+        district = District(id=i + 1, code=str(i), name=str(i), level="x")
+        district.geom = box(x, y, x + size * rng.uniform(0.5, 1), y + size)
+        districts.append(district)
+        depth[district.id] = level
+    districts.append(District(id=999, code="dup", name="dup", level="x", geom=districts[0].geom))
+    depth[999] = depth[1]  # an exact duplicate: same depth and area, first listed wins
+    expected = _brute_force_parents(districts, districts, depth)
+    assert len(expected) > 200  # the case is not vacuous
+    assert containing_parents(districts, districts, depth) == expected
+    assert containing_parents([], districts, depth) == {}

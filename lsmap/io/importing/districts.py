@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -26,6 +27,8 @@ from lsmap.storage.models import District
 from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, AuditAction, Entity
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lsmap.access import Actor
 
 #: Boundary files may be larger than lists.
@@ -174,6 +177,70 @@ def plan_districts(
     source_name: str = "",
 ) -> DistrictPlan:
     """Check, repair, reproject and dissolve the features of ``frame`` into areas."""
+    fields = _plan_fields(frame, level, name_field, code_field, code_prefix, source_name)
+    problems: list[Problem] = []
+    if frame.attrs.get("crs_assumed"):
+        problems.append(
+            Problem(
+                None, "", "座標参照系の指定がないため、経緯度（JGD2011）とみなしました", "warning"
+            )
+        )
+    repaired: list[str] = []
+    rows = [
+        row
+        for number, (_, feature) in enumerate(frame.iterrows(), 1)
+        if (row := _feature_row(number, feature, level, fields, problems, repaired)) is not None
+    ]
+    if not rows:
+        if frame.geometry.isna().all() or frame.geometry.is_empty.all():
+            raise ImportRejected(
+                "図形をひとつも読めません。ファイルが壊れているか途中で切れています", problems
+            )
+        raise ImportRejected("取り込める区域がありません", problems)
+    districts = _dissolve(rows, frame.crs)
+    problems.extend(_outside_japan(districts))
+    merged = sum(p.parts for p in districts if p.parts > 1)
+    if merged:
+        groups = sum(1 for p in districts if p.parts > 1)
+        problems.append(
+            Problem(
+                None,
+                fields.code or "",
+                f"同じコードの図形 {merged} 件を {groups} 区域にまとめました",
+                "info",
+            )
+        )
+    return DistrictPlan(
+        source_crs=frame.crs.to_string() if frame.crs is not None else "",
+        name_field=fields.name,
+        code_field=fields.code or "",
+        features=len(frame),
+        districts=districts,
+        problems=problems,
+        repaired=repaired,
+    )
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """The columns a boundary file's features are read from."""
+
+    columns: list[str]
+    name: str
+    code: str | None
+    level: str | None
+    code_prefix: str
+
+
+def _plan_fields(
+    frame: gpd.GeoDataFrame,
+    level: str | None,
+    name_field: str | None,
+    code_field: str | None,
+    code_prefix: str | None,
+    source_name: str,
+) -> _Fields:
+    """The name, code and level columns: given, else guessed; refused when unusable."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
     for given, what in ((name_field, "--name-field"), (code_field, "--code-field")):
         if given and given not in columns:
@@ -190,57 +257,55 @@ def plan_districts(
     level_col = next((c for c in ("level", "階層") if c in columns), None)
     if level is None and level_col is None:
         raise ImportRejected("階層を --level で指定してください（市町村・地区・町内）")
-    crs = frame.crs
-    problems: list[Problem] = []
-    if frame.attrs.get("crs_assumed"):
+    return _Fields(columns, name_col, code_col, level_col, code_prefix)
+
+
+def _feature_row(
+    number: int,
+    feature: pd.Series,
+    level: str | None,
+    fields: _Fields,
+    problems: list[Problem],
+    repaired: list[str],
+) -> tuple[str, str, str, BaseGeometry] | None:
+    """(code, name, level, polygonal geometry) of one feature; None (with a problem) when
+    it cannot be imported. Invalid geometries are repaired and noted in ``repaired``."""
+    name = text(feature[fields.name])
+    if fields.name == "N03_004" and "N03_005" in fields.columns and text(feature["N03_005"]):
+        name += text(feature["N03_005"])
+    raw_code = text(feature[fields.code]) if fields.code else str(number)
+    feature_level = level or parse_level(text(feature[fields.level]))
+    geom = feature.geometry
+    if not name:
+        problems.append(Problem(number, fields.name, "名前が空です"))
+        return None
+    if not raw_code:
+        problems.append(Problem(number, fields.code or "", "コードが空です"))
+        return None
+    if geom is None or geom.is_empty:
+        problems.append(Problem(number, "geometry", f"「{name}」に図形がありません"))
+        return None
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        geom = _polygonal(shapely.make_valid(geom))
+        repaired.append(name)
         problems.append(
             Problem(
-                None, "", "座標参照系の指定がないため、経緯度（JGD2011）とみなしました", "warning"
+                number,
+                "geometry",
+                f"「{name}」の図形が不正（{_reason_ja(reason)}）だったため修復しました",
+                "warning",
             )
         )
-    repaired: list[str] = []
-    rows: list[tuple[str, str, str, BaseGeometry]] = []
-    for number, (_, feature) in enumerate(frame.iterrows(), 1):
-        name = text(feature[name_col])
-        if name_col == "N03_004" and "N03_005" in columns and text(feature["N03_005"]):
-            name += text(feature["N03_005"])
-        raw_code = text(feature[code_col]) if code_col else str(number)
-        feature_level = level or parse_level(text(feature[level_col]))
-        geom = feature.geometry
-        if not name:
-            problems.append(Problem(number, name_col, "名前が空です"))
-            continue
-        if not raw_code:
-            problems.append(Problem(number, code_col or "", "コードが空です"))
-            continue
-        if geom is None or geom.is_empty:
-            problems.append(Problem(number, "geometry", f"「{name}」に図形がありません"))
-            continue
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            geom = _polygonal(shapely.make_valid(geom))
-            repaired.append(name)
-            problems.append(
-                Problem(
-                    number,
-                    "geometry",
-                    f"「{name}」の図形が不正（{_reason_ja(reason)}）だったため修復しました",
-                    "warning",
-                )
-            )
-        geom = _polygonal(geom)
-        if geom.is_empty:
-            problems.append(
-                Problem(number, "geometry", f"「{name}」は面（ポリゴン）ではありません")
-            )
-            continue
-        rows.append((f"{code_prefix}{raw_code}", name, feature_level, geom))
-    if not rows:
-        if frame.geometry.isna().all() or frame.geometry.is_empty.all():
-            raise ImportRejected(
-                "図形をひとつも読めません。ファイルが壊れているか途中で切れています", problems
-            )
-        raise ImportRejected("取り込める区域がありません", problems)
+    geom = _polygonal(geom)
+    if geom.is_empty:
+        problems.append(Problem(number, "geometry", f"「{name}」は面（ポリゴン）ではありません"))
+        return None
+    return (f"{fields.code_prefix}{raw_code}", name, feature_level, geom)
+
+
+def _dissolve(rows: list[tuple[str, str, str, BaseGeometry]], crs: Any) -> list[PlannedDistrict]:
+    """Reproject to longitude/latitude and join the parts that share a code."""
     reprojected = gpd.GeoSeries([r[3] for r in rows], crs=crs).to_crs(4326)
     districts: dict[str, PlannedDistrict] = {}
     parts: dict[str, list[Polygon]] = {}
@@ -258,37 +323,25 @@ def plan_districts(
             districts[code].geom = (
                 joined if joined.is_valid else _polygonal(shapely.union_all(polygons))
             )
+    return list(districts.values())
+
+
+def _outside_japan(districts: list[PlannedDistrict]) -> list[Problem]:
+    """A problem for each area that lies outside Japan (a wrong CRS, usually)."""
     west, south, east, north = JAPAN_BOUNDS
-    for planned in districts.values():
+    problems = []
+    for planned in districts:
         minx, miny, maxx, maxy = planned.geom.bounds
         if not (west <= minx and maxx <= east and south <= miny and maxy <= north):
             problems.append(
                 Problem(
                     None,
                     "geometry",
-                    f"「{planned.name}」が日本の範囲外にあります。座標参照系が正しいか確かめてください",
+                    f"「{planned.name}」が日本の範囲外にあります。"
+                    "座標参照系が正しいか確かめてください",
                 )
             )
-    merged = sum(p.parts for p in districts.values() if p.parts > 1)
-    if merged:
-        groups = sum(1 for p in districts.values() if p.parts > 1)
-        problems.append(
-            Problem(
-                None,
-                code_col or "",
-                f"同じコードの図形 {merged} 件を {groups} 区域にまとめました",
-                "info",
-            )
-        )
-    return DistrictPlan(
-        source_crs=crs.to_string() if crs is not None else "",
-        name_field=name_col,
-        code_field=code_col or "",
-        features=len(frame),
-        districts=list(districts.values()),
-        problems=problems,
-        repaired=repaired,
-    )
+    return problems
 
 
 def _reason_ja(reason: str) -> str:
@@ -431,32 +484,54 @@ def nest_districts(session: Session, changed: set[int]) -> int:
     targets = [
         d
         for d in live
-        if d.id in changed
-        or (
-            depth[d.id] > shallowest
-            and (d.parent_id is None or depth.get(d.parent_id, -1) < shallowest)
+        if _has_area(d)
+        and (
+            d.id in changed
+            or (
+                depth[d.id] > shallowest
+                and (d.parent_id is None or depth.get(d.parent_id, -1) < shallowest)
+            )
         )
     ]
-    candidates = [
-        (d, d.geom, d.geom.area) for d in live if d.geom is not None and not d.geom.is_empty
-    ]
-    shapely.prepare([g for _, g, _ in candidates])
+    parents = containing_parents(targets, [d for d in live if _has_area(d)], depth)
     updated = 0
     for target in targets:
-        if target.geom is None or target.geom.is_empty:
-            continue
-        point = target.geom.representative_point()
-        best: tuple[int, float, District] | None = None
-        for candidate, geom, area in candidates:
-            if candidate.id == target.id or depth[candidate.id] >= depth[target.id]:
-                continue
-            if geom.contains(point):
-                key = (-depth[candidate.id], area)
-                if best is None or key < best[:2]:
-                    best = (*key, candidate)
-        parent_id = best[2].id if best else target.parent_id
+        parent_id = parents.get(target.id, target.parent_id)
         if parent_id != target.parent_id:
             target.parent_id = parent_id
             updated += 1
     session.flush()
     return updated
+
+
+def _has_area(district: District) -> bool:
+    return district.geom is not None and not district.geom.is_empty
+
+
+def containing_parents(
+    targets: list[District], candidates: list[District], depth: dict[int, int]
+) -> dict[int, int]:
+    """Id of the parent of each target: of the candidates of a shallower level whose polygon
+    contains the target's representative point, the deepest, then the smallest (then the
+    first listed). One spatial-index query for all targets; targets with none are left out.
+    """
+    if not targets or not candidates:
+        return {}
+    geoms = [c.geom for c in candidates]
+    tree = shapely.STRtree(geoms)
+    points = shapely.point_on_surface([t.geom for t in targets])
+    t_idx, c_idx = tree.query(points, predicate="within")
+    target_id = np.array([t.id for t in targets], dtype=np.int64)
+    target_depth = np.array([depth[t.id] for t in targets])
+    cand_id = np.array([c.id for c in candidates], dtype=np.int64)
+    cand_depth = np.array([depth[c.id] for c in candidates])
+    keep = (cand_id[c_idx] != target_id[t_idx]) & (cand_depth[c_idx] < target_depth[t_idx])
+    t_idx, c_idx = t_idx[keep], c_idx[keep]
+    area = shapely.area(geoms)
+    # Primary key last: per target, deepest candidate first, then smallest, then listed first.
+    order = np.lexsort((c_idx, area[c_idx], -cand_depth[c_idx], t_idx))
+    t_idx, c_idx = t_idx[order], c_idx[order]
+    first = np.r_[True, t_idx[1:] != t_idx[:-1]] if len(t_idx) else np.zeros(0, dtype=bool)
+    return {
+        int(target_id[t]): int(cand_id[c]) for t, c in zip(t_idx[first], c_idx[first], strict=True)
+    }
