@@ -6,11 +6,14 @@ coverage choropleth and the small placement maps; no data is read here.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
+from shapely.geometry.base import BaseGeometry
 
 from lsmap.escape import html_text
 from lsmap.maps.background import TILES_URL, local_tiles
@@ -114,6 +117,18 @@ class Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.html = html
+
+
+def fit_to(fmap: folium.Map, area: BaseGeometry | Sequence[float] | None) -> None:
+    """Open ``fmap`` on ``area`` (a geometry, or west, south, east, north in degrees);
+    nothing when it is unknown or empty."""
+    if area is None:
+        return
+    west, south, east, north = (
+        float(v) for v in (area.bounds if isinstance(area, BaseGeometry) else area)
+    )
+    if all(math.isfinite(v) for v in (west, south, east, north)):
+        fmap.fit_bounds([[south, west], [north, east]])
 
 
 class FitBesideLegend(MacroElement):

@@ -18,6 +18,7 @@ from jinja2 import Template
 from pyproj import Transformer
 
 from lsmap.escape import html_text
+from lsmap.maps.basemap import fit_to
 from lsmap.maps.payload import script_json
 from lsmap.settings import STORAGE_SRID, get_settings
 
@@ -183,7 +184,5 @@ def overview_map(
         "<div>地区を選ぶと個々の世帯を表示します</div></details>"
     ).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
-    bounds = shapely.total_bounds(counts.geometries)
-    if np.all(np.isfinite(bounds)):
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fit_to(fmap, shapely.total_bounds(counts.geometries).tolist())
     return fmap

@@ -13,7 +13,7 @@ import shapely
 from lsmap.coverage.presentation import INDICATORS, number
 from lsmap.coverage.report import CoverageView
 from lsmap.escape import html_text
-from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map
+from lsmap.maps.basemap import GeoJsonLayer, Legend, base_map, fit_to
 from lsmap.maps.labels import AreaLabels
 
 #: Light to dark (ColorBrewer YlOrRd, 5 classes); dark is worse.
@@ -109,9 +109,7 @@ def choropleth(
     if sites:
         GeoJsonLayer([_site_feature(s) for s in sites]).add_to(fmap)
     Legend(_legend(indicator, low, breaks)).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds.bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fit_to(fmap, bounds)
     return fmap
 
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from lsmap import access
 from lsmap.escape import html_text
 from lsmap.maps.background import BackgroundLayer
-from lsmap.maps.basemap import GeoJsonLayer, base_map
+from lsmap.maps.basemap import GeoJsonLayer, base_map, fit_to
 from lsmap.maps.webmap import map_background
 from lsmap.settings import get_settings
 from lsmap.storage import db
@@ -69,9 +69,7 @@ def click_point(
             fill_opacity=0.9,
             class_name="lsmap-placed",
         ).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds.bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fit_to(fmap, bounds)
     result = st_folium(
         fmap, height=380, use_container_width=True, returned_objects=["last_clicked"], key=key
     )

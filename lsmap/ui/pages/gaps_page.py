@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 from lsmap import access
 from lsmap.coverage.report import coverage_for, gap_rows
 from lsmap.escape import html_text, markdown_text
-from lsmap.maps.basemap import GeoJsonLayer, base_map
+from lsmap.maps.basemap import GeoJsonLayer, base_map, fit_to
 from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.ui.context import chosen_district, require_actor
@@ -97,9 +97,7 @@ def gap_map(session, rows: pd.DataFrame, district_id: int, basemap: str) -> foli
             }
         )
     GeoJsonLayer(features).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds.bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fit_to(fmap, bounds)
     return fmap
 
 
