@@ -108,18 +108,12 @@ def _districts(session: Session) -> list[_Area]:
             District.deleted_at.is_(None)
         )
     ).all()
-    parent = {r.id: r.parent_id for r in rows}
+    tree = access.DistrictTree.from_pairs((r.id, r.parent_id) for r in rows)
     code = {r.id: r.code for r in rows}
-    parents = {p for p in parent.values() if p is not None}
-
-    def top(district: int) -> int:
-        seen = 0
-        while parent.get(district) is not None and seen < len(rows):
-            district, seen = parent[district], seen + 1
-        return district
-
+    leaves = tree.leaves()
     return [
-        _Area(r.id, r.code, r.name, _digits(code[top(r.id)]), r.id not in parents) for r in rows
+        _Area(r.id, r.code, r.name, _digits(code[tree.ancestors(r.id)[-1]]), r.id in leaves)
+        for r in rows
     ]
 
 
