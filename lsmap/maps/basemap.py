@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from lsmap.escape import html_text
 from lsmap.maps.background import TILES_URL, local_tiles
-from lsmap.maps.payload import STATIC
+from lsmap.maps.payload import NUMBER_CSS, NUMBER_ICON_JS, STATIC
 
 GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
 #: A one-pixel off-white tile: the "no basemap" background, which needs no network.
@@ -43,17 +43,12 @@ class GeoJsonLayer(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {{ this.number_icon_js }}
         var {{ this.get_name() }} = L.geoJSON({{ this.data|tojson }}, {
             pointToLayer: function (feature, latlng) {
                 var p = feature.properties;
                 if (p.label) {
-                    var ring = "border-color:" + p.style.color + ";border-width:" +
-                        Math.max(2, p.style.weight) + "px";
-                    return L.marker(latlng, {icon: L.divIcon({
-                        className: "lsmap-number " + p.style.className,
-                        html: '<div style="' + ring + '">' + p.label + "</div>",
-                        iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12]
-                    })});
+                    return L.marker(latlng, {icon: lsmapNumberIcon(p.style, p.label, 30)});
                 }
                 return L.circleMarker(latlng, p.style);
             },
@@ -75,6 +70,19 @@ class GeoJsonLayer(MacroElement):
         super().__init__()
         self._name = "GeoJsonLayer"
         self.data = {"type": "FeatureCollection", "features": features}
+        self.numbered = any(f["properties"].get("label") for f in features)
+        self.number_icon_js = NUMBER_ICON_JS if self.numbered else ""
+
+    def render(self, **kwargs: Any) -> Any:
+        """Also style numbered markers, once per page."""
+        if self.numbered:
+            add_number_css(self.get_root())
+        return super().render(**kwargs)
+
+
+def add_number_css(root: Any) -> None:
+    """The numbered markers' CSS in the page header (once, however many layers have them)."""
+    root.header.add_child(folium.Element(NUMBER_CSS), name="lsmap_number_css")
 
 
 class Legend(MacroElement):

@@ -31,9 +31,39 @@ CANVAS_ABOVE = 1500
 #: Above this many points a personal point layer is clustered.
 CLUSTER_ABOVE = 1500
 RECORD_LINK_TEXT = "見守り記録を開く（新しいタブ）"
+#: The popup markup, written once: :func:`compose_popup` and the browser (``PointLayer``)
+#: fill the same templates (``{name}`` placeholders, values already escaped).
+#: Streamlit sandboxes the map's iframe without top navigation but lets popups escape: the
+#: record opens in a new tab (signed in by the session cookie).
+POPUP_TEMPLATES = {
+    "head": '<div class="lsmap-popup-{key}"><table class="lsmap-popup">',
+    "row": "<tr><th>{caption}</th><td>{value}</td></tr>",
+    "table_end": "</table>",
+    "link": (
+        '<p><a class="lsmap-record-link" href="{link}" target="_blank" rel="noopener">'
+        f"{RECORD_LINK_TEXT}</a></p>"
+    ),
+    "tail": "</div>",
+}
 #: Numbered markers: diameter in pixels (read on a projector) and the gap kept between them.
 NUMBER_SIZE = 32
 NUMBER_GAP = 3
+#: Numbered markers, drawn the same way by every layer that has them (their CSS and icon).
+NUMBER_CSS = """<style>
+.lsmap-number > div { width:100%; height:100%; box-sizing:border-box; display:flex;
+  align-items:center; justify-content:center; border-radius:50%; background:#f16913;
+  color:#fff; border-style:solid; font:bold 13px sans-serif; box-shadow:0 1px 3px rgba(0,0,0,.4); }
+</style>"""
+NUMBER_ICON_JS = """
+        function lsmapNumberIcon(style, label, size) {
+            var ring = "border-color:" + style.color
+                + ";border-width:" + Math.max(2, style.weight) + "px";
+            var half = size / 2;
+            return L.divIcon({className: "lsmap-number " + style.className,
+                html: '<div style="' + ring + '">' + label + "</div>",
+                iconSize: [size, size], iconAnchor: [half, half], popupAnchor: [0, -half + 3]});
+        }
+"""
 #: Zoom steps (relative to the opening zoom) with their own marker placement.
 PLACEMENT_STEPS = (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 PAYLOAD_MARK = "/*lsmap-layer*/"
@@ -73,22 +103,22 @@ def style_override(spec: LayerSpec, item: Any) -> dict[str, Any]:
     return {renames.get(key, key): value for key, value in spec.point_style(item).items()}
 
 
+def record_link(href: str) -> str:
+    """The popup's link to a household's record; ``href`` already escaped."""
+    return POPUP_TEMPLATES["link"].format(link=href)
+
+
 def compose_popup(key: str, captions: list[str], values: list[str], link: str | None) -> str:
     """The popup markup from escaped pieces (the browser builds exactly this)."""
-    rows = "".join(
-        f"<tr><th>{caption}</th><td>{value}</td></tr>"
+    html = POPUP_TEMPLATES["head"].format(key=key) + "".join(
+        POPUP_TEMPLATES["row"].format(caption=caption, value=value)
         for caption, value in zip(captions, values, strict=True)
         if value != ""
     )
-    body = f'<table class="lsmap-popup">{rows}</table>'
+    html += POPUP_TEMPLATES["table_end"]
     if link:
-        # Streamlit sandboxes the map's iframe without top navigation but lets popups
-        # escape: the record opens in a new tab (signed in by the session cookie).
-        body += (
-            f'<p><a class="lsmap-record-link" href="{link}" target="_blank" '
-            f'rel="noopener">{RECORD_LINK_TEXT}</a></p>'
-        )
-    return f'<div class="lsmap-popup-{key}">{body}</div>'
+        html += record_link(link)
+    return html + POPUP_TEMPLATES["tail"]
 
 
 def _values(spec: LayerSpec, item: Any, meeting_mode: bool) -> list[str]:
@@ -243,6 +273,7 @@ class PointLayer(JSCSSMixin, MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {{ this.number_icon_js }}
         function placeNumbers(parent, d, markers) {
             // Numbers never overlap: at each zoom use the placement made for the step at or
             // below it; a moved number gets a leader line to its true spot, marked by a dot.
@@ -283,21 +314,21 @@ class PointLayer(JSCSSMixin, MacroElement):
                                                disableClusteringAtZoom: 17});
                 parent.addLayer(target);
             }
-            var S = d.strings;
-            function popup(f) {
-                var rows = "";
+            var S = d.strings, T = {{ this.popup_templates|tojson }};
+            function fill(template, values) {  // one pass: a value is never read as a name
+                return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+            }
+            function popup(f) {  // the same templates as compose_popup
+                var html = fill(T.head, {key: d.key});
                 for (var i = 0; i < d.captions.length; i++) {
                     var value = S[f[4][i]];
                     if (value !== "") {
-                        rows += "<tr><th>" + d.captions[i] + "</th><td>" + value + "</td></tr>";
+                        html += fill(T.row, {caption: d.captions[i], value: value});
                     }
                 }
-                var body = '<table class="lsmap-popup">' + rows + "</table>";
-                if (f[6]) {
-                    body += '<p><a class="lsmap-record-link" href="' + f[6] +
-                        '" target="_blank" rel="noopener">{{ this.link_text }}</a></p>';
-                }
-                return '<div class="lsmap-popup-' + d.key + '">' + body + "</div>";
+                html += T.table_end;
+                if (f[6]) { html += fill(T.link, {link: f[6]}); }
+                return html + T.tail;
             }
             function make(f) {
                 var style = Object.assign({}, d.style, d.palette[f[2]],
@@ -307,14 +338,7 @@ class PointLayer(JSCSSMixin, MacroElement):
                 if (d.geometry === "line") {
                     layer = L.polyline([[c[1], c[0]], [c[3], c[2]]], style);
                 } else if (f[3] !== null) {
-                    var ring = "border-color:" + style.color
-                        + ";border-width:" + Math.max(2, style.weight) + "px";
-                    var half = d.size / 2;
-                    layer = L.marker([c[1], c[0]], {icon: L.divIcon({
-                        className: "lsmap-number " + style.className,
-                        html: '<div style="' + ring + '">' + f[3] + "</div>",
-                        iconSize: [d.size, d.size], iconAnchor: [half, half],
-                        popupAnchor: [0, -half + 3]})});
+                    layer = L.marker([c[1], c[0]], {icon: lsmapNumberIcon(style, f[3], d.size)});
                 } else {
                     layer = L.circleMarker([c[1], c[0]], style);
                 }
@@ -351,7 +375,8 @@ class PointLayer(JSCSSMixin, MacroElement):
         self.data = payload
         self.json = script_json(payload)
         self.mark = PAYLOAD_MARK
-        self.link_text = RECORD_LINK_TEXT
+        self.popup_templates = POPUP_TEMPLATES
+        self.number_icon_js = NUMBER_ICON_JS
         if payload["cluster"]:
             self.default_js = [
                 ("markercluster", f"{STATIC}/markercluster/leaflet.markercluster.js")

@@ -24,7 +24,7 @@ from lsmap.access.basemap import background_features
 from lsmap.escape import html_text
 from lsmap.maps.areas import MapAreas, map_areas
 from lsmap.maps.background import LEGEND_ITEMS, STYLES, BackgroundLayer, background_payload
-from lsmap.maps.basemap import FitBesideLegend, GeoJsonLayer, Legend, base_map
+from lsmap.maps.basemap import FitBesideLegend, GeoJsonLayer, Legend, add_number_css, base_map
 from lsmap.maps.labels import (
     LABEL_CSS,
     LabelLayer,
@@ -37,13 +37,6 @@ from lsmap.maps.payload import NUMBER_SIZE, PointLayer, layer_payload
 from lsmap.maps.placement import fit_zoom
 from lsmap.storage import audit
 from lsmap.vocab import AuditAction, Entity
-
-#: Numbered markers of meeting mode: large, high-contrast, readable on a projector.
-NUMBER_CSS = """<style>
-.lsmap-number > div { width:100%; height:100%; box-sizing:border-box; display:flex;
-  align-items:center; justify-content:center; border-radius:50%; background:#f16913;
-  color:#fff; border-style:solid; font:bold 13px sans-serif; box-shadow:0 1px 3px rgba(0,0,0,.4); }
-</style>"""
 
 
 @dataclass
@@ -218,7 +211,7 @@ def render_map(
         PointLayer(payload).add_to(group)
         group.add_to(fmap)
     figure = cast(Figure, fmap.get_root())
-    figure.header.add_child(folium.Element(NUMBER_CSS))
+    add_number_css(figure)
     if labels:
         figure.header.add_child(folium.Element(LABEL_CSS))
         LabelLayer(list(labels)).add_to(fmap)

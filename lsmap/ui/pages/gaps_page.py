@@ -16,6 +16,7 @@ from lsmap import access
 from lsmap.coverage.report import coverage_for, gap_rows
 from lsmap.escape import html_text, markdown_text
 from lsmap.maps.basemap import GeoJsonLayer, base_map, fit_to
+from lsmap.maps.payload import record_link
 from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.ui.context import chosen_district, require_actor
@@ -70,10 +71,7 @@ def gap_map(session, rows: pd.DataFrame, district_id: int, basemap: str) -> foli
         title = f"No.{row.number} {row.names}".strip()
         lines = [title, row.gaps, f"遠い資源: {row.far_from}" if row.far_from else ""]
         popup = "<br>".join(html_text(line) for line in lines if line)
-        popup += (
-            f'<p><a class="lsmap-record-link" href="{html_text(row.record)}" target="_blank" '
-            'rel="noopener">見守り記録を開く（新しいタブ）</a></p>'
-        )
+        popup += record_link(html_text(row.record))
         urgent = bool(row.urgent_unvisited)
         features.append(
             {
