@@ -328,16 +328,7 @@ def compute_coverage(
     rx, ry = project(res["lon"].to_numpy(float), res["lat"].to_numpy(float), epsg)
     rkind = resource_distance_kind(res["kind"], res["meetings_per_month"], settings)
     _add_resource_distances(result, rx, ry, rkind, settings, network)
-    watchers = inputs.watchers
-    watcher_frame = pd.DataFrame(
-        {
-            "id": watch.wid,
-            "district_id": _int_ids(watchers["district_id"]) if "district_id" in watchers else -1,
-            "load": watch.load,
-            "overloaded": watch.overloaded,
-            "elderly": watch.elderly,
-        }
-    )
+    watcher_frame = _watcher_frame(inputs.watchers, watch)
     resource_frame = pd.DataFrame(
         {
             "id": res["id"].to_numpy(np.int64),
@@ -354,6 +345,19 @@ def compute_coverage(
         resources=resource_frame,
         settings=settings,
         distance_mode="straight" if network is None else "network",
+    )
+
+
+def _watcher_frame(watchers: pd.DataFrame, watch: _Watch) -> pd.DataFrame:
+    """Per watcher: district, load, overloaded, elderly."""
+    return pd.DataFrame(
+        {
+            "id": watch.wid,
+            "district_id": _int_ids(watchers["district_id"]) if "district_id" in watchers else -1,
+            "load": watch.load,
+            "overloaded": watch.overloaded,
+            "elderly": watch.elderly,
+        }
     )
 
 

@@ -11,7 +11,7 @@ resources before grid points, then to the lower resource id / grid position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -22,6 +22,8 @@ from lsmap.access import DistrictTree
 from lsmap.coverage.engine import RADIUS_TOLERANCE_M, CoverageInputs, CoverageResult
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lsmap.coverage.network import LoadedGraph
 
 #: At most this many grid points are tried per district.
@@ -130,7 +132,22 @@ def site_candidates(
         )
     else:
         reach = cKDTree(points).query_ball_point(candidates, r=radius + RADIUS_TOLERANCE_M)
-    covered = np.zeros(len(points), dtype=bool)
+    return _greedy_sites(reach, len(points), candidates, cand_info, top, min_gain, round_to_m, epsg)
+
+
+def _greedy_sites(
+    reach: Sequence[Any],
+    households: int,
+    candidates: np.ndarray,
+    cand_info: list[tuple[str, int | None, str | None]],
+    top: int,
+    min_gain: int,
+    round_to_m: float | None,
+    epsg: int,
+) -> list[SiteCandidate]:
+    """Pick, ``top`` times, the candidate reaching the most households not yet reached
+    (``reach[i]``: the households candidate ``i`` reaches)."""
+    covered = np.zeros(households, dtype=bool)
     to_lonlat = Transformer.from_crs(epsg, 4326, always_xy=True)
     chosen: list[SiteCandidate] = []
     shown: set[tuple[float, float]] = set()

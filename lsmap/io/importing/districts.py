@@ -425,36 +425,14 @@ def import_district_frame(
                 select(District).where(District.code.in_([p.code for p in plan.districts]))
             )
         }
-        for planned in plan.districts:
-            found = existing.get(planned.code)
-            if found is not None and found.level != planned.level:
-                plan.problems.append(
-                    Problem(
-                        None,
-                        plan.code_field,
-                        f"コード「{planned.code}」は既に別の階層の区域「{found.name}」"
-                        "で使われています。--code-prefix で区別してください",
-                    )
-                )
+        plan.problems.extend(_level_clashes(plan, existing))
         if errors(plan.problems):
             raise ImportRejected("境界ファイルに問題があるため取り込みませんでした", plan.problems)
         result = DistrictImportResult(plan=plan)
         if dry_run:
             session.rollback()
             return result
-        for planned in plan.districts:
-            found = existing.get(planned.code)
-            if found is None:
-                found = District(
-                    code=planned.code, name=planned.name, level=planned.level, geom=planned.geom
-                )
-                session.add(found)
-                result.created += 1
-            else:
-                found.name, found.geom, found.deleted_at = planned.name, planned.geom, None
-                result.updated += 1
-            session.flush()
-            result.ids.append(found.id)
+        _write_districts(session, plan, existing, result)
         result.nested = nest_districts(session, set(result.ids))
         audit.log(
             session,
@@ -469,6 +447,42 @@ def import_district_frame(
             crs=plan.source_crs,
         )
     return result
+
+
+def _level_clashes(plan: DistrictPlan, existing: dict[str, District]) -> list[Problem]:
+    """An error for each planned area whose code an area of another level already has."""
+    return [
+        Problem(
+            None,
+            plan.code_field,
+            f"コード「{planned.code}」は既に別の階層の区域「{found.name}」"
+            "で使われています。--code-prefix で区別してください",
+        )
+        for planned in plan.districts
+        if (found := existing.get(planned.code)) is not None and found.level != planned.level
+    ]
+
+
+def _write_districts(
+    session: Session,
+    plan: DistrictPlan,
+    existing: dict[str, District],
+    result: DistrictImportResult,
+) -> None:
+    """Add the new areas and update (and undelete) the known ones; counted in ``result``."""
+    for planned in plan.districts:
+        found = existing.get(planned.code)
+        if found is None:
+            found = District(
+                code=planned.code, name=planned.name, level=planned.level, geom=planned.geom
+            )
+            session.add(found)
+            result.created += 1
+        else:
+            found.name, found.geom, found.deleted_at = planned.name, planned.geom, None
+            result.updated += 1
+        session.flush()
+        result.ids.append(found.id)
 
 
 def nest_districts(session: Session, changed: set[int]) -> int:
