@@ -329,31 +329,7 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
         + ("（指定がないため経緯度とみなしました）" if preview.crs_assumed else "")
     )
     st.markdown("##### 1. 名前・コードの列と階層")
-    left, middle, right = st.columns(3)
-    names = preview.columns
-    name_field = left.selectbox(
-        "名前の列＊",
-        names,
-        index=names.index(preview.name_guess) if preview.name_guess in names else 0,
-        key=f"imp_bname_{fingerprint}",
-    )
-    code_options = [_UNUSED, *names]
-    code_value = middle.selectbox(
-        "コードの列（なければ連番）",
-        code_options,
-        index=code_options.index(preview.code_guess) if preview.code_guess in code_options else 0,
-        key=f"imp_bcode_{fingerprint}",
-    )
-    code_field = None if code_value == _UNUSED else code_value
-    levels = ([_FROM_FILE] if preview.has_level_column else []) + list(DISTRICT_LEVELS)
-    level_choice = right.selectbox(
-        "階層",
-        levels,
-        format_func=lambda c: "ファイルの階層の列に従う" if c == _FROM_FILE else DISTRICT_LEVELS[c],
-        index=levels.index("district") if not preview.has_level_column else 0,
-        key=f"imp_blevel_{fingerprint}",
-    )
-    level = None if level_choice == _FROM_FILE else level_choice
+    name_field, code_field, level = _boundary_fields(preview, fingerprint)
     request = (fingerprint, "districts", name_field, code_field, level, crs)
 
     def run(dry_run: bool) -> Any:
@@ -372,41 +348,80 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
     st.markdown("##### 2. 試行（確認だけ。データベースは変えません）")
     if st.button("試行する", key="imp_check_button", icon=":material/fact_check:"):
         st.session_state.pop("imp_done", None)
-        try:
-            plan = run(True).plan
-        except ImportRejected as error:
-            st.session_state["imp_check"] = {
-                "request": request,
-                "ok": False,
-                "message": error.message,
-                "problems": error.problems,
-            }
-        else:
-            by_level = pd.Series([d.level for d in plan.districts]).value_counts()
-            summary = "、".join(
-                f"{markdown_text(DISTRICT_LEVELS.get(k, k))} {v} 区域" for k, v in by_level.items()
-            )
-            repaired = list(plan.repaired)
-            st.session_state["imp_check"] = {
-                "request": request,
-                "ok": True,
-                "problems": plan.problems,
-                "message": (
-                    f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。{plan.features} "
-                    "件の図形から "
-                    f"{summary} を取り込めます。修復した図形 {len(repaired)} 件"
-                ),
-                "repaired": repaired,
-            }
+        st.session_state["imp_check"] = _boundary_check(run, request)
     check = _current("imp_check", request)
     if check is not None:
         _show_check(check)
         if check.get("repaired"):
             with st.expander(f"修復した図形（{len(check['repaired'])} 件）"):
                 st.dataframe(pd.DataFrame({"図形": check["repaired"]}), hide_index=True)
-
     st.markdown("##### 3. 取り込み")
-    ready = check is not None and check["ok"]
+    _boundary_import(run, ready=check is not None and check["ok"])
+
+
+def _boundary_fields(preview: Any, fingerprint: str) -> tuple[str, str | None, str | None]:
+    """The chosen name column, code column (None: numbered) and level (None: from the file)."""
+    left, middle, right = st.columns(3)
+    names = preview.columns
+    name_field = left.selectbox(
+        "名前の列＊",
+        names,
+        index=names.index(preview.name_guess) if preview.name_guess in names else 0,
+        key=f"imp_bname_{fingerprint}",
+    )
+    code_options = [_UNUSED, *names]
+    code_value = middle.selectbox(
+        "コードの列（なければ連番）",
+        code_options,
+        index=code_options.index(preview.code_guess) if preview.code_guess in code_options else 0,
+        key=f"imp_bcode_{fingerprint}",
+    )
+    levels = ([_FROM_FILE] if preview.has_level_column else []) + list(DISTRICT_LEVELS)
+    level_choice = right.selectbox(
+        "階層",
+        levels,
+        format_func=lambda c: "ファイルの階層の列に従う" if c == _FROM_FILE else DISTRICT_LEVELS[c],
+        index=levels.index("district") if not preview.has_level_column else 0,
+        key=f"imp_blevel_{fingerprint}",
+    )
+    return (
+        name_field,
+        None if code_value == _UNUSED else code_value,
+        None if level_choice == _FROM_FILE else level_choice,
+    )
+
+
+def _boundary_check(run: Callable[[bool], Any], request: tuple[Any, ...]) -> dict[str, Any]:
+    """The dry run's outcome, as kept in the session for the current file and choices."""
+    try:
+        plan = run(True).plan
+    except ImportRejected as error:
+        return {
+            "request": request,
+            "ok": False,
+            "message": error.message,
+            "problems": error.problems,
+        }
+    by_level = pd.Series([d.level for d in plan.districts]).value_counts()
+    summary = "、".join(
+        f"{markdown_text(DISTRICT_LEVELS.get(k, k))} {v} 区域" for k, v in by_level.items()
+    )
+    repaired = list(plan.repaired)
+    return {
+        "request": request,
+        "ok": True,
+        "problems": plan.problems,
+        "message": (
+            f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。{plan.features} "
+            "件の図形から "
+            f"{summary} を取り込めます。修復した図形 {len(repaired)} 件"
+        ),
+        "repaired": repaired,
+    }
+
+
+def _boundary_import(run: Callable[[bool], Any], *, ready: bool) -> None:
+    """The import button (enabled after a clean dry run) and its outcome."""
     if st.button(
         "取り込む",
         type="primary",
