@@ -169,29 +169,7 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
     )
 
     st.markdown("##### 1. 列の対応")
-    with db.transaction(db.get_engine()) as session:
-        initial, source = initial_choices(session, kind, table.headers)
-    st.caption(
-        "前回この見出しのファイルで選んだ対応を使っています。"
-        if source == "remembered"
-        else "見出しから推測しました。違っていれば選び直してください（＊は必須）。"
-    )
-    options = [_UNUSED, *table.headers]
-    chosen: dict[str, str | None] = {}
-    grid = st.columns(3)
-    for index, field in enumerate(cols.KIND_FIELDS[kind]):
-        label = cols.field_label(kind, field) + ("＊" if field in cols.REQUIRED[kind] else "")
-        preset = initial.get(field)
-        value = grid[index % 3].selectbox(
-            label,
-            options,
-            index=options.index(preset) if preset in options else 0,
-            key=f"imp_map_{kind}_{fingerprint}_{field}",
-        )
-        chosen[field] = None if value == _UNUSED else value
-    unused = [h for h in table.headers if h not in chosen.values()]
-    if unused:
-        st.caption("使わない列: " + "、".join(markdown_text(h) for h in unused))
+    chosen = _column_choices(kind, table, fingerprint)
     default_kind = None
     if kind == "resources":
         default_kind = st.selectbox(
@@ -218,7 +196,60 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
         _show_check(check)
 
     st.markdown("##### 3. 取り込み")
-    ready = check is not None and check["ok"]
+
+    def run(progress: Callable[[int, int], None]) -> Any:
+        return import_list_upload(
+            db.get_engine(),
+            actor,
+            kind,
+            table,
+            chosen,
+            default_kind=default_kind,
+            dry_run=False,
+            partial=partial,
+            progress=progress,
+        )
+
+    _list_import(run, kind, table, filename, ready=check is not None and check["ok"])
+
+
+def _column_choices(kind: str, table: RawTable, fingerprint: str) -> dict[str, str | None]:
+    """The column chosen for each field (None: not used), remembered or guessed first."""
+    with db.transaction(db.get_engine()) as session:
+        initial, source = initial_choices(session, kind, table.headers)
+    st.caption(
+        "前回この見出しのファイルで選んだ対応を使っています。"
+        if source == "remembered"
+        else "見出しから推測しました。違っていれば選び直してください（＊は必須）。"
+    )
+    options = [_UNUSED, *table.headers]
+    chosen: dict[str, str | None] = {}
+    grid = st.columns(3)
+    for index, field in enumerate(cols.KIND_FIELDS[kind]):
+        label = cols.field_label(kind, field) + ("＊" if field in cols.REQUIRED[kind] else "")
+        preset = initial.get(field)
+        value = grid[index % 3].selectbox(
+            label,
+            options,
+            index=options.index(preset) if preset in options else 0,
+            key=f"imp_map_{kind}_{fingerprint}_{field}",
+        )
+        chosen[field] = None if value == _UNUSED else value
+    unused = [h for h in table.headers if h not in chosen.values()]
+    if unused:
+        st.caption("使わない列: " + "、".join(markdown_text(h) for h in unused))
+    return chosen
+
+
+def _list_import(
+    run: Callable[[Callable[[int, int], None]], Any],
+    kind: str,
+    table: RawTable,
+    filename: str,
+    *,
+    ready: bool,
+) -> None:
+    """The import button (enabled after a clean dry run), its progress and outcome."""
     if st.button(
         "取り込む",
         type="primary",
@@ -233,20 +264,7 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
                 min(done / max(total, 1), 1.0) * 0.9, text=f"確認しています {done}/{total} 行"
             )
 
-        result = _run_import(
-            bar,
-            lambda: import_list_upload(
-                db.get_engine(),
-                actor,
-                kind,
-                table,
-                chosen,
-                default_kind=default_kind,
-                dry_run=False,
-                partial=partial,
-                progress=progress,
-            ),
-        )
+        result = _run_import(bar, lambda: run(progress))
         if result is None:
             return
         bar.progress(1.0, text="完了")
