@@ -364,11 +364,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``import``, ``export``, ``backup`` and ``restore`` on the ``lsmap`` parser."""
-    from lsmap.access import EXPORT_LAYERS
-    from lsmap.io.export import FORMATS
-
+def _add_import_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``lsmap import``: what, files, and the options of boundaries and lists."""
     imp = sub.add_parser(
         "import", help="境界・一覧（世帯・見守り者・資源）・背景地図（道路・川など）を取り込む"
     )
@@ -400,6 +397,12 @@ def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     imp.add_argument("--code-field", help="境界のコードの列")
     imp.add_argument("--code-prefix", help="コードの前に付ける文字（別ファイルのコードと区別する）")
     imp.add_argument("--crs", help="ファイルに座標参照系がないときの指定（例: EPSG:6676）")
+    _add_import_list_options(imp)
+    imp.set_defaults(func=cmd_import)
+
+
+def _add_import_list_options(imp: argparse.ArgumentParser) -> None:
+    """The options of ``lsmap import`` for lists, the background map and statistics."""
     imp.add_argument(
         "--kind",
         help="資源の種類（facility, salon, food_bank, support_centre, other）、または背景地図の"
@@ -435,8 +438,14 @@ def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     imp.add_argument(
         "--as", dest="as_user", help="取り込むユーザー名（既定: 管理者としてのコマンドライン）"
     )
-    imp.set_defaults(func=cmd_import)
 
+
+def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``import``, ``export``, ``backup`` and ``restore`` on the ``lsmap`` parser."""
+    from lsmap.access import EXPORT_LAYERS
+    from lsmap.io.export import FORMATS
+
+    _add_import_command(sub)
     exp = sub.add_parser("export", help="レイヤを書き出す（ユーザーの権限の範囲だけ）")
     exp.add_argument("layer", choices=EXPORT_LAYERS)
     exp.add_argument("--format", choices=FORMATS, required=True)
