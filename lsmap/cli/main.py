@@ -216,15 +216,8 @@ def _system_admin(session: Session) -> Actor:
     return command_line_actor()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``lsmap`` command."""
-    parser = argparse.ArgumentParser(prog="lsmap", description="lsmap: 支え合い福祉マップ")
-    parser.add_argument(
-        "--database-url",
-        help="データベースURL（既定: 環境変数 LSMAP_DATABASE_URL または var/lsmap.sqlite）",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``lsmap db upgrade | current | grant-app``."""
     db_parser = sub.add_parser("db", help="データベースの作成・更新")
     db_sub = db_parser.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="スキーマを最新にする").set_defaults(func=cmd_db_upgrade)
@@ -241,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grant.set_defaults(func=cmd_db_grant_app)
 
+
+def _add_sample_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``lsmap sample load``."""
     sample = sub.add_parser("sample", help="サンプルデータ")
     sample_sub = sample.add_subparsers(dest="sample_command", required=True)
     load = sample_sub.add_parser(
@@ -253,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.set_defaults(func=cmd_sample_load)
 
+
+def _add_users_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``lsmap users add | list | disable | enable | assign``."""
     users = sub.add_parser("users", help="ユーザー管理")
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="ユーザーを追加")
@@ -277,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assign.set_defaults(func=cmd_users_assign)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``lsmap`` command."""
+    parser = argparse.ArgumentParser(prog="lsmap", description="lsmap: 支え合い福祉マップ")
+    parser.add_argument(
+        "--database-url",
+        help="データベースURL（既定: 環境変数 LSMAP_DATABASE_URL または var/lsmap.sqlite）",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_db_commands(sub)
+    _add_sample_commands(sub)
+    _add_users_commands(sub)
     audit_parser = sub.add_parser("audit", help="監査ログを出力する")
     audit_parser.add_argument("--since", type=_parse_day, help="この日時以降（YYYY-MM-DD）")
     audit_parser.add_argument("--until", type=_parse_day, help="この日時より前（YYYY-MM-DD）")
