@@ -14,6 +14,7 @@ import csv
 import io
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -273,6 +274,26 @@ def siting(
     )
 
 
+#: Columns of :func:`gap_rows`.
+GAP_COLUMNS = [
+    "household_id",
+    "number",
+    "lon",
+    "lat",
+    "district_name",
+    "names",
+    "watchers",
+    "days_since_contact",
+    "urgent_unvisited",
+    "gaps",
+    "far_from",
+    "far_count",
+    "record",
+]
+#: Rare salons are reported in the aggregates; being far from one is no gap by itself.
+GAP_KINDS = [k for k in DISTANCE_KINDS if k != "salon_rare"]
+
+
 def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> pd.DataFrame:
     """Households in ``district_id`` (None: whole scope) with a gap, as the actor may see
     them (names only where the access module projects them). Never for planners."""
@@ -281,66 +302,12 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
         raise AccessDenied("計画担当の方には世帯ごとの一覧は表示されません")
     points = access.household_points(session, actor, district_id)
     metrics = view.result.households.set_index("id")
-    # Rare salons are reported in the aggregates; being far from one is no gap by itself.
-    gap_kinds = [k for k in DISTANCE_KINDS if k != "salon_rare"]
-    beyond_columns = [f"beyond_{k}" for k in gap_kinds]
-    rows = []
-    for point in points:
-        if point.id not in metrics.index:
-            continue
-        m = metrics.loc[point.id]
-        far = [DISTANCE_KIND_LABELS[k] for k in gap_kinds if bool(m[f"beyond_{k}"])]
-        gaps = []
-        if m["no_watcher"]:
-            gaps.append("見守り者なし")
-        elif m["single_watcher"]:
-            gaps.append("見守り者1人")
-        if m["elderly_watchers_only"]:
-            gaps.append("見守り者が高齢者のみ")
-        if m["stale"]:
-            gaps.append("連絡が途絶えている")
-        if m["urgent_unvisited"]:
-            gaps.append("緊急サイン後の訪問なし")
-        if not gaps and not far:
-            continue
-        names = "・".join(r.name for r in point.residents if r.name)
-        rows.append(
-            {
-                "household_id": point.id,
-                "number": point.number,
-                "lon": point.lon,
-                "lat": point.lat,
-                "district_name": point.district_name,
-                "names": names,
-                "watchers": int(m["watchers"]),
-                "days_since_contact": None
-                if np.isnan(m["days_since_contact"])
-                else int(m["days_since_contact"]),
-                "urgent_unvisited": bool(m["urgent_unvisited"]),
-                "gaps": "、".join(gaps),
-                "far_from": "、".join(far),
-                "far_count": int(sum(bool(m[c]) for c in beyond_columns)),
-                "record": f"/record?household={point.id}",
-            }
-        )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "household_id",
-            "number",
-            "lon",
-            "lat",
-            "district_name",
-            "names",
-            "watchers",
-            "days_since_contact",
-            "urgent_unvisited",
-            "gaps",
-            "far_from",
-            "far_count",
-            "record",
-        ],
-    )
+    rows = [
+        row
+        for point in points
+        if point.id in metrics.index and (row := _gap_row(point, metrics.loc[point.id])) is not None
+    ]
+    table = pd.DataFrame(rows, columns=GAP_COLUMNS)
     audit.log(
         session,
         actor,
@@ -350,6 +317,47 @@ def gap_rows(session: Session, view: CoverageView, district_id: int | None) -> p
         district_id=district_id,
     )
     return table
+
+
+def _watch_gaps(m: pd.Series) -> list[str]:
+    """The gaps of a household's watch network, in Japanese."""
+    gaps = []
+    if m["no_watcher"]:
+        gaps.append("見守り者なし")
+    elif m["single_watcher"]:
+        gaps.append("見守り者1人")
+    if m["elderly_watchers_only"]:
+        gaps.append("見守り者が高齢者のみ")
+    if m["stale"]:
+        gaps.append("連絡が途絶えている")
+    if m["urgent_unvisited"]:
+        gaps.append("緊急サイン後の訪問なし")
+    return gaps
+
+
+def _gap_row(point: Any, m: pd.Series) -> dict[str, Any] | None:
+    """The row of one household (``m``: its metrics); None when it has no gap."""
+    far = [DISTANCE_KIND_LABELS[k] for k in GAP_KINDS if bool(m[f"beyond_{k}"])]
+    gaps = _watch_gaps(m)
+    if not gaps and not far:
+        return None
+    return {
+        "household_id": point.id,
+        "number": point.number,
+        "lon": point.lon,
+        "lat": point.lat,
+        "district_name": point.district_name,
+        "names": "・".join(r.name for r in point.residents if r.name),
+        "watchers": int(m["watchers"]),
+        "days_since_contact": None
+        if np.isnan(m["days_since_contact"])
+        else int(m["days_since_contact"]),
+        "urgent_unvisited": bool(m["urgent_unvisited"]),
+        "gaps": "、".join(gaps),
+        "far_from": "、".join(far),
+        "far_count": int(sum(bool(m[f"beyond_{k}"]) for k in GAP_KINDS)),
+        "record": f"/record?household={point.id}",
+    }
 
 
 def csv_bytes(
