@@ -53,15 +53,7 @@ def render() -> None:
             format_func=lambda i: _label(by_id[i]),
         )
         st.session_state["district_choice"] = district_id
-        meeting_mode = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
-            "会議モード（番号で表示）",
-            value=access.meeting_mode_default(actor),
-            help="スクリーンや紙で共有するときに。地図には番号だけを表示し、名簿は別に表示します。",
-        )
-        few_only = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
-            "見守り者が0〜1人の世帯だけ表示",
-            help="見守りの手が薄い世帯を探すときに。線（見守りのつながり）もその世帯の分だけになります。",
-        )
+        meeting_mode, few_only = _view_toggles(actor)
         result = build_map(
             session,
             actor,
@@ -100,19 +92,36 @@ def render() -> None:
     if access.aggregates_only(actor):
         st.info("計画担当の方には個人の点は表示されません（資源と地区の境界のみ）。")
     if households:
-        with st.sidebar:
-            st.divider()
-            choice = st.selectbox(
-                "世帯の見守り記録を開く",
-                [p.id for p in households],
-                format_func=lambda hid: _household_label(
-                    households, hid, with_names=not meeting_mode
-                ),
-                index=None,
-                placeholder="番号で選ぶ",
-            )
-            if choice is not None and st.button("記録を開く", type="primary"):
-                go("record", household=str(choice))
+        _record_picker(households, with_names=not meeting_mode)
+
+
+def _view_toggles(actor: access.Actor) -> tuple[bool, bool]:
+    """Meeting mode and "thinly watched only", for the roles that may use them."""
+    meeting_mode = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
+        "会議モード（番号で表示）",
+        value=access.meeting_mode_default(actor),
+        help="スクリーンや紙で共有するときに。地図には番号だけを表示し、名簿は別に表示します。",
+    )
+    few_only = access.may_use_meeting_mode(actor) and st.sidebar.toggle(
+        "見守り者が0〜1人の世帯だけ表示",
+        help="見守りの手が薄い世帯を探すときに。線（見守りのつながり）もその世帯の分だけになります。",
+    )
+    return meeting_mode, few_only
+
+
+def _record_picker(households: list[HouseholdPoint], *, with_names: bool) -> None:
+    """A sidebar choice of the households on the map, to open one's record."""
+    with st.sidebar:
+        st.divider()
+        choice = st.selectbox(
+            "世帯の見守り記録を開く",
+            [p.id for p in households],
+            format_func=lambda hid: _household_label(households, hid, with_names=with_names),
+            index=None,
+            placeholder="番号で選ぶ",
+        )
+        if choice is not None and st.button("記録を開く", type="primary"):
+            go("record", household=str(choice))
 
 
 def name_list(points: list[HouseholdPoint]) -> pd.DataFrame:
