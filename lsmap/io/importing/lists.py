@@ -396,72 +396,84 @@ def _clean(
             Problem(number, columns.get(field_name, field_label(kind, field_name)), message)
         )
 
+    def warn_phone(message: str) -> None:
+        problems.append(Problem(number, columns["phone"], message, "warning"))
+
     for field_name in KIND_FIELDS[kind]:
-        raw = values.get(field_name, "")
-        value = text(raw)
+        value = text(values.get(field_name, ""))
         if value and field_name in _TEXT_FIELDS:
-            if "<" in value and _HTML.search(value):
-                fail(
-                    field_name, "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
-                )
-            elif value.startswith(FORMULA_START):
-                fail(
-                    field_name,
-                    "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません",
-                )
-            elif field_name in MAX_LENGTHS and len(value) > MAX_LENGTHS[field_name]:
-                fail(
-                    field_name,
-                    f"長すぎます（{len(value)} 文字、上限 {MAX_LENGTHS[field_name]} 文字）",
-                )
-        if field_name == "name" and not value:
-            fail(field_name, "名前が空です")
-        elif field_name == "phone" and not (_PHONE.fullmatch(value) and len(value) <= 32):
-            first = _FIRST_PHONE.search(value)
-            if first is None:
-                fail(field_name, f"電話番号として読めません（{value[:20]}）")
-            else:
-                problems.append(
-                    Problem(
-                        number,
-                        columns["phone"],
-                        f"電話番号に番号以外の文字があるため、最初の番号「{first.group()}」だけを取り込みます",
-                        "warning",
-                    )
-                )
-                value = first.group()
-        elif field_name == "birth_year" and value:
-            year = _int(value)
-            if year is None or not 1880 <= year <= date.today().year:
-                fail(field_name, f"生年は西暦の4桁で書いてください（{value[:10]}）")
-            value = year  # type: ignore[assignment]
-        elif field_name == "birth_year":
-            value = None  # type: ignore[assignment]
-        elif field_name in ("lat", "lon"):
-            number_value = _float(value) if value else None
-            if value and number_value is None:
-                fail(field_name, f"数値として読めません（{value[:20]}）")
-            value = number_value  # type: ignore[assignment]
-        elif field_name == "approximate":
-            value = value.lower() in _TRUE  # type: ignore[assignment]
-        elif field_name in ("concern_tags", "csws"):
-            value = [part.strip() for part in _SPLIT.split(value) if part.strip()]  # type: ignore[assignment]
-        elif field_name == "household_type":
-            value = _vocab(value, HOUSEHOLD_TYPES, "other", fail, field_name, "世帯の状況")
-        elif field_name == "consent_status":
-            value = _vocab(value, CONSENT_STATUSES, "unanswered", fail, field_name, "同意")
-        elif field_name == "role":
-            value = _vocab(value, WATCHER_ROLES, "other", fail, field_name, "役割")
-        elif field_name == "kind":
-            if not value and default_kind is None:
-                fail(
-                    field_name, "資源の種類が分かりません。列で指定するか --kind で指定してください"
-                )
-            value = _vocab(
-                value, RESOURCE_KINDS, default_kind or "other", fail, field_name, "資源の種類"
-            )
-        out[field_name] = value
+            unsafe = _unsafe_text(field_name, value)
+            if unsafe is not None:
+                fail(field_name, unsafe)
+        out[field_name] = _typed(field_name, value, fail, warn_phone, default_kind)
     return out
+
+
+def _unsafe_text(field_name: str, value: str) -> str | None:
+    """Why a free-text value cannot be imported (HTML, a formula, too long); None if it can."""
+    if "<" in value and _HTML.search(value):
+        return "HTML のタグのような文字（<…>）が含まれています。取り除いてください"
+    if value.startswith(FORMULA_START):
+        return "先頭が = + - @ の値は数式として扱われるおそれがあるため取り込めません"
+    if field_name in MAX_LENGTHS and len(value) > MAX_LENGTHS[field_name]:
+        return f"長すぎます（{len(value)} 文字、上限 {MAX_LENGTHS[field_name]} 文字）"
+    return None
+
+
+def _typed(
+    field_name: str,
+    value: str,
+    fail: Callable[[str, str], None],
+    warn_phone: Callable[[str], None],
+    default_kind: str | None,
+) -> Any:
+    """The value of one field as stored (number, flag, list, vocabulary code or text)."""
+    if field_name == "name" and not value:
+        fail(field_name, "名前が空です")
+    elif field_name == "phone" and not (_PHONE.fullmatch(value) and len(value) <= 32):
+        first = _FIRST_PHONE.search(value)
+        if first is None:
+            fail(field_name, f"電話番号として読めません（{value[:20]}）")
+        else:
+            warn_phone(
+                "電話番号に番号以外の文字があるため、"
+                f"最初の番号「{first.group()}」だけを取り込みます"
+            )
+            return first.group()
+    elif field_name == "birth_year":
+        if not value:
+            return None
+        year = _int(value)
+        if year is None or not 1880 <= year <= date.today().year:
+            fail(field_name, f"生年は西暦の4桁で書いてください（{value[:10]}）")
+        return year
+    elif field_name in ("lat", "lon"):
+        number_value = _float(value) if value else None
+        if value and number_value is None:
+            fail(field_name, f"数値として読めません（{value[:20]}）")
+        return number_value
+    elif field_name == "approximate":
+        return value.lower() in _TRUE
+    elif field_name in ("concern_tags", "csws"):
+        return [part.strip() for part in _SPLIT.split(value) if part.strip()]
+    elif field_name in _VOCABULARIES:
+        vocab, fallback, what = _VOCABULARIES[field_name]
+        return _vocab(value, vocab, fallback, fail, field_name, what)
+    elif field_name == "kind":
+        if not value and default_kind is None:
+            fail(field_name, "資源の種類が分かりません。列で指定するか --kind で指定してください")
+        return _vocab(
+            value, RESOURCE_KINDS, default_kind or "other", fail, field_name, "資源の種類"
+        )
+    return value
+
+
+#: Fields read as a vocabulary code: (vocabulary, code when empty, what it is called).
+_VOCABULARIES: dict[str, tuple[dict[str, Any], str, str]] = {
+    "household_type": (HOUSEHOLD_TYPES, "other", "世帯の状況"),
+    "consent_status": (CONSENT_STATUSES, "unanswered", "同意"),
+    "role": (WATCHER_ROLES, "other", "役割"),
+}
 
 
 def _vocab(
