@@ -79,14 +79,15 @@ def support_centre_names() -> dict[str, str]:
     }
 
 
-def generate_resources(
-    rng: np.random.Generator, neighbourhoods: list[Neighbourhood], directory: Directory
-) -> list[SampleResource]:
-    """About 30 resources spread over the 町内 (no food bank in the north 地区)."""
-    resources: list[SampleResource] = []
-    parts = [FACILITY_PARTS[int(i)] for i in rng.permutation(len(FACILITY_PARTS))]
+class _Resources:
+    """The resources generated so far, numbered as they are added."""
+
+    def __init__(self, rng: np.random.Generator, directory: Directory) -> None:
+        self.rng, self.directory = rng, directory
+        self.items: list[SampleResource] = []
 
     def add(
+        self,
         kind: str,
         name: str,
         hood: Neighbourhood,
@@ -95,12 +96,14 @@ def generate_resources(
         csws: list[SampleCsw] | None = None,
         phone: str | None = None,
     ) -> None:
-        resources.append(
+        """Add one resource at a random point of ``hood``."""
+        rng = self.rng
+        self.items.append(
             SampleResource(
-                ref=f"sample:r:{len(resources) + 1:04d}",
+                ref=f"sample:r:{len(self.items) + 1:04d}",
                 kind=kind,
                 name=name,
-                address=directory.address(rng, hood.name),
+                address=self.directory.address(rng, hood.name),
                 phone=persons.landline(rng) if phone is None else phone,
                 schedule=schedule,
                 meetings_per_month=per_month,
@@ -110,9 +113,41 @@ def generate_resources(
             )
         )
 
+
+def generate_resources(
+    rng: np.random.Generator, neighbourhoods: list[Neighbourhood], directory: Directory
+) -> list[SampleResource]:
+    """About 30 resources spread over the 町内 (no food bank in the north 地区)."""
+    book = _Resources(rng, directory)
+    parts = [FACILITY_PARTS[int(i)] for i in rng.permutation(len(FACILITY_PARTS))]
+
     def hoods_in(suffix: str) -> list[Neighbourhood]:
         return [n for n in neighbourhoods if n.district_suffix == suffix]
 
+    _add_facilities(book, neighbourhoods, parts)
+    _add_salons(book, neighbourhoods, parts)
+    for (name, schedule, per_month), suffix in zip(FOOD_BANKS, FOOD_BANK_DISTRICTS, strict=True):
+        book.add("food_bank", name, pick(rng, hoods_in(suffix)), schedule, float(per_month))
+
+    for suffix, name in support_centre_names().items():
+        book.add("support_centre", name, pick(rng, hoods_in(suffix)), "月〜土 8:30〜17:30")
+
+    for name, schedule, monthly, suffix in OTHER_RESOURCES:
+        book.add(
+            "other",
+            name,
+            pick(rng, hoods_in(suffix)),
+            schedule,
+            None if monthly is None else float(monthly),
+        )
+    return book.items
+
+
+def _add_facilities(
+    book: _Resources, neighbourhoods: list[Neighbourhood], parts: list[str]
+) -> None:
+    """Care facilities with their CSWs, one per pattern, in shuffled 町内."""
+    rng, directory = book.rng, book.directory
     facility_hoods = [neighbourhoods[int(i)] for i in rng.permutation(len(neighbourhoods))]
     for pattern, hood in zip(FACILITY_PATTERNS, facility_hoods, strict=False):
         phone = persons.landline(rng)
@@ -122,7 +157,7 @@ def generate_resources(
                 rng, "f" if chance(rng, 0.55) else "m", int(rng.integers(1965, 1996))
             )
             csws.append(SampleCsw(csw.name, phone if chance(rng, 0.6) else persons.mobile(rng)))
-        add(
+        book.add(
             "facility",
             pattern.format(parts.pop()),
             hood,
@@ -132,6 +167,10 @@ def generate_resources(
             phone,
         )
 
+
+def _add_salons(book: _Resources, neighbourhoods: list[Neighbourhood], parts: list[str]) -> None:
+    """Thirteen salons (two of them 子ども食堂), fewer in the 03 地区."""
+    rng = book.rng
     salon_weights = np.array([0.6 if n.district_suffix == "03" else 1.0 for n in neighbourhoods])
     salon_hoods = rng.choice(
         len(neighbourhoods), 13, replace=False, p=salon_weights / salon_weights.sum()
@@ -148,24 +187,8 @@ def generate_resources(
             schedule = schedule_text(rng, per_month)
             name = pick(rng, SALON_PATTERNS).format(town=town_stem(hood.name), part=parts[-1])
             fallback = f"サロン{parts[-1]}"
-        if name in {r.name for r in resources}:
+        if name in {r.name for r in book.items}:
             name = fallback
         if parts[-1] in name:
             parts.pop()
-        add("salon", name, hood, schedule, per_month)
-
-    for (name, schedule, per_month), suffix in zip(FOOD_BANKS, FOOD_BANK_DISTRICTS, strict=True):
-        add("food_bank", name, pick(rng, hoods_in(suffix)), schedule, float(per_month))
-
-    for suffix, name in support_centre_names().items():
-        add("support_centre", name, pick(rng, hoods_in(suffix)), "月〜土 8:30〜17:30")
-
-    for name, schedule, monthly, suffix in OTHER_RESOURCES:
-        add(
-            "other",
-            name,
-            pick(rng, hoods_in(suffix)),
-            schedule,
-            None if monthly is None else float(monthly),
-        )
-    return resources
+        book.add("salon", name, hood, schedule, per_month)
