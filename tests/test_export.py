@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import actor_for
+from conftest import CliResult, actor_for
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -183,14 +182,11 @@ def test_round_trip_export_import_export_is_identical(
     assert second["districts"].read_bytes() == third["districts"].read_bytes()
 
 
-def test_command_line_export_checks_user_and_layer(sample_url: str, tmp_path: Path) -> None:
-    def lsmap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lsmap", "--database-url", sample_url, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+def test_command_line_export_checks_user_and_layer(
+    sample_url: str, tmp_path: Path, run_lsmap: Callable[..., CliResult]
+) -> None:
+    def lsmap(*args: str) -> CliResult:
+        return run_lsmap("--database-url", sample_url, *args)
 
     done = lsmap(
         "export",

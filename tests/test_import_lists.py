@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult
 from openpyxl import Workbook
 from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
@@ -474,16 +474,13 @@ def test_planner_and_meeting_cannot_import(town: Engine, tmp_path: Path) -> None
             import_list_file(town, actor, "households", path)
 
 
-def test_command_line_template_dry_run_and_import(town: Engine, tmp_path: Path) -> None:
+def test_command_line_template_dry_run_and_import(
+    town: Engine, tmp_path: Path, run_lsmap: Callable[..., CliResult]
+) -> None:
     url = town.url.render_as_string(hide_password=False)
 
-    def lsmap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    def lsmap(*args: str) -> CliResult:
+        return run_lsmap("--database-url", url, *args)
 
     template = tmp_path / "template.csv"
     made = lsmap("import", "households", "--template", "-o", str(template))
