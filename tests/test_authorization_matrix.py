@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import DatabaseFactory
 from privacy_town import (
     CONSENTED,
     EMPTY_STATES,
@@ -200,11 +201,10 @@ def fields_of(obj: Any, prefix: str = "") -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def town_engine(database_factory) -> Iterator[tuple[Engine, PrivacyTown]]:  # type: ignore[no-untyped-def]
+def town_engine(database_factory: DatabaseFactory) -> Iterator[tuple[Engine, PrivacyTown]]:
     from lsmap.storage import db
 
-    engine = db.get_engine(database_factory())
-    db.upgrade(engine)
+    engine = db.get_engine(database_factory.migrated())
     yield engine, build_privacy_town(engine)
 
 
@@ -609,7 +609,17 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
 
 # ------------------------------------------------------------------ the named role decisions
 
-EDITOR_PAGES = ["start", "map", "record", "edit", "watchers", "locations", "deleted", "coverage", "gaps"]
+EDITOR_PAGES = [
+    "start",
+    "map",
+    "record",
+    "edit",
+    "watchers",
+    "locations",
+    "deleted",
+    "coverage",
+    "gaps",
+]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
 RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit

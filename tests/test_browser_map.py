@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
-from conftest import SAMPLE_TODAY, actor_for
+from conftest import DatabaseFactory, actor_for
 from helpers import EAST, MARKDOWN_XSS, MD_AUTOLINK, MD_COLOR, MD_IMAGE, MD_LINK, XSS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,17 +170,13 @@ def test_lines_filter_and_numbered_markers(page, base_url: str) -> None:  # type
 
 
 @pytest.fixture(scope="module")
-def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def markdown_app(database_factory: DatabaseFactory) -> Iterator[tuple[str, int]]:
     """The sample town served with Markdown payloads in a household's resident and
     emergency-contact names, the imported names of 東地区 and of the household's town, and
     staff_east's display name."""
-    from lsmap.io.sample import load_sample
-
     require_chromium()
-    url = database_factory()
+    url = database_factory.sample()
     engine = db.get_engine(url)
-    db.upgrade(engine)
-    load_sample(engine, today=SAMPLE_TODAY)
     with Session(engine) as session:
         staff = actor_for(session, "staff_east")
         visible = {p.id for p in access.household_points(session, staff, None)}

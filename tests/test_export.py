@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CliResult, actor_for
+from conftest import CliResult, DatabaseFactory, actor_for
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -144,8 +144,8 @@ def _nfkc(rows: list[list[str]]) -> list[list[str]]:
 
 
 def test_round_trip_export_import_export_is_identical(
-    sample_engine: Engine, database_factory, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    sample_engine: Engine, database_factory: DatabaseFactory, tmp_path: Path
+) -> None:
     def export_all(engine: Engine, folder: Path) -> dict[str, Path]:
         folder.mkdir()
         files = {"districts": folder / "districts.geojson"}
@@ -157,8 +157,7 @@ def test_round_trip_export_import_export_is_identical(
         return files
 
     def import_all(files: dict[str, Path]) -> Engine:
-        engine = db.get_engine(database_factory())
-        db.upgrade(engine)
+        engine = db.get_engine(database_factory.migrated())
         import_districts(engine, files["districts"], None, name_field="名称", code_field="コード")
         for layer in ("resources", "watchers", "households"):
             result = import_list_file(engine, ADMIN, layer, files[layer])

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DatabaseFactory
 from helpers import app_login
 from privacy_town import (
     CANARY,
@@ -41,10 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def town(database_factory) -> Iterator[tuple[str, PrivacyTown]]:  # type: ignore[no-untyped-def]
-    url = database_factory()
+def town(database_factory: DatabaseFactory) -> Iterator[tuple[str, PrivacyTown]]:
+    url = database_factory.migrated()
     engine = db.get_engine(url)
-    db.upgrade(engine)
     layout = build_privacy_town(engine)
     from lsmap.coverage.history import take_snapshot  # trends read snapshots (issue 16)
 
