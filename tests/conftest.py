@@ -234,20 +234,25 @@ def app_url(database_factory: DatabaseFactory) -> str:
 
 #: Real public files beside the repository (../shared/realdata), as CI provides them.
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-_REALDATA_NAMES = ("REALDATA", "YAIZU", "FACILITIES")
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """The folder of real public files; a test asking for it is marked ``realdata``."""
+    return REALDATA
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Outside CI, tests that read ../shared/realdata skip when it is not there."""
+    """Tests that read ../shared/realdata carry the ``realdata`` marker (set on the test or
+    its module, or given by the ``realdata`` fixture), so ``-m realdata`` / ``-m "not
+    realdata"`` select them; outside CI they skip when the folder is not there."""
+    marker = pytest.mark.realdata
+    for item in items:
+        if "realdata" in getattr(item, "fixturenames", ()):
+            item.add_marker(marker)
     if REALDATA.exists() or os.environ.get("CI"):
         return
-    import inspect
-
     skip = pytest.mark.skip(reason=f"{REALDATA} not present (CI provides ../shared/realdata)")
     for item in items:
-        function = getattr(item, "function", None)
-        if item.get_closest_marker("realdata") is not None or (
-            function is not None
-            and any(name in inspect.getsource(function) for name in _REALDATA_NAMES)
-        ):
+        if item.get_closest_marker("realdata") is not None:
             item.add_marker(skip)

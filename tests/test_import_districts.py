@@ -10,7 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from conftest import CliResult
+from conftest import REALDATA, CliResult
 from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,8 @@ from lsmap.io.importing.districts import import_districts
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage.models import AuditEntry, District
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+#: Every test here reads the real boundary files of ../shared/realdata.
+pytestmark = pytest.mark.realdata
 YAIZU = REALDATA / "yaizu" / "districts"
 
 
