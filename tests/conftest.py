@@ -14,9 +14,11 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,6 +70,28 @@ class DatabaseFactory:
     def sample(self) -> str:
         """URL of a new database holding the sample town (its own copy, free to change)."""
         return self._new(template=self._template("sample", _migrate_and_load_sample))
+
+    def reset_to_sample(self, url: str) -> None:
+        """Put a fresh sample town into the database at ``url`` in place, so that a running
+        server keeps its URL (SQLite: copied in with the backup API; PostGIS: dropped and
+        created again from the template under the same name)."""
+        template = self._template("sample", _migrate_and_load_sample)
+        db.get_engine(url).dispose()
+        if BACKEND == "postgresql":
+            name = make_url(url).database
+            with self._admin_engine().connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(
+                    text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
+                )
+            return
+        source = sqlite3.connect(str(make_url(template).database))
+        target = sqlite3.connect(str(make_url(url).database), timeout=30)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
 
     def _template(self, name: str, build: Callable[[Engine], None]) -> str:
         if name not in self._templates:
@@ -208,6 +232,50 @@ def run_lsmap(
         return CliResult(code, printed.out, printed.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def browser_database(database_factory: DatabaseFactory) -> str:
+    """URL of the one database the shared app servers serve (see ``browser_app_url``)."""
+    return database_factory.sample()
+
+
+@pytest.fixture
+def browser_app_url(database_factory: DatabaseFactory, browser_database: str) -> str:
+    """The shared app servers' database, holding a fresh sample town for this test."""
+    database_factory.reset_to_sample(browser_database)
+    return browser_database
+
+
+@pytest.fixture(scope="session")
+def app_servers(browser_database: str) -> Iterator[Callable[[str], str]]:
+    """Gives the base URL of the app serving ``browser_database`` with ``LSMAP_BASEMAP`` set
+    as asked; each server starts on first use and serves every browser test after that."""
+    from browser import require_chromium, running_app
+
+    require_chromium()
+    started: dict[str, str] = {}
+    with ExitStack() as stack:
+
+        def serve(basemap: str = "none") -> str:
+            if basemap not in started:
+                started[basemap] = stack.enter_context(running_app(browser_database, basemap))
+            return started[basemap]
+
+        yield serve
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """One headless Chromium for every browser test (each test opens its own context)."""
+    from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def actor_for(session: Session, username: str) -> Actor:
