@@ -90,3 +90,25 @@ def running_app(database_url: str, basemap: str = "none") -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def wait_for_app_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app's script run has finished: Streamlit marks its root element
+    ``data-test-script-state="notRunning"`` once every element of the run is sent."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached"
+    )
+
+
+def wait_until_quiet(page, requested: list[str], quiet_ms: int = 500) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app is idle and ``requested`` (filled by a request listener) has not
+    grown for ``quiet_ms`` (like Playwright's networkidle, which ignores later frames)."""
+    wait_for_app_idle(page)
+    seen, since = len(requested), time.monotonic()
+    deadline = since + 30
+    while time.monotonic() - since < quiet_ms / 1000:
+        page.wait_for_timeout(50)  # lets Playwright deliver request events
+        if len(requested) != seen:
+            seen, since = len(requested), time.monotonic()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"requests did not stop within 30 s: {requested[seen - 5 :]}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult, DatabaseFactory
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -97,21 +97,17 @@ def test_backup_restores_across_backends(sample_engine: Engine, tmp_path: Path) 
     target.dispose()
 
 
-def test_command_line_backup_and_restore(engine: Engine, database_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_command_line_backup_and_restore(
+    engine: Engine,
+    database_factory: DatabaseFactory,
+    tmp_path: Path,
+    run_lsmap: Callable[..., CliResult],
+) -> None:
     empty_url = database_factory()
 
-    def lsmap(
-        url: str, *args: str, passphrase: str = PASSPHRASE
-    ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "LSMAP_BACKUP_PASSPHRASE": passphrase}
-        return subprocess.run(
-            [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
+    def lsmap(url: str, *args: str, passphrase: str = PASSPHRASE) -> CliResult:
+        env = {"LSMAP_BACKUP_PASSPHRASE": passphrase}
+        return run_lsmap("--database-url", url, *args, env=env)
 
     with db.transaction(engine) as session:
         session.add_all([Household(household_type="other", ref=f"cli-{i}") for i in range(3)])

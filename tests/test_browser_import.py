@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 from helpers import EAST
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,18 +16,20 @@ from lsmap.storage.models import District, Resource
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def base_url(app_url: str) -> Iterator[str]:
-    require_chromium()
-    with running_app(app_url) as url:
-        yield url
+@pytest.fixture
+def app_url(browser_app_url: str) -> str:
+    """A fresh sample town in the database of the shared app servers."""
+    return browser_app_url
+
+
+@pytest.fixture
+def base_url(app_url: str, app_servers) -> str:  # type: ignore[no-untyped-def]
+    return app_servers("none")
 
 
 def test_admin_uploads_checks_and_imports_resources(
-    app_url: str, base_url: str, tmp_path: Path
-) -> None:
-    from playwright.sync_api import sync_playwright
-
+    app_url: str, base_url: str, chromium, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     engine = db.get_engine(app_url)
     with Session(engine) as session:
         point = session.scalar(
@@ -42,30 +42,27 @@ def test_admin_uploads_checks_and_imports_resources(
             "cp932"
         )
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(
-                viewport={"width": 1400, "height": 1000}, locale="ja-JP"
-            ).new_page()
-            page.set_default_timeout(30_000)
-            page.goto(base_url)
-            page.get_by_label("ユーザー名").fill("admin")
-            page.get_by_label("パスワード").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="ログイン").click()
-            page.get_by_role("button", name="ログアウト").wait_for()
-            page.get_by_role("link", name="データの取り込み").click()
-            page.get_by_text("取り込むもの").wait_for()
-            page.get_by_text("資源", exact=True).click()
-            page.get_by_role("button", name="資源のひな形（CSV）").wait_for()
-            page.locator('input[type="file"]').set_input_files(str(upload))
-            page.get_by_text("文字コード Shift_JIS").wait_for()
-            page.get_by_role("button", name="試行する").click()
-            page.get_by_text("作られるもの: 資源 1 件").wait_for()
-            page.get_by_role("button", name="取り込む", exact=True).click()
-            page.get_by_text("取り込みました: 資源 1 件").wait_for()
-        finally:
-            browser.close()
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(base_url)
+        page.get_by_label("ユーザー名").fill("admin")
+        page.get_by_label("パスワード").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="ログイン").click()
+        page.get_by_role("button", name="ログアウト").wait_for()
+        page.get_by_role("link", name="データの取り込み").click()
+        page.get_by_text("取り込むもの").wait_for()
+        page.get_by_text("資源", exact=True).click()
+        page.get_by_role("button", name="資源のひな形（CSV）").wait_for()
+        page.locator('input[type="file"]').set_input_files(str(upload))
+        page.get_by_text("文字コード Shift_JIS").wait_for()
+        page.get_by_role("button", name="試行する").click()
+        page.get_by_text("作られるもの: 資源 1 件").wait_for()
+        page.get_by_role("button", name="取り込む", exact=True).click()
+        page.get_by_text("取り込みました: 資源 1 件").wait_for()
+    finally:
+        context.close()
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Resource)) == before + 1
         assert session.scalar(select(Resource.name).where(Resource.name == "ブラウザサロン"))

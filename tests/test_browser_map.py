@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
-from conftest import SAMPLE_TODAY, actor_for
+from browser import wait_for_app_idle, wait_until_quiet
+from conftest import actor_for
 from helpers import EAST, MARKDOWN_XSS, MD_AUTOLINK, MD_COLOR, MD_IMAGE, MD_LINK, XSS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,21 +22,20 @@ MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 FIVE_LAYER_CLASSES = ["households", "watchers", "facility", "salon", "food_bank"]
 
 
-@pytest.fixture(scope="module")
-def base_url(app_url: str) -> Iterator[str]:
-    require_chromium()
-    with running_app(app_url) as url:
-        yield url
+@pytest.fixture
+def app_url(browser_app_url: str) -> str:
+    """A fresh sample town in the database of the shared app servers."""
+    return browser_app_url
 
 
-@pytest.fixture(scope="module")
-def browser(base_url: str):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
+@pytest.fixture
+def base_url(app_url: str, app_servers) -> str:  # type: ignore[no-untyped-def]
+    return app_servers("none")
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+
+@pytest.fixture
+def browser(chromium):  # type: ignore[no-untyped-def]
+    return chromium
 
 
 @pytest.fixture
@@ -106,7 +104,9 @@ def test_resident_name_with_html_renders_as_text(page, base_url: str, app_url: s
     page.goto(f"{base_url}/record?household={household.id}")
     page.get_by_text("見守りネットワーク記録").first.wait_for()
     page.get_by_text("気がかりな人").wait_for()
-    page.wait_for_timeout(1500)
+    # the name is on the page, as text (in the residents table's accessible grid)
+    page.get_by_text(XSS).first.wait_for(state="attached")
+    wait_for_app_idle(page)
     assert page.locator('img[src="x"]').count() == 0
     assert page.dialogs == []
 
@@ -169,18 +169,12 @@ def test_lines_filter_and_numbered_markers(page, base_url: str) -> None:  # type
     record.get_by_text(f"見守りネットワーク記録 — 世帯番号 {household_id}").wait_for()
 
 
-@pytest.fixture(scope="module")
-def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def markdown_app(app_url: str, base_url: str) -> tuple[str, int]:
     """The sample town served with Markdown payloads in a household's resident and
     emergency-contact names, the imported names of 東地区 and of the household's town, and
     staff_east's display name."""
-    from lsmap.io.sample import load_sample
-
-    require_chromium()
-    url = database_factory()
-    engine = db.get_engine(url)
-    db.upgrade(engine)
-    load_sample(engine, today=SAMPLE_TODAY)
+    engine = db.get_engine(app_url)
     with Session(engine) as session:
         staff = actor_for(session, "staff_east")
         visible = {p.id for p in access.household_points(session, staff, None)}
@@ -202,8 +196,7 @@ def markdown_app(database_factory) -> Iterator[tuple[str, int]]:  # type: ignore
         )
         session.commit()
         household_id = card.household_id
-    with running_app(url) as base:
-        yield base, household_id
+    return base_url, household_id
 
 
 def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown_app) -> None:  # type: ignore[no-untyped-def]
@@ -216,7 +209,7 @@ def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown
 
     def no_markup() -> str:
         """The page's text as shown (word joiners dropped), after checking it has no markup."""
-        page.wait_for_timeout(1500)
+        wait_until_quiet(page, requested)
         # (a heading's own anchor, href="#…", may carry the words of the heading)
         markup = page.locator(
             'a[href*="evil"]:not([href^="#"]), img[src*="evil"], .katex, '

@@ -4,33 +4,26 @@ background drawn, numbers that do not overlap, the legend folded on a phone."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
+from browser import wait_until_quiet
 from test_browser_map import MAP_FRAME, login
 
 pytestmark = pytest.mark.browser
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
-@pytest.fixture(scope="module")
-def apps(app_url: str) -> Iterator[dict[str, str]]:
-    """The sample town served twice: with LSMAP_BASEMAP=none and with the default (local)."""
-    require_chromium()
-    with running_app(app_url, "none") as none, running_app(app_url, "local") as local:
-        yield {"none": none, "local": local}
+@pytest.fixture
+def apps(browser_app_url: str, app_servers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh sample town served twice: with LSMAP_BASEMAP=none and with the default
+    (local)."""
+    return {"none": app_servers("none"), "local": app_servers("local")}
 
 
-@pytest.fixture(scope="module")
-def browser(apps):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium):  # type: ignore[no-untyped-def]
+    return chromium
 
 
 def _outside(requested: list[str]) -> list[str]:
@@ -50,7 +43,7 @@ def _open_meeting_map(browser, base: str, width: int = 1400, height: int = 1000)
     login(page, base, "meeting_east")
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".lsmap-number").first.wait_for()
-    page.wait_for_timeout(1500)
+    wait_until_quiet(page, requested)
     return context, page, frame, requested
 
 

@@ -1,10 +1,18 @@
-"""The command line: ``lsmap db upgrade`` and ``lsmap sample load`` on a fresh database."""
+"""The command line: ``lsmap db upgrade`` and ``lsmap sample load`` on a fresh database.
+
+Commands run in this process (``run_lsmap``); one smoke test runs the installed ``lsmap``
+console script as its own process.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
+from conftest import CliResult
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,14 +20,29 @@ from lsmap.storage import db
 from lsmap.storage.models import Household, User, Watcher
 
 
-def lsmap(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lsmap", "--database-url", url, *args],
+@pytest.fixture
+def lsmap(run_lsmap: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """``lsmap --database-url URL *args`` run in this process."""
+
+    def run(url: str, *args: str, stdin: str = "") -> CliResult:
+        return run_lsmap("--database-url", url, *args, stdin=stdin)
+
+    return run
+
+
+def test_the_installed_lsmap_entry_point_runs_as_a_process(empty_url: str) -> None:
+    script = Path(sys.executable).with_name("lsmap")
+    assert script.is_file(), f"{script}: the console script is installed by pip install -e ."
+    done = subprocess.run(
+        [str(script), "--database-url", empty_url, "db", "upgrade"],
         capture_output=True,
         text=True,
-        input=stdin,
+        stdin=subprocess.DEVNULL,
         timeout=300,
     )
+    assert done.returncode == 0, done.stderr
+    assert "最新" in done.stdout and db.head_revision() in done.stdout
+    assert db.current_revision(db.get_engine(empty_url)) == db.head_revision()
 
 
 def _counts(url: str) -> tuple[int, int, int]:
@@ -30,7 +53,9 @@ def _counts(url: str) -> tuple[int, int, int]:
         )
 
 
-def test_db_upgrade_and_sample_load_are_idempotent(empty_url: str) -> None:
+def test_db_upgrade_and_sample_load_are_idempotent(
+    empty_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     first = lsmap(empty_url, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert "最新" in first.stdout
@@ -49,7 +74,7 @@ def test_db_upgrade_and_sample_load_are_idempotent(empty_url: str) -> None:
     assert _counts(empty_url) == counts
 
 
-def test_users_add_and_list(empty_url: str) -> None:
+def test_users_add_and_list(empty_url: str, lsmap: Callable[..., CliResult]) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
     added = lsmap(
         empty_url,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 
-from conftest import SAMPLE_TODAY
+import pytest
+from conftest import SAMPLE_TODAY, CliResult
 from helpers import EAST
 
 REQUIRED = (
@@ -27,16 +27,17 @@ REQUIRED = (
 )
 
 
-def lsmap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+@pytest.fixture
+def lsmap(run_lsmap: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """``lsmap --database-url URL *args`` run in this process."""
+
+    def run(url: str, *args: str) -> CliResult:
+        return run_lsmap("--database-url", url, *args)
+
+    return run
 
 
-def test_coverage_json_per_district_level(app_url: str) -> None:
+def test_coverage_json_per_district_level(app_url: str, lsmap: Callable[..., CliResult]) -> None:
     done = lsmap(
         app_url,
         "coverage",
@@ -62,7 +63,7 @@ def test_coverage_json_per_district_level(app_url: str) -> None:
     assert town[0]["stale"] == sum(r["stale"] for r in rows)
 
 
-def test_radius_changes_the_beyond_counts(app_url: str) -> None:
+def test_radius_changes_the_beyond_counts(app_url: str, lsmap: Callable[..., CliResult]) -> None:
     def beyond(radius: str) -> int:
         done = lsmap(
             app_url,
@@ -82,7 +83,9 @@ def test_radius_changes_the_beyond_counts(app_url: str) -> None:
     assert beyond("300") > beyond("800") > beyond("5000") == 0
 
 
-def test_coverage_csv_as_planner_suppresses_small_counts(app_url: str) -> None:
+def test_coverage_csv_as_planner_suppresses_small_counts(
+    app_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     done = lsmap(
         app_url,
         "coverage",
@@ -102,8 +105,10 @@ def test_coverage_csv_as_planner_suppresses_small_counts(app_url: str) -> None:
     assert "<5" in values and not any(v in {"1", "2", "3", "4"} for v in values)
 
 
-def test_planner_asking_for_a_small_radius_gets_500_m_and_is_told(app_url: str) -> None:
-    def town(*who: str) -> subprocess.CompletedProcess[str]:
+def test_planner_asking_for_a_small_radius_gets_500_m_and_is_told(
+    app_url: str, lsmap: Callable[..., CliResult]
+) -> None:
+    def town(*who: str) -> CliResult:
         return lsmap(
             app_url,
             "coverage",
@@ -139,7 +144,9 @@ def test_planner_asking_for_a_small_radius_gets_500_m_and_is_told(app_url: str) 
     assert "500 m" not in admin.stderr
 
 
-def test_coverage_as_staff_is_scoped_and_unknown_user_fails(app_url: str) -> None:
+def test_coverage_as_staff_is_scoped_and_unknown_user_fails(
+    app_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     done = lsmap(
         app_url,
         "coverage",
@@ -157,28 +164,22 @@ def test_coverage_as_staff_is_scoped_and_unknown_user_fails(app_url: str) -> Non
     assert unknown.returncode == 1 and "nobody" in unknown.stderr
 
 
-def test_bench_coverage_prints_both_times_and_their_ratio() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lsmap",
-            "bench",
-            "coverage",
-            "--households",
-            "400",
-            "--watchers",
-            "100",
-            "--resources",
-            "40",
-            "--districts",
-            "30",
-            "--repeat",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_bench_coverage_prints_both_times_and_their_ratio(
+    run_lsmap: Callable[..., CliResult],
+) -> None:
+    done = run_lsmap(
+        "bench",
+        "coverage",
+        "--households",
+        "400",
+        "--watchers",
+        "100",
+        "--resources",
+        "40",
+        "--districts",
+        "30",
+        "--repeat",
+        "1",
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import actor_for
+from conftest import CliResult, DatabaseFactory, actor_for
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -145,8 +144,8 @@ def _nfkc(rows: list[list[str]]) -> list[list[str]]:
 
 
 def test_round_trip_export_import_export_is_identical(
-    sample_engine: Engine, database_factory, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    sample_engine: Engine, database_factory: DatabaseFactory, tmp_path: Path
+) -> None:
     def export_all(engine: Engine, folder: Path) -> dict[str, Path]:
         folder.mkdir()
         files = {"districts": folder / "districts.geojson"}
@@ -158,8 +157,7 @@ def test_round_trip_export_import_export_is_identical(
         return files
 
     def import_all(files: dict[str, Path]) -> Engine:
-        engine = db.get_engine(database_factory())
-        db.upgrade(engine)
+        engine = db.get_engine(database_factory.migrated())
         import_districts(engine, files["districts"], None, name_field="名称", code_field="コード")
         for layer in ("resources", "watchers", "households"):
             result = import_list_file(engine, ADMIN, layer, files[layer])
@@ -183,14 +181,11 @@ def test_round_trip_export_import_export_is_identical(
     assert second["districts"].read_bytes() == third["districts"].read_bytes()
 
 
-def test_command_line_export_checks_user_and_layer(sample_url: str, tmp_path: Path) -> None:
-    def lsmap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lsmap", "--database-url", sample_url, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+def test_command_line_export_checks_user_and_layer(
+    sample_url: str, tmp_path: Path, run_lsmap: Callable[..., CliResult]
+) -> None:
+    def lsmap(*args: str) -> CliResult:
+        return run_lsmap("--database-url", sample_url, *args)
 
     done = lsmap(
         "export",

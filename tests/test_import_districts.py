@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from conftest import REALDATA, CliResult
 from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,8 @@ from lsmap.io.importing.districts import import_districts
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage.models import AuditEntry, District
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+#: Every test here reads the real boundary files of ../shared/realdata.
+pytestmark = pytest.mark.realdata
 YAIZU = REALDATA / "yaizu" / "districts"
 
 
@@ -184,17 +185,14 @@ def test_missing_crs_can_be_given(engine: Engine, tmp_path: Path) -> None:
     assert result.created == 35 and all(_in_yaizu(d.geom) for d in _districts(engine).values())
 
 
-def _lsmap(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_command_line_imports_districts_and_refuses_bad_input(engine: Engine) -> None:
+def test_command_line_imports_districts_and_refuses_bad_input(
+    engine: Engine, run_lsmap: Callable[..., CliResult]
+) -> None:
     url = engine.url.render_as_string(hide_password=False)
+
+    def _lsmap(url: str, *args: str) -> CliResult:
+        return run_lsmap("--database-url", url, *args)
+
     done = _lsmap(
         url,
         "import",

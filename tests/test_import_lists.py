@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult
 from openpyxl import Workbook
 from shapely.geometry import box, mapping
 from sqlalchemy import Engine, func, select
@@ -22,8 +22,6 @@ from lsmap.io.importing.normalise import header_key
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage.models import AuditEntry, Household, ImportMapping, Resident, Resource, Watcher
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-FACILITIES = REALDATA / "yaizu" / "facilities"
 ADMIN = Actor(
     user_id=0, username="test-admin", display_name="", role="admin", district_ids=frozenset()
 )
@@ -104,8 +102,11 @@ def _household(
 # ---------------------------------------------------------------- real open data
 
 
-def test_yaizu_facility_files_import_with_their_encodings_and_duplicates(engine: Engine) -> None:
-    import_districts(engine, REALDATA / "yaizu" / "districts" / "自治会区域.shp", "neighbourhood")
+def test_yaizu_facility_files_import_with_their_encodings_and_duplicates(
+    engine: Engine, realdata: Path
+) -> None:
+    facilities = realdata / "yaizu" / "facilities"
+    import_districts(engine, realdata / "yaizu" / "districts" / "自治会区域.shp", "neighbourhood")
     expected = {  # file: (kind, encoding, rows read, rows imported)
         "222127_aed.csv": ("other", "utf-8", 82, 78),
         "222127_community_center.csv": ("salon", "utf-8-sig", 9, 9),
@@ -115,7 +116,7 @@ def test_yaizu_facility_files_import_with_their_encodings_and_duplicates(engine:
     }
     imported = 0
     for name, (kind, encoding, total, rows) in expected.items():
-        result = import_list_file(engine, ADMIN, "resources", FACILITIES / name, default_kind=kind)
+        result = import_list_file(engine, ADMIN, "resources", facilities / name, default_kind=kind)
         plan = result.plan
         assert (plan.encoding, plan.total_rows, len(plan.rows)) == (encoding, total, rows), name
         assert {"name", "address", "lat", "lon"} <= set(plan.mapping.values()), name
@@ -136,18 +137,18 @@ def test_yaizu_facility_files_import_with_their_encodings_and_duplicates(engine:
             assert sum("最初の番号" in p.message for p in plan.problems) == 3
     assert _counts(engine)["resources"] == imported == 415
     # the 子育て施設 header uses U+2015 「―」 for 「ー」 and still reads as the standard header
-    preschool_header = (FACILITIES / "222127_preschool.csv").read_text("utf-8").split(",")[0]
+    preschool_header = (facilities / "222127_preschool.csv").read_text("utf-8").split(",")[0]
     assert "―" in preschool_header and header_key(preschool_header) == header_key(
         "都道府県コード又は市区町村コード"
     )
 
 
-def test_takamatsu_english_headers_without_any_district(engine: Engine) -> None:
+def test_takamatsu_english_headers_without_any_district(engine: Engine, realdata: Path) -> None:
     result = import_list_file(
         engine,
         ADMIN,
         "resources",
-        REALDATA / "takamatsu" / "elderly_welfare_facility.csv",
+        realdata / "takamatsu" / "elderly_welfare_facility.csv",
         default_kind="facility",
     )
     assert result.plan.mapping == {
@@ -474,16 +475,13 @@ def test_planner_and_meeting_cannot_import(town: Engine, tmp_path: Path) -> None
             import_list_file(town, actor, "households", path)
 
 
-def test_command_line_template_dry_run_and_import(town: Engine, tmp_path: Path) -> None:
+def test_command_line_template_dry_run_and_import(
+    town: Engine, tmp_path: Path, run_lsmap: Callable[..., CliResult]
+) -> None:
     url = town.url.render_as_string(hide_password=False)
 
-    def lsmap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lsmap", "--database-url", url, *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    def lsmap(*args: str) -> CliResult:
+        return run_lsmap("--database-url", url, *args)
 
     template = tmp_path / "template.csv"
     made = lsmap("import", "households", "--template", "-o", str(template))

@@ -9,12 +9,14 @@ with no live resident (all deleted, or none entered yet): a meeting must not see
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DatabaseFactory
 from helpers import app_login
 from privacy_town import (
     CANARY,
@@ -41,10 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def town(database_factory) -> Iterator[tuple[str, PrivacyTown]]:  # type: ignore[no-untyped-def]
-    url = database_factory()
+def town(database_factory: DatabaseFactory) -> Iterator[tuple[str, PrivacyTown]]:
+    url = database_factory.migrated()
     engine = db.get_engine(url)
-    db.upgrade(engine)
     layout = build_privacy_town(engine)
     from lsmap.coverage.history import take_snapshot  # trends read snapshots (issue 16)
 
@@ -60,32 +61,35 @@ def _actor(session: Session, role: str) -> access.Actor | None:
 
 
 def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
-    """Everything the library hands this role, as one text."""
+    """Everything the library hands this role (a visitor: None), as one text; a refusal
+    adds its message."""
     parts: list[str] = []
     with Session(engine) as session:
         who = _actor(session, role)
-        if who is not None:
-            for meeting_mode in (False, True):
-                result = build_map(session, who, None, meeting_mode=meeting_mode)
-                parts.append(result.map.get_root().render())
-                parts.append(name_list(result.points.get("households", [])).to_csv())
-            for household in town.households.values():
-                try:
-                    parts.append(repr(access.watch_record(session, who, household)))
-                except access.AccessDenied as denied:
-                    parts.append(denied.message)
-            parts.extend(repr(p) for p in access.household_points(session, who, None))
-            parts.extend(repr(p) for p in household_points_with_levels(session, who, None))
-            try:  # 位置の確認 (issue 17): only roles that edit get it
-                parts.extend(repr(c) for c in location_checks(session, who))
-            except access.AccessDenied as denied:
-                parts.append(denied.message)
-            parts.extend(repr(p) for p in access.watcher_points(session, who, None))
-            parts.append(_exports(session, who))
-            parts.append(_printouts(session, who, town))
-            parts.append(_coverage(session, who))
+        for meeting_mode in (False, True):
+            result = build_map(session, who, None, meeting_mode=meeting_mode)  # type: ignore[arg-type]
+            parts.append(result.map.get_root().render())
+            parts.append(name_list(result.points.get("households", [])).to_csv())
+        for household in town.households.values():
+            parts.append(_or_refusal(lambda: repr(access.watch_record(session, who, household))))  # type: ignore[arg-type]  # noqa: B023
+        parts.extend(repr(p) for p in access.household_points(session, who, None))  # type: ignore[arg-type]
+        parts.extend(repr(p) for p in household_points_with_levels(session, who, None))  # type: ignore[arg-type]
+        # 位置の確認 (issue 17): only roles that edit get it
+        parts.append(_or_refusal(lambda: "".join(map(repr, location_checks(session, who)))))  # type: ignore[arg-type]
+        parts.extend(repr(p) for p in access.watcher_points(session, who, None))  # type: ignore[arg-type]
+        parts.append(_exports(session, who))  # type: ignore[arg-type]
+        parts.append(_printouts(session, who, town))  # type: ignore[arg-type]
+        parts.append(_or_refusal(lambda: _coverage(session, who)))  # type: ignore[arg-type]
         session.rollback()
     return "\n".join(parts)
+
+
+def _or_refusal(read: Callable[[], str]) -> str:
+    """What ``read`` gives, or the message of its AccessDenied."""
+    try:
+        return read()
+    except access.AccessDenied as denied:
+        return f"refused: {denied.message}"
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -188,6 +192,10 @@ def test_canary_in_library_outputs(town: tuple[str, PrivacyTown], role: str) -> 
     url, layout = town
     text = library_outputs(db.get_engine(url), layout, role)
     assert (CANARY in text) == (role in ALLOWED)
+    refusals = text.count("refused: ")
+    if role == "anonymous":  # every record, the checks and the coverage were really refused
+        assert refusals == len(layout.households) + 2, refusals
+        assert "<html>" in text or "<!DOCTYPE html>" in text  # a map was drawn (without people)
 
 
 @pytest.mark.parametrize("state", sorted(EMPTY_STATES))
@@ -346,20 +354,20 @@ def test_visitor_page_never_shows_the_canary(
 
 
 def test_audit_trail_never_holds_the_canary(town: tuple[str, PrivacyTown]) -> None:
-    url, _ = town
+    url, layout = town
     engine = db.get_engine(url)
     for role in ROLES_UNDER_TEST:  # produce audit rows of every kind the library writes
         with Session(engine) as session:
             who = _actor(session, role)
-            if who is not None:
-                build_map(session, who, None, meeting_mode=True)
-                for household in access.household_points(session, who, None):
-                    access.watch_record(session, who, household.id)
+            build_map(session, who, None, meeting_mode=True)  # type: ignore[arg-type]
+            for household in layout.households.values():  # a refusal writes access_denied
+                with contextlib.suppress(access.AccessDenied):
+                    access.watch_record(session, who, household)  # type: ignore[arg-type]
             session.commit()
     with Session(engine) as session:
         admin = _actor(session, "admin")
         entries = access.audit_entries(session, admin)
-        assert entries
+        assert {e.action for e in entries} >= {"map_render", "view_record", "access_denied"}
         assert CANARY not in audit.entries_csv(entries)
         assert all(CANARY not in repr(e.detail) for e in session.scalars(select(AuditEntry)))
 

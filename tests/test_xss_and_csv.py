@@ -6,12 +6,11 @@ import csv
 import html
 import io
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
-from conftest import SAMPLE_TODAY, actor_for
+from conftest import DatabaseFactory, actor_for
 from helpers import (
     MARKDOWN_PAYLOADS,
     MARKDOWN_XSS,
@@ -253,15 +252,11 @@ def test_markdown_text_leaves_no_markup_and_keeps_the_text(value: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def markdown_town(database_factory: Callable[[], str]) -> tuple[str, int]:
+def markdown_town(database_factory: DatabaseFactory) -> tuple[str, int]:
     """The sample town with Markdown in every user-written and imported string, one resident
     and one watcher soft-deleted; returns its URL and a household with a card."""
-    from lsmap.io.sample import load_sample
-
-    url = database_factory()
+    url = database_factory.sample()
     engine = db.get_engine(url)
-    db.upgrade(engine)
-    load_sample(engine, today=SAMPLE_TODAY)
     with Session(engine) as session, session.no_autoflush:
         _poison(session, MARKDOWN_XSS)  # every text field (phones get a shorter payload)
         for row in session.scalars(select(Resident)):
