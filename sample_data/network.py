@@ -201,30 +201,61 @@ def generate_network(
             )
 
     wanted = iter(_slot_counts(rng, len(households)))
-    plan: list[tuple[SampleHousehold, Neighbourhood, list[SampleWatcher | None]]] = []
+    plan: list[_Slots] = []
     for hood in neighbourhoods:
         group = staff[hood.code]
         members = sorted(by_hood[hood.code], key=lambda h: h.location.x)
         for position, household in enumerate(members):
-            slots = next(wanted)
-            chosen: list[SampleWatcher | None] = []
-            if slots and chance(rng, 0.6 if slots == 1 else 0.95):
-                chosen.append(
-                    group.commissioners[position * len(group.commissioners) // len(members)]
-                )
-            while len(chosen) < slots:
-                role = pick_weighted(rng, SLOT_ROLE_WEIGHTS)
-                candidates: list[SampleWatcher] = []
-                if role == "welfare_volunteer":
-                    candidates = group.volunteers
-                elif role == "ward_head" and group.ward_head is not None:
-                    candidates = [group.ward_head]
-                elif role == "elderly_counsellor" and household.household_type in ELDERLY_TYPES:
-                    candidates = counsellors.get(hood.district_suffix, [])
-                free = [w for w in candidates if w not in chosen]
-                chosen.append(pick(rng, free) if free else None)
+            commissioner = group.commissioners[position * len(group.commissioners) // len(members)]
+            chosen = _slot_watchers(
+                rng,
+                next(wanted),
+                household,
+                group,
+                commissioner,
+                counsellors.get(hood.district_suffix, []),
+            )
             plan.append((household, hood, chosen))
+    _fill_with_neighbours(rng, builder, plan)
+    return builder.watchers, builder.links
 
+
+#: A household, its 町内 and its watchers (None: a slot left to a neighbour).
+_Slots = tuple[SampleHousehold, Neighbourhood, list[SampleWatcher | None]]
+
+
+def _slot_watchers(
+    rng: np.random.Generator,
+    slots: int,
+    household: SampleHousehold,
+    group: _Staff,
+    commissioner: SampleWatcher,
+    counsellors: list[SampleWatcher],
+) -> list[SampleWatcher | None]:
+    """The watchers of one household's ``slots``: its commissioner first (usually), then
+    volunteers, the ward head or a counsellor by weight; None where nobody is free."""
+    chosen: list[SampleWatcher | None] = []
+    if slots and chance(rng, 0.6 if slots == 1 else 0.95):
+        chosen.append(commissioner)
+    while len(chosen) < slots:
+        role = pick_weighted(rng, SLOT_ROLE_WEIGHTS)
+        candidates: list[SampleWatcher] = []
+        if role == "welfare_volunteer":
+            candidates = group.volunteers
+        elif role == "ward_head" and group.ward_head is not None:
+            candidates = [group.ward_head]
+        elif role == "elderly_counsellor" and household.household_type in ELDERLY_TYPES:
+            candidates = counsellors
+        free = [w for w in candidates if w not in chosen]
+        chosen.append(pick(rng, free) if free else None)
+    return chosen
+
+
+def _fill_with_neighbours(
+    rng: np.random.Generator, builder: NetworkBuilder, plan: list[_Slots]
+) -> None:
+    """Give every open slot a neighbour (a nearby one reused while new ones would exceed
+    TARGET_WATCHERS), and link every household to its watchers."""
     open_slots = sum(chosen.count(None) for _, _, chosen in plan)
     new_allowed = TARGET_WATCHERS - len(builder.watchers)
     for household, hood, chosen in plan:
@@ -240,4 +271,3 @@ def generate_network(
                 chosen[slot] = watcher = found
                 taken.add(found.ref)
             builder.link(watcher, household)
-    return builder.watchers, builder.links

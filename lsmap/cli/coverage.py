@@ -115,9 +115,8 @@ def cmd_bench_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_coverage_commands(sub: Any) -> Any:
-    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser;
-    returns the ``bench`` subcommand parser for further benchmarks."""
+def _add_coverage_command(sub: Any) -> None:
+    """``lsmap coverage``: the per-district table, with its settings."""
     coverage = sub.add_parser("coverage", help="地区ごとの見守りと資源のカバー状況（空白地帯）")
     coverage.add_argument("--level", choices=list(DISTRICT_LEVELS), help="この階層の地区だけを出力")
     coverage.add_argument(
@@ -145,6 +144,12 @@ def add_coverage_commands(sub: Any) -> Any:
         help="道路網があっても直線距離で計算する（既定: 道路網があれば道に沿った距離）",
     )
     coverage.set_defaults(func=cmd_coverage)
+
+
+def add_coverage_commands(sub: Any) -> Any:
+    """Register ``coverage`` and ``bench coverage`` on the ``lsmap`` subcommand parser;
+    returns the ``bench`` subcommand parser for further benchmarks."""
+    _add_coverage_command(sub)
 
     bench = sub.add_parser("bench", help="性能測定")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)

@@ -38,6 +38,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     LargeBinary,
+    Table,
     create_engine,
     event,
     func,
@@ -294,36 +295,39 @@ def restore(
             dumped = data["tables"].get(table.name)
             if not dumped or not dumped["rows"]:
                 continue
-            names = dumped["columns"]
-            missing = [n for n in names if n not in table.c]
-            if missing:
-                raise BackupError(f"表 {table.name} の列 {missing} がこの版にありません")
-            self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
-            rows = []
-            for values in dumped["rows"]:
-                row = {n: _decode(table.c[n].type, v) for n, v in zip(names, values, strict=True)}
-                rows.append(row)
-            deferred = [
-                (r, {n: r[n] for n in self_refs}) for r in rows if any(r.get(n) for n in self_refs)
-            ]
-            for row, _ in deferred:
-                for name in self_refs:
-                    row[name] = None
-            for start in range(0, len(rows), 1000):
-                connection.execute(table.insert(), rows[start : start + 1000])
-            pk = list(table.primary_key.columns)
-            # keep onupdate columns (updated_at) as they were in the backup
-            stamped = [c.name for c in table.columns if c.onupdate is not None and c.name in names]
-            for row, refs in deferred:
-                kept = {name: row[name] for name in stamped}
-                connection.execute(
-                    table.update().where(pk[0] == row[pk[0].name]).values(**refs, **kept)
-                )
+            rows = _restore_table(connection, table, dumped)
             if progress:
-                progress(table.name, len(rows))
+                progress(table.name, rows)
         if engine.dialect.name == "postgresql":
             _reset_sequences(connection)
     return summary(data)
+
+
+def _restore_table(connection: Connection, table: Table, dumped: dict[str, Any]) -> int:
+    """Insert one table's dumped rows; returns how many. References to rows of the same
+    table are set afterwards (they may point forwards)."""
+    names = dumped["columns"]
+    missing = [n for n in names if n not in table.c]
+    if missing:
+        raise BackupError(f"表 {table.name} の列 {missing} がこの版にありません")
+    self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    rows = []
+    for values in dumped["rows"]:
+        row = {n: _decode(table.c[n].type, v) for n, v in zip(names, values, strict=True)}
+        rows.append(row)
+    deferred = [(r, {n: r[n] for n in self_refs}) for r in rows if any(r.get(n) for n in self_refs)]
+    for row, _ in deferred:
+        for name in self_refs:
+            row[name] = None
+    for start in range(0, len(rows), 1000):
+        connection.execute(table.insert(), rows[start : start + 1000])
+    pk = list(table.primary_key.columns)
+    # keep onupdate columns (updated_at) as they were in the backup
+    stamped = [c.name for c in table.columns if c.onupdate is not None and c.name in names]
+    for row, refs in deferred:
+        kept = {name: row[name] for name in stamped}
+        connection.execute(table.update().where(pk[0] == row[pk[0].name]).values(**refs, **kept))
+    return len(rows)
 
 
 def _reset_sequences(connection: Connection) -> None:

@@ -316,7 +316,9 @@ class PointLayer(JSCSSMixin, MacroElement):
             }
             var S = d.strings, T = {{ this.popup_templates|tojson }};
             function fill(template, values) {  // one pass: a value is never read as a name
-                return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+                return template.replace(/\\{(\\w+)\\}/g, function (_, name) {
+                    return values[name];
+                });
             }
             function popup(f) {  // the same templates as compose_popup
                 var html = fill(T.head, {key: d.key});

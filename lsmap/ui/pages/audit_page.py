@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -66,25 +67,7 @@ def render() -> None:
         f"{len(entries)} 件"
         + (f"（新しい順に {PAGE_ROWS} 件を表示）" if len(entries) > PAGE_ROWS else "")
     )
-    shown = entries[:PAGE_ROWS]
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "日時": [f"{local_time(e.at):%Y-%m-%d %H:%M:%S}" for e in shown],
-                "ユーザー": [e.username for e in shown],
-                "役割": [ROLES.get(e.role, e.role) for e in shown],
-                "操作": [audit.ACTION_LABELS.get(e.action, e.action) for e in shown],
-                "対象": [ENTITY_LABELS.get(e.entity, e.entity) for e in shown],
-                "ID": [
-                    " ".join(str(i) for i in (e.entity_ids or [])[:20])
-                    + (" …" if len(e.entity_ids or []) > 20 else "")
-                    for e in shown
-                ],
-            }
-        ),
-        hide_index=True,
-        use_container_width=True,
-    )
+    st.dataframe(_entry_table(entries[:PAGE_ROWS]), hide_index=True, use_container_width=True)
     st.download_button(
         "CSVでダウンロード",
         data=("\ufeff" + csv_text).encode("utf-8"),
@@ -92,6 +75,24 @@ def render() -> None:
         mime="text/csv",
         on_click=_log_download,
         args=(len(entries),),
+    )
+
+
+def _entry_table(shown: list[Any]) -> pd.DataFrame:
+    """Audit entries as shown: local time, Japanese labels, the first 20 ids."""
+    return pd.DataFrame(
+        {
+            "日時": [f"{local_time(e.at):%Y-%m-%d %H:%M:%S}" for e in shown],
+            "ユーザー": [e.username for e in shown],
+            "役割": [ROLES.get(e.role, e.role) for e in shown],
+            "操作": [audit.ACTION_LABELS.get(e.action, e.action) for e in shown],
+            "対象": [ENTITY_LABELS.get(e.entity, e.entity) for e in shown],
+            "ID": [
+                " ".join(str(i) for i in (e.entity_ids or [])[:20])
+                + (" …" if len(e.entity_ids or []) > 20 else "")
+                for e in shown
+            ],
+        }
     )
 
 

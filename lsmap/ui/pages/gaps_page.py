@@ -140,21 +140,7 @@ def render() -> None:
         st.success("選んだ条件に当てはまる世帯はありません。")
     else:
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "No.": rows["number"],
-                    "町名": rows["district_name"],
-                    "氏名": rows["names"].replace("", "（同意なし・非表示）"),
-                    "見守り者数": rows["watchers"],
-                    "空白": rows["gaps"],
-                    "遠い資源": rows["far_from"],
-                    "最後の連絡": [
-                        "連絡の記録なし" if pd.isna(days) else f"{int(days)} 日前"
-                        for days in rows["days_since_contact"]
-                    ],
-                    "記録": rows["record"],
-                }
-            ),
+            _gap_table(rows),
             column_config={"記録": st.column_config.LinkColumn("記録", display_text="記録を開く")},
             hide_index=True,
             use_container_width=True,
@@ -165,4 +151,23 @@ def render() -> None:
         use_container_width=True,
         returned_objects=[],
         key=f"gap-map-{district_id}",
+    )
+
+
+def _gap_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The gap list as shown, with Japanese column names."""
+    return pd.DataFrame(
+        {
+            "No.": rows["number"],
+            "町名": rows["district_name"],
+            "氏名": rows["names"].replace("", "（同意なし・非表示）"),
+            "見守り者数": rows["watchers"],
+            "空白": rows["gaps"],
+            "遠い資源": rows["far_from"],
+            "最後の連絡": [
+                "連絡の記録なし" if pd.isna(days) else f"{int(days)} 日前"
+                for days in rows["days_since_contact"]
+            ],
+            "記録": rows["record"],
+        }
     )

@@ -83,31 +83,7 @@ def render() -> None:
 
         reference_section(actor)
         return
-    if kind == "districts":
-        st.caption(
-            "GeoJSON、zip にまとめたシェープファイル（.shp・.shx・.dbf・.prj）、GeoPackage を"
-            "取り込めます。どの座標参照系でも経緯度（EPSG:4326）に変換します。"
-            f"図形は {limits.max_features:,} 件までです。"
-        )
-        limit_mb = MAX_BOUNDARY_BYTES // 1048576
-        suffixes: tuple[str, ...] = BOUNDARY_SUFFIXES
-    else:
-        st.caption(
-            "CSV（UTF-8・BOM付きUTF-8・Shift_JIS）または Excel（.xlsx）を取り込めます。"
-            f"{limits.max_rows:,} 行までです。ひな形の見出しのままなら列の対応づけは不要です。"
-        )
-        downloads.download_button(
-            actor,
-            f"{IMPORT_KINDS[kind]}のひな形（CSV）",
-            template_csv(kind),
-            file_name=f"lsmap_{kind}_template.csv",
-            mime="text/csv",
-            what=f"import_template:{kind}",
-            icon=":material/download:",
-            key=f"imp_template_{kind}",
-        )
-        limit_mb = max(1, max_bytes() // 1048576)
-        suffixes = LIST_SUFFIXES
+    limit_mb, suffixes = _file_rules(actor, kind, limits)
     uploaded = st.file_uploader(
         "ファイルを選ぶ", type=list(suffixes), max_upload_size=limit_mb, key=f"imp_file_{kind}"
     )
@@ -130,6 +106,33 @@ def render() -> None:
         _boundaries(actor, parsed["value"], uploaded.name, fingerprint)
     else:
         _list(actor, kind, parsed["value"], uploaded.name, fingerprint)
+
+
+def _file_rules(actor: Any, kind: str, limits: Any) -> tuple[int, tuple[str, ...]]:
+    """Explain what files ``kind`` takes (with the list template to download); returns the
+    upload limit in MB and the file suffixes."""
+    if kind == "districts":
+        st.caption(
+            "GeoJSON、zip にまとめたシェープファイル（.shp・.shx・.dbf・.prj）、GeoPackage を"
+            "取り込めます。どの座標参照系でも経緯度（EPSG:4326）に変換します。"
+            f"図形は {limits.max_features:,} 件までです。"
+        )
+        return MAX_BOUNDARY_BYTES // 1048576, BOUNDARY_SUFFIXES
+    st.caption(
+        "CSV（UTF-8・BOM付きUTF-8・Shift_JIS）または Excel（.xlsx）を取り込めます。"
+        f"{limits.max_rows:,} 行までです。ひな形の見出しのままなら列の対応づけは不要です。"
+    )
+    downloads.download_button(
+        actor,
+        f"{IMPORT_KINDS[kind]}のひな形（CSV）",
+        template_csv(kind),
+        file_name=f"lsmap_{kind}_template.csv",
+        mime="text/csv",
+        what=f"import_template:{kind}",
+        icon=":material/download:",
+        key=f"imp_template_{kind}",
+    )
+    return max(1, max_bytes() // 1048576), LIST_SUFFIXES
 
 
 def _parsed(kind: str, digest: str, filename: str, data: bytes) -> dict[str, Any]:

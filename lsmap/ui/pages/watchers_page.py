@@ -33,23 +33,7 @@ def render() -> None:
             session, actor, AuditAction.VIEW_WATCHERS, Entity.WATCHER, [w["id"] for w in watchers]
         )
     if watchers:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "番号": [w["id"] for w in watchers],
-                    "氏名": [w["name"] for w in watchers],
-                    "役割": [label(WATCHER_ROLES, w["role"]) for w in watchers],
-                    "地区": [w["district_name"] for w in watchers],
-                    "電話": [w["phone"] for w in watchers],
-                    "担当世帯数": [w["load"] for w in watchers],
-                }
-            ),
-            hide_index=True,
-            use_container_width=True,
-        )
-        heavy = sum(1 for w in watchers if w["load"] >= HEAVY_LOAD)
-        if heavy:
-            st.caption(f"{HEAVY_LOAD} 世帯以上を担当している見守り者: {heavy} 人")
+        _watcher_table(watchers)
     by_id = {w["id"]: w for w in watchers}
     chosen = st.selectbox(
         "編集する見守り者",
@@ -59,23 +43,7 @@ def render() -> None:
         format_func=lambda i: f"{by_id[i]['name']}（担当 {by_id[i]['load']} 世帯）",
     )
     if chosen is not None:
-        loaded = editing.snapshot(
-            actor,
-            "watcher",
-            chosen,
-            {k: v for k, v in by_id[chosen].items() if k not in ("district_name", "load")},
-        )
-        p = editing.widget_prefix("watcher", chosen)
-        values = _inputs(p, loaded, districts)
-        col1, col2 = st.columns(2)
-        if col1.button("保存", key=p + "save", type="primary") and editing.save(
-            actor, "watcher", chosen, values, loaded, "見守り者を保存しました"
-        ):
-            st.rerun()
-        if col2.button("この見守り者を削除", key=p + "delete") and editing.remove(
-            actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
-        ):
-            st.rerun()
+        _edit_watcher(actor, chosen, by_id[chosen], districts)
     st.markdown("#### 見守り者を登録する")
     p = editing.widget_prefix("watcher", "new")
     values = _inputs(p, {}, districts)
@@ -86,6 +54,50 @@ def render() -> None:
                 del st.session_state[key]
             editing.flash(f"見守り者 No.{new_id} を登録しました")
             st.rerun()
+
+
+def _watcher_table(watchers: list[dict[str, Any]]) -> None:
+    """The watchers with their load, and how many carry a heavy one."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "番号": [w["id"] for w in watchers],
+                "氏名": [w["name"] for w in watchers],
+                "役割": [label(WATCHER_ROLES, w["role"]) for w in watchers],
+                "地区": [w["district_name"] for w in watchers],
+                "電話": [w["phone"] for w in watchers],
+                "担当世帯数": [w["load"] for w in watchers],
+            }
+        ),
+        hide_index=True,
+        use_container_width=True,
+    )
+    heavy = sum(1 for w in watchers if w["load"] >= HEAVY_LOAD)
+    if heavy:
+        st.caption(f"{HEAVY_LOAD} 世帯以上を担当している見守り者: {heavy} 人")
+
+
+def _edit_watcher(
+    actor: Any, chosen: int, watcher: dict[str, Any], districts: list[DistrictInfo]
+) -> None:
+    """The edit form of one watcher, with save and delete."""
+    loaded = editing.snapshot(
+        actor,
+        "watcher",
+        chosen,
+        {k: v for k, v in watcher.items() if k not in ("district_name", "load")},
+    )
+    p = editing.widget_prefix("watcher", chosen)
+    values = _inputs(p, loaded, districts)
+    col1, col2 = st.columns(2)
+    if col1.button("保存", key=p + "save", type="primary") and editing.save(
+        actor, "watcher", chosen, values, loaded, "見守り者を保存しました"
+    ):
+        st.rerun()
+    if col2.button("この見守り者を削除", key=p + "delete") and editing.remove(
+        actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
+    ):
+        st.rerun()
 
 
 def _inputs(p: str, loaded: dict[str, Any], districts: list[DistrictInfo]) -> dict[str, Any]:
