@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import CliResult
 from helpers import app_login
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
-from test_cli import lsmap
 
 from lsmap.access import accounts
 from lsmap.storage import db
@@ -33,10 +34,11 @@ def test_lockout_after_repeated_failures(town: Engine) -> None:
         for _ in range(accounts.MAX_FAILED_LOGINS):
             with pytest.raises(accounts.AccountError, match="パスワードが違います"):
                 accounts.authenticate(session, "staff_east", "wrong")
-    with db.transaction(town) as session:  # locked: even the right password is refused,
-        # with the same message as a wrong one (a lock tells an attacker the name exists)
-        with pytest.raises(accounts.AccountError, match="^ユーザー名またはパスワードが違います$"):
-            accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD)
+    # locked: even the right password is refused, with the same message as a wrong one
+    # (a lock tells an attacker the name exists)
+    refused = pytest.raises(accounts.AccountError, match="^ユーザー名またはパスワードが違います$")
+    with db.transaction(town) as session, refused:
+        accounts.authenticate(session, "staff_east", accounts.DEMO_PASSWORD)
     with db.transaction(town) as session:  # the lock expires
         user = session.scalar(select(User).where(User.username == "staff_east"))
         user.locked_until = utcnow() - timedelta(seconds=1)
@@ -100,7 +102,7 @@ def test_reassignment_takes_effect_on_the_next_page_load(
     assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
 
 
-def test_users_cli_disable_enable_assign(empty_url: str) -> None:
+def test_users_cli_disable_enable_assign(empty_url: str, lsmap: Callable[..., CliResult]) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
     assert lsmap(empty_url, "users", "disable", "staff_west").returncode == 0
     assert "staff_west\t地区担当職員\t149990-02\t無効" in lsmap(empty_url, "users", "list").stdout
@@ -124,7 +126,9 @@ def test_users_cli_disable_enable_assign(empty_url: str) -> None:
     assert missing.returncode == 1 and "ghost" in missing.stderr
 
 
-def test_audit_cli_exports_csv_since_a_date(empty_url: str) -> None:
+def test_audit_cli_exports_csv_since_a_date(
+    empty_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
     out = lsmap(empty_url, "audit", "--since", "2020-01-01", "--format", "csv")
     assert out.returncode == 0, out.stderr
