@@ -278,6 +278,16 @@ def chromium():  # type: ignore[no-untyped-def]
         launched.close()
 
 
+@pytest.fixture
+def lsmap(run_lsmap: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """``lsmap --database-url URL *args`` run in this process (``stdin=`` as its input)."""
+
+    def run(url: str, *args: str, stdin: str = "") -> CliResult:
+        return run_lsmap("--database-url", url, *args, stdin=stdin)
+
+    return run
+
+
 def actor_for(session: Session, username: str) -> Actor:
     """The actor of a demo user, read as the app reads it."""
     user_id = session.scalar(select(User.id).where(User.username == username))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import CliResult
 from helpers import app_login
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
-from test_cli import lsmap
 
 from lsmap.access import accounts
 from lsmap.storage import db
@@ -103,7 +104,7 @@ def test_reassignment_takes_effect_on_the_next_page_load(
     assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
 
 
-def test_users_cli_disable_enable_assign(empty_url: str) -> None:
+def test_users_cli_disable_enable_assign(empty_url: str, lsmap: Callable[..., CliResult]) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
     assert lsmap(empty_url, "users", "disable", "staff_west").returncode == 0
     assert "staff_west\t地区担当職員\t149990-02\t無効" in lsmap(empty_url, "users", "list").stdout
@@ -127,7 +128,9 @@ def test_users_cli_disable_enable_assign(empty_url: str) -> None:
     assert missing.returncode == 1 and "ghost" in missing.stderr
 
 
-def test_audit_cli_exports_csv_since_a_date(empty_url: str) -> None:
+def test_audit_cli_exports_csv_since_a_date(
+    empty_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     assert lsmap(empty_url, "sample", "load").returncode == 0
     out = lsmap(empty_url, "audit", "--since", "2020-01-01", "--format", "csv")
     assert out.returncode == 0, out.stderr

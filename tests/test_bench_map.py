@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from test_cli import lsmap
+from conftest import CliResult
 
 
-def test_bench_map_reports_city_and_overview(empty_url: str) -> None:
+def test_bench_map_reports_city_and_overview(
+    empty_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     out = lsmap(
         empty_url,
         "bench",

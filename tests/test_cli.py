@@ -11,23 +11,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from conftest import CliResult
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lsmap.storage import db
 from lsmap.storage.models import Household, User, Watcher
-
-
-@pytest.fixture
-def lsmap(run_lsmap: Callable[..., CliResult]) -> Callable[..., CliResult]:
-    """``lsmap --database-url URL *args`` run in this process."""
-
-    def run(url: str, *args: str, stdin: str = "") -> CliResult:
-        return run_lsmap("--database-url", url, *args, stdin=stdin)
-
-    return run
 
 
 def test_the_installed_lsmap_entry_point_runs_as_a_process(empty_url: str) -> None:

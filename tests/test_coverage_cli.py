@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import Callable
 
-import pytest
 from conftest import SAMPLE_TODAY, CliResult
 from helpers import EAST
 
@@ -25,16 +24,6 @@ REQUIRED = (
     "beyond_food_bank",
     "beyond_support_centre",
 )
-
-
-@pytest.fixture
-def lsmap(run_lsmap: Callable[..., CliResult]) -> Callable[..., CliResult]:
-    """``lsmap --database-url URL *args`` run in this process."""
-
-    def run(url: str, *args: str) -> CliResult:
-        return run_lsmap("--database-url", url, *args)
-
-    return run
 
 
 def test_coverage_json_per_district_level(app_url: str, lsmap: Callable[..., CliResult]) -> None:

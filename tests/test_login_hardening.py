@@ -8,16 +8,17 @@ import stat
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import streamlit
+from conftest import CliResult
 from helpers import app_login
 from sqlalchemy import Engine, func, select, update
 from streamlit.testing.v1 import AppTest
-from test_cli import lsmap
 
 from lsmap.access import accounts
 from lsmap.storage import db
@@ -317,7 +318,9 @@ def test_database_file_and_backups_are_private(tmp_path: Path, sample_engine: En
         os.umask(old)
 
 
-def test_sample_load_refuses_a_database_with_real_users(empty_url: str) -> None:
+def test_sample_load_refuses_a_database_with_real_users(
+    empty_url: str, lsmap: Callable[..., CliResult]
+) -> None:
     engine = db.get_engine(empty_url)
     db.upgrade(engine)
     with db.transaction(engine) as session:
