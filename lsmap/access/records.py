@@ -23,6 +23,7 @@ from lsmap.storage.models import (
     District,
     EmergencyContact,
     Household,
+    User,
     Watcher,
     WatchLink,
 )
@@ -47,8 +48,13 @@ def _household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
             Household.location_approximate,
             Household.closed_on,
             District.name,
+            Household.number,
+            Household.next_visit_on,
+            Household.reviewed_on,
+            User.display_name.label("assignee_name"),
         )
         .join(District, District.id == Household.district_id)
+        .outerjoin(User, User.id == Household.assignee_id)
         .where(Household.id == household_id, Household.deleted_at.is_(None))
     )
     row = session.execute(scoped(query, Household.district_id, actor, None)).first()
@@ -83,6 +89,10 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
         contacts=_contacts_of(session, household_id) if share else (),
         emergency_contacts=_emergency_contacts_of(session, household_id) if share else (),
         details_withheld=not share,
+        number=row.number,
+        next_visit_on=row.next_visit_on,
+        assignee_name=row.assignee_name,
+        reviewed_on=row.reviewed_on,
     )
     audit.log(session, actor, AuditAction.VIEW_RECORD, Entity.HOUSEHOLD, [household_id])
     return record
@@ -147,6 +157,7 @@ def _contacts_of(session: Session, household_id: int) -> tuple[ContactView, ...]
             signs=tuple(c.signs or ()),
             watcher_name=watcher_name,
             recorded_by=c.recorded_by,
+            outcome=c.outcome,
         )
         for c, watcher_name in rows
     )

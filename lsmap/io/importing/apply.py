@@ -130,7 +130,15 @@ def import_list_table(
         detail: dict[str, Any] = {"rows": plan.total_rows, "skipped": plan.skipped}
         if partial:
             detail["rejected"] = len(result.rejected)
-        audit.log(session, actor, AuditAction.IMPORT, ENTITIES[kind], result.ids, **detail, **result.created)
+        audit.log(
+            session,
+            actor,
+            AuditAction.IMPORT,
+            ENTITIES[kind],
+            result.ids,
+            **detail,
+            **result.created,
+        )
     return result
 
 
@@ -237,10 +245,10 @@ def _write_households(session: Session, plan: ListPlan) -> tuple[dict[str, int],
         firsts.setdefault(row.values.get("ref") or f"row-{row.row}", row)
     ids = dict(zip(firsts, reserve_ids(session, Household.__table__, len(firsts)), strict=True))
     households = [_household_row(ids[key], row) for key, row in firsts.items()]
-    numbers = household_numbers(session, len(households))
-    if numbers is not None:  # the 世帯番号 column, where the schema has it
-        for household, number in zip(households, numbers, strict=True):
-            household["number"] = number
+    for household, number in zip(
+        households, household_numbers(session, len(households)), strict=True
+    ):
+        household["number"] = number
     residents = [
         {
             "household_id": ids[row.values.get("ref") or f"row-{row.row}"],

@@ -91,7 +91,7 @@ def place_text(approximate: bool, level: str | None) -> str | None:
 
 def show_record(record: WatchRecord, level: str | None = None) -> None:
     """Render a projected watch record; every user-written value is shown as text."""
-    st.subheader(f"見守りネットワーク記録 — 世帯番号 {record.household_id}")
+    st.subheader(f"見守りネットワーク記録 — 世帯番号 {record.shown_number}")
     facts = [f"**町名**: {markdown_text(record.district_name)}"]
     if record.address is not None:
         facts.append(f"**住所**: {markdown_text(record.address)}")
