@@ -81,6 +81,8 @@ def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
             except access.AccessDenied as denied:
                 parts.append(denied.message)
             parts.extend(repr(p) for p in access.watcher_points(session, who, None))
+            for query in ("花子", "ハナコ", "検証市", "No.1", "046-200"):  # the search box
+                parts.extend(repr(h) for h in access.search_households(session, who, query))
             parts.append(_exports(session, who))
             parts.append(_printouts(session, who, town))
             parts.append(_coverage(session, who))

@@ -75,6 +75,7 @@ from lsmap.access.policy import (
     may_import,
     may_print_map,
     may_read_audit,
+    may_search,
     may_use_meeting_mode,
     meeting_mode_default,
     pages_for_role,
@@ -104,6 +105,7 @@ from lsmap.access.residents import (
     resident_fields,
     resident_views,
 )
+from lsmap.access.search import SearchHit, search_households
 
 __all__ = [
     "EDIT_FIELDS",
@@ -153,6 +155,9 @@ __all__ = [
     "may_import",
     "may_print_map",
     "may_read_audit",
+    "may_search",
+    "search_households",
+    "SearchHit",
     "may_use_meeting_mode",
     "meeting_mode_default",
     "pages_for_role",

@@ -1,4 +1,5 @@
-"""The sidebar every signed-in page shows: who is signed in, and the logout button."""
+"""The sidebar every signed-in page shows: who is signed in, the logout button and (for
+staff and admin) the search box."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import streamlit as st
 
 from lsmap.access import Actor
 from lsmap.escape import markdown_text
+from lsmap.ui.search_box import search_box
 from lsmap.ui.session import sign_out
 from lsmap.vocab import ROLES
 
@@ -20,3 +22,4 @@ def user_box(actor: Actor) -> None:
             sign_out(actor)
             st.session_state.clear()
             st.rerun()
+        search_box(actor)
