@@ -103,7 +103,7 @@ def test_staff_keeps_a_record_from_map_click_to_visit(page, base_url: str, app_u
     # 4. A phone call that finds the lifeline stopped.
     page.get_by_role("tab", name="見守り活動").click()
     _choose(page, "方法", "電話")
-    page.get_by_text("水道・電気・ガス・電話が止められている", exact=True).locator(
+    page.get_by_text("水道・電気・電話が止められている", exact=True).locator(
         "visible=true"
     ).first.click()
     _visible_button(page, "記録する").click()

@@ -34,6 +34,7 @@ from lsmap.access.aggregates import (
     aggregate_policy,
 )
 from lsmap.access.audit_log import audit_entries
+from lsmap.access.contact_history import HISTORY_PAGE, HistoryPage, contact_history
 from lsmap.access.core import (
     ROLE_POLICIES,
     AccessDenied,
@@ -59,6 +60,7 @@ from lsmap.access.exports import (
     import_match_keys,
     may_export,
 )
+from lsmap.access.follow_up import FollowUpPlan, assignable_users, follow_up_plan
 from lsmap.access.map_reads import (
     district_outlines,
     household_counts_by_district,
@@ -157,6 +159,12 @@ __all__ = [
     "may_read_audit",
     "may_search",
     "search_households",
+    "contact_history",
+    "FollowUpPlan",
+    "assignable_users",
+    "follow_up_plan",
+    "HistoryPage",
+    "HISTORY_PAGE",
     "SearchHit",
     "may_use_meeting_mode",
     "meeting_mode_default",

@@ -33,7 +33,7 @@ from lsmap.vocab import AuditAction, Entity
 RECENT_CONTACTS = 10
 
 
-def _household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
+def household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
     """The household's own columns, in scope; AccessDenied (audited) otherwise."""
     if not can(actor, Action.VIEW):
         raise audit.log_denied(
@@ -72,7 +72,7 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     Raises AccessDenied when the household is unknown, deleted or outside the scope
     (the same message either way, so that existence does not leak).
     """
-    row = _household_row(session, actor, household_id)
+    row = household_row(session, actor, household_id)
     residents, hidden, shared = resident_views(session, actor, [household_id])
     share = shared[household_id]
     record = WatchRecord(

@@ -23,7 +23,7 @@ from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
 from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
-from lsmap.vocab import AuditAction, Entity, Role
+from lsmap.vocab import AuditAction, Entity, Role, logged_by_default
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -406,6 +406,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
                 "involvement": link.involvement,
                 "frequency": link.frequency,
                 "note": link.note,
+                "logged": logged_by_default(watchers[link.watcher_ref].role, link.involvement),
                 "created_at": _morning(started),
                 "updated_at": _morning(started),
             }

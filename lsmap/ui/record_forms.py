@@ -23,6 +23,7 @@ from lsmap.vocab import (
     EMERGENCY_RELATIONS,
     FREQUENCIES,
     INVOLVEMENTS,
+    URGENT_SIGNS_TEXT,
     WARNING_SIGNS,
     WATCHER_ROLES,
     label,
@@ -265,9 +266,7 @@ def contacts_section(
             format_func=lambda w: "職員（記録者本人）" if w is None else choices.get(w, str(w)),
         )
         observation = st.text_area("様子", key=p + "observation")
-        st.markdown(
-            "**気になるサイン**（「水道・電気・ガス・電話が止められている」「2〜3日姿を見ない」は訪問で確認するまで要対応になります）"
-        )
+        st.markdown(f"**気づき**（{URGENT_SIGNS_TEXT}は訪問で確認するまで要対応になります）")
         columns = st.columns(3)
         signs = [
             code
