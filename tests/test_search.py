@@ -110,7 +110,7 @@ def test_sidebar_search_box_lists_results_that_open_the_record(
     household, resident = _first_resident(sample_session)
     who = actor_for(sample_session, role)
     sample_session.rollback()
-    page = open_page("start" if shown else "map", who, sample_url, monkeypatch)
+    page = open_page("record", who, sample_url, monkeypatch)
     boxes = [t for t in page.sidebar.text_input if t.label == "世帯をさがす"]
     assert bool(boxes) == shown
     if not shown:
@@ -120,3 +120,13 @@ def test_sidebar_search_box_lists_results_that_open_the_record(
     hit = next(b for b in page.sidebar.button if b.label.startswith(prefix))
     hit.click().run()
     assert not page.exception
+
+
+def test_start_page_has_the_search_box_first_in_its_main_area(
+    sample_session: Session, sample_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    staff = actor_for(sample_session, "staff_east")
+    sample_session.rollback()
+    page = open_page("start", staff, sample_url, monkeypatch)
+    assert [t.label for t in page.main.text_input][:1] == ["世帯をさがす"]
+    assert not [t for t in page.sidebar.text_input if t.label == "世帯をさがす"]

@@ -12,8 +12,9 @@ from lsmap.ui.session import sign_out
 from lsmap.vocab import ROLES
 
 
-def user_box(actor: Actor) -> None:
-    """Who is signed in, and the logout button, in the sidebar."""
+def user_box(actor: Actor, *, search: bool = True) -> None:
+    """Who is signed in, the logout button and (unless the page shows it in its main area,
+    as 要対応 does for phones) the search box, in the sidebar."""
     with st.sidebar:
         st.markdown(
             f"**{markdown_text(actor.display_name)}**  \n{ROLES.get(actor.role, actor.role)}"
@@ -22,4 +23,5 @@ def user_box(actor: Actor) -> None:
             sign_out(actor)
             st.session_state.clear()
             st.rerun()
-        search_box(actor)
+        if search:
+            search_box(actor)

@@ -85,16 +85,12 @@ def visit_form(
         key=p + "o",
     )
     st.markdown(f"**気づき**（{URGENT_SIGNS_TEXT}は訪問で確認するまで要対応になります）")
-    columns = st.columns(2)
-    signs = [
-        code
-        for i, (code, text) in enumerate(WARNING_SIGNS.items())
-        if columns[i % 2].checkbox(text, key=p + "s-" + code)
-    ]
+    # one per line, in the paper form's order (columns would reorder them on a phone)
+    signs = [code for code, text in WARNING_SIGNS.items() if st.checkbox(text, key=p + "s-" + code)]
     note = st.text_area(
         "メモ", key=p + "note", height=80, placeholder="様子、話したこと、次にすること"
     )
-    if st.button("記録する", type="primary", key=p + "save", use_container_width=True):
+    if st.button("記録する", type="primary", key=p + "save", width="stretch"):
         values = {
             "contacted_on": _day(when, picked, today),
             "method": method,

@@ -15,6 +15,7 @@ from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
+from lsmap.ui.search_box import search_box
 from lsmap.ui.sidebar import user_box
 from lsmap.ui.visit_log import visit_form
 from lsmap.vocab import FREQUENCIES, URGENT_SIGNS_TEXT, WARNING_SIGNS, AuditAction, Entity, label
@@ -26,7 +27,7 @@ def render() -> None:
     """Draw the start page for staff and admin."""
     actor = require_actor()
 
-    user_box(actor)
+    user_box(actor, search=False)  # the search box is this page's first line (phones)
     with db.transaction(db.get_engine()) as session:
         work = urgency.start_page(session, actor)
         shown = [
@@ -45,6 +46,7 @@ def render() -> None:
             review=len(work.review),
         )
     editing.show_flash()
+    search_box(actor)
     st.subheader("要対応の世帯（担当地区）")
     left, right = st.columns(2)
     if left.button("気がかりな世帯を新しく登録する", key="start-new"):
