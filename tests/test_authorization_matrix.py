@@ -66,6 +66,7 @@ WATCHER_FULL = {
     "watcher.role",
     "watcher.involvements",
     "watcher.phone",
+    "watcher.logged",
 }
 WATCHER_MEETING = WATCHER_FULL - {"watcher.phone"}
 CONTACT = {f"contact.{f}" for f in ("id", "contacted_on", "method", "observation", "watcher_name")}

@@ -59,7 +59,7 @@ def _visible_button(page, name: str):  # type: ignore[no-untyped-def]
 def _start_page_entries(page) -> str:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="要対応").click()
     page.get_by_text("緊急のサインがあり訪問で確認されていない世帯").wait_for()
-    page.get_by_text("見守りの連絡が途絶えている世帯").wait_for()
+    page.get_by_text("記録された見守りが途絶えている世帯").wait_for()
     return page.locator("section.main, [data-testid='stMain']").first.inner_text()
 
 

@@ -145,7 +145,10 @@ def household_for_edit(session: Session, actor: Actor, household_id: int) -> dic
         raise audit.log_denied(
             session, actor, denied, Entity.HOUSEHOLD, [household_id], purpose="edit"
         )
-    result: dict[str, Any] = {"household": row_snapshot("household", household)}
+    result: dict[str, Any] = {
+        "household": row_snapshot("household", household),
+        "number": household.number if household.number is not None else household.id,
+    }
     parts = (
         ("resident", Resident, "residents", Resident.id),
         ("watch_link", WatchLink, "links", WatchLink.id),

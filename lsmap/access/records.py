@@ -113,6 +113,7 @@ def _watchers_of(
             Watcher.phone,
             WatchLink.involvement,
             WatchLink.frequency,
+            WatchLink.logged,
         )
         .join(WatchLink, WatchLink.watcher_id == Watcher.id)
         .where(
@@ -123,9 +124,12 @@ def _watchers_of(
         .order_by(Watcher.id, WatchLink.id)
     )
     grouped: dict[int, dict[str, Any]] = {}
-    for wid, name, role, phone, involvement, frequency in rows:
-        entry = grouped.setdefault(wid, {"name": name, "role": role, "phone": phone, "inv": []})
+    for wid, name, role, phone, involvement, frequency, logged in rows:
+        entry = grouped.setdefault(
+            wid, {"name": name, "role": role, "phone": phone, "inv": [], "logged": []}
+        )
         entry["inv"].append((involvement, frequency))
+        entry["logged"].append(bool(logged))
     show_phone = sees_full_records(actor)
     return tuple(
         WatcherInvolvement(
@@ -134,6 +138,7 @@ def _watchers_of(
             role=e["role"],
             involvements=tuple(e["inv"]),
             phone=e["phone"] if show_phone else None,
+            logged=tuple(e["logged"]),
         )
         for wid, e in grouped.items()
     )

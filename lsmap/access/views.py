@@ -120,6 +120,8 @@ class WatcherInvolvement:
     role: str
     involvements: tuple[tuple[str, str], ...]  # (involvement, frequency)
     phone: str | None = None
+    #: per involvement: whether its contacts are logged (issue 12)
+    logged: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -176,12 +176,17 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
             index=_index(frequencies, loaded["frequency"]),
             key=p + "frequency",
         )
+        logged = col1.checkbox(  # issue 12: only logged links set the expected interval
+            "この見守りの連絡を記録する（記録の間隔に数える）",
+            value=bool(loaded.get("logged")),
+            key=p + "logged",
+        )
         if col2.button("保存", key=p + "save"):
             if editing.save(
                 actor,
                 "watch_link",
                 fresh["id"],
-                {"frequency": frequency},
+                {"frequency": frequency, "logged": logged},
                 loaded,
                 "頻度を保存しました",
             ):

@@ -20,6 +20,7 @@ from lsmap.vocab import (
     FREQUENCIES,
     HOUSEHOLD_TYPES,
     INVOLVEMENTS,
+    LOGGED_LABELS,
     WATCHER_ROLES,
     label,
 )
@@ -146,6 +147,10 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
                         f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
                         for inv, freq in w.involvements
                     )
+                    for w in record.watchers
+                ],
+                "連絡の記録": [
+                    "、".join(LOGGED_LABELS[x] for x in dict.fromkeys(w.logged))
                     for w in record.watchers
                 ],
             }
