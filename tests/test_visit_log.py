@@ -48,13 +48,16 @@ def test_record_page_logs_a_visit_that_tops_the_history(
     boxes["新聞・郵便物がたまる"].check()
     boxes["夜に電気がつかない"].check()
     page.radio[2].set_value("absent")
-    page.text_area(key=f"visit-record-{hid}-note").input("呼び鈴に応答なし")
+    page.text_area(key=f"visit-record-{hid}-0-note").input("呼び鈴に応答なし")
     next(b for b in page.button if b.label == "記録する").click().run()
     assert not page.exception
     assert any("見守りを記録しました" in s.value for s in page.success)
     entries = [m.value for m in page.markdown if "気づき" in m.value and "**" in m.value]
     first = next(m for m in entries if "呼び鈴に応答なし" in m)
     assert "新聞・郵便物がたまる" in first and "夜に電気がつかない" in first and "不在" in first
+    # the form is empty again for the next entry
+    assert not any(c.value for c in page.checkbox if c.label in WARNING_SIGNS.values())
+    assert page.text_area(key=f"visit-record-{hid}-1-note").value == ""
     with Session(writable_sample_engine) as session:
         row = session.scalars(
             select(ContactLog).where(ContactLog.household_id == hid).order_by(ContactLog.id.desc())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import shapely
@@ -323,9 +323,18 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
         [h.location for h in town.households], [h.district_code for h in town.households]
     )
     households: dict[str, models.Household] = {}
-    for record, district_id in zip(town.households, household_districts, strict=True):
+    for index, (record, district_id) in enumerate(
+        zip(town.households, household_districts, strict=True)
+    ):
         household = models.Household(
             created_at=_morning(town.recorded.get(record.ref)),
+            # issue 12: most records were reviewed (見直し) within the year, a few are due
+            reviewed_on=max(
+                town.today - timedelta(days=(index * 53) % 400),
+                town.recorded.get(record.ref) or date.min,
+            ),
+            # and a few have a planned next visit, some of them already past
+            next_visit_on=town.today + timedelta(days=index % 21 - 10) if index % 20 == 0 else None,
             ref=record.ref,
             district_id=district_id,
             address=record.address,

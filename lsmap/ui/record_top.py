@@ -57,7 +57,7 @@ def _banners(actor: Actor, household_id: int) -> None:
         return
     reason = urgent_reason(facts[0], today)
     if reason is not None:
-        st.error(markdown_text(reason), icon="🚨")
+        st.error(markdown_text(reason))
     for notice in _notices(facts[0], today):
         st.warning(markdown_text(notice))
 

@@ -58,7 +58,9 @@ def visit_form(
     actor: Actor, household_id: int, watchers: Sequence[tuple[int, str]], *, key: str
 ) -> None:
     """The 「見守りを記録」 form: type, who, when, outcome, 気づき, note; saves on 記録する."""
-    p = f"visit-{key}-{household_id}-"
+    # a fresh set of widgets after each save (the browser would send the old values back)
+    generation = st.session_state.get(f"visit-gen-{key}-{household_id}", 0)
+    p = f"visit-{key}-{household_id}-{generation}-"
     today = date.today()
     method = st.radio(
         "種類", list(CONTACT_METHODS), format_func=CONTACT_METHODS.get, horizontal=True, key=p + "m"
@@ -104,6 +106,7 @@ def visit_form(
         )
         if saved is not None:
             _clear(p)
+            st.session_state[f"visit-gen-{key}-{household_id}"] = generation + 1
             editing.flash(SAVED)
             st.rerun(scope="app")
 

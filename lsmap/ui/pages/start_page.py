@@ -21,6 +21,8 @@ from lsmap.ui.visit_log import visit_form
 from lsmap.vocab import FREQUENCIES, URGENT_SIGNS_TEXT, WARNING_SIGNS, AuditAction, Entity, label
 
 OVERDUE_SHOWN = 100
+#: Reviews are not urgent: the oldest few are listed, the rest counted.
+REVIEW_SHOWN = 20
 
 
 def render() -> None:
@@ -32,7 +34,12 @@ def render() -> None:
         work = urgency.start_page(session, actor)
         shown = [
             item.household_id
-            for item in [*work.urgent, *work.planned, *work.overdue[:OVERDUE_SHOWN], *work.review]
+            for item in [
+                *work.urgent,
+                *work.planned,
+                *work.overdue[:OVERDUE_SHOWN],
+                *work.review[:REVIEW_SHOWN],
+            ]
         ]
         audit.log(
             session,
@@ -116,8 +123,12 @@ def _review(actor: Actor, work: StartPage) -> None:
     st.caption(f"{months} か月以上、記録の見直しをしていない世帯です。")
     if not work.review:
         st.success("見直し時期の世帯はありません。")
-    for item in work.review:
+    for item in work.review[:REVIEW_SHOWN]:
         _row(actor, item, f"見直し時期（前回 {item.since:%Y-%m-%d}）", "review")
+    if len(work.review) > REVIEW_SHOWN:
+        st.caption(
+            f"ほか {len(work.review) - REVIEW_SHOWN} 世帯（古い順に {REVIEW_SHOWN} 世帯を表示）"
+        )
 
 
 @st.dialog("見守りを記録", width="large")
