@@ -355,7 +355,7 @@ def test_coverage_permission(session: Session, role: str) -> None:
 
 # ------------------------------------------------------------------ export, print, coverage
 
-EXPORT_BASE = {"番号", "町丁目", "緯度", "経度"}
+EXPORT_BASE = {"番号", "世帯番号", "町丁目", "緯度", "経度"}
 EXPORT_MEETING = EXPORT_BASE | {
     "氏名",
     "ふりがな",

@@ -323,9 +323,8 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
         [h.location for h in town.households], [h.district_code for h in town.households]
     )
     households: dict[str, models.Household] = {}
-    for index, (record, district_id) in enumerate(
-        zip(town.households, household_districts, strict=True)
-    ):
+    for record, district_id in zip(town.households, household_districts, strict=True):
+        index = len(households)
         household = models.Household(
             created_at=_morning(town.recorded.get(record.ref)),
             # issue 12: most records were reviewed (見直し) within the year, a few are due

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
 
 from lsmap import access
 from lsmap.access import AccessDenied, Actor
@@ -51,6 +52,20 @@ def save_plan(
     """Save the changed plan ``values`` (keys of :data:`PLAN_FIELDS`) of a household loaded
     at ``version``; returns the new version."""
     today = today or date.today()
+    try:
+        return _save(engine, actor, household_id, values, version, today)
+    except StaleDataError:  # saved by someone else between our read and our write
+        raise StaleRecord("household", list(values), None, {}) from None
+
+
+def _save(
+    engine: Engine,
+    actor: Actor,
+    household_id: int,
+    values: dict[str, Any],
+    version: int,
+    today: date,
+) -> int:
     with db.transaction(engine) as session:
         plan = access.follow_up_plan(session, actor, household_id)
         household = session.get(Household, household_id)

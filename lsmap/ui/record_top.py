@@ -28,8 +28,8 @@ def urgent_reason(facts: access.ContactFacts, today: date) -> str | None:
     since, signs = found
     names = "、".join(f"「{label(WARNING_SIGNS, s)}」" for s in signs)
     return (
-        f"緊急: {since:%Y-%m-%d}（{(today - since).days} 日前）に{names}の記録があり、"
-        "そのあと訪問で確かめた記録がありません。訪問して「訪問」で記録してください。"
+        f"緊急: {since:%Y-%m-%d}（{(today - since).days} 日前）に{names}と記録されています。"
+        "そのあとの訪問の記録はありません。訪問で無事を確かめたら「訪問」で記録してください。"
     )
 
 
@@ -72,7 +72,9 @@ def _plan(actor: Actor, record: WatchRecord) -> None:
         if plan.next_visit_on
         else "次回の訪問予定日: 未定",
         f"担当: {names.get(plan.assignee_id, '未定') if plan.assignee_id else '未定'}",
-        f"見直し: {plan.reviewed_on:%Y-%m-%d}" if plan.reviewed_on else "見直し: 記録なし",
+        f"前回の見直し: {plan.reviewed_on:%Y-%m-%d}"
+        if plan.reviewed_on
+        else "前回の見直し: 記録なし",
     ]
     st.markdown(markdown_text("｜".join(shown)))
     with st.expander("予定・担当・見直しを変更する"):
