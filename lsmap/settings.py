@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -99,4 +100,52 @@ def import_limits() -> ImportLimits:
         memory_mb=int(env("LSMAP_IMPORT_MEMORY_MB", "1024")),
         timeout_s=float(env("LSMAP_IMPORT_TIMEOUT_S", "120")),
         max_road_features=int(env("LSMAP_IMPORT_MAX_ROAD_FEATURES", "500000")),
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpRule:
+    """When recorded watching has lapsed and when a record is due for review: the one rule
+    that 要対応 (:mod:`lsmap.records.urgency`) and coverage's ``stale`` both use.
+
+    A household's expected interval is that of its most frequent **logged** watch link
+    (a link whose contacts are recorded, e.g. a 民生委員's visits; a neighbour's daily
+    greeting is not logged and sets nothing); without one it is ``no_interval_days``.
+    Watching has lapsed when the last recorded contact is older than the interval, or when
+    nothing was ever recorded.
+    """
+
+    #: The interval (days) of a household with no logged link of a fixed frequency.
+    no_interval_days: int = 60
+    #: A record not reviewed (見直し) for this many months is due for review.
+    review_months: int = 12
+
+    def interval(self, expected_days: Iterable[int | None]) -> int:
+        """The expected days between recorded contacts, from the logged links' days."""
+        known = [int(d) for d in expected_days if d]
+        return min(known) if known else self.no_interval_days
+
+    def lapsed(
+        self, last_contact: date | None, expected_days: Iterable[int | None], today: date
+    ) -> bool:
+        """Whether recorded watching has lapsed on ``today``."""
+        if last_contact is None:
+            return True
+        return (today - last_contact).days > self.interval(expected_days)
+
+    def review_due(self, last_review: date | None, today: date) -> bool:
+        """Whether a record last reviewed (or registered) on ``last_review`` is due."""
+        if last_review is None:
+            return False
+        months = (today.year - last_review.year) * 12 + today.month - last_review.month
+        return months > self.review_months or (
+            months == self.review_months and today.day >= last_review.day
+        )
+
+
+def follow_up_rule() -> FollowUpRule:
+    """The follow-up rule, with ``LSMAP_NO_INTERVAL_DAYS`` / ``LSMAP_REVIEW_MONTHS`` when set."""
+    return FollowUpRule(
+        no_interval_days=int(os.environ.get("LSMAP_NO_INTERVAL_DAYS") or 60),
+        review_months=int(os.environ.get("LSMAP_REVIEW_MONTHS") or 12),
     )

@@ -64,26 +64,61 @@ FREQUENCIES: dict[str, tuple[str, int | None]] = {
     "as_needed": ("随時", None),
 }
 
+#: Watchers whose contacts with a household are recorded (logged) by default, and the
+#: involvements that are: a 民生委員's visits are logged, a neighbour's daily greeting is
+#: not. Only logged links set the expected interval (lsmap.settings.FollowUpRule).
+LOGGED_WATCHER_ROLES: frozenset[str] = frozenset(
+    {"commissioner", "welfare_volunteer", "elderly_counsellor"}
+)
+LOGGED_INVOLVEMENTS: frozenset[str] = frozenset({"visit"})
+#: How the record names a link's logging.
+LOGGED_LABELS: dict[bool, str] = {True: "記録する", False: "記録しない"}
+
+
+def logged_by_default(watcher_role: str | None, involvement: str | None) -> bool:
+    """Whether a new watch link's contacts are logged when nobody said (see above)."""
+    return watcher_role in LOGGED_WATCHER_ROLES or involvement in LOGGED_INVOLVEMENTS
+
+
 CONTACT_METHODS: dict[str, str] = {
     "visit": "訪問",
     "phone": "電話",
     "greeting": "声かけ",
+    "walk_in": "来所",
     "other": "その他",
 }
 
+#: What came of a contact (issue 12); "" for entries recorded before it was asked.
+CONTACT_OUTCOMES: dict[str, str] = {
+    "met": "会えた",
+    "absent": "不在",
+    "hospital": "入院中",
+    "facility": "施設入所",
+    "other": "その他",
+}
+
+#: The 気づき checklist, in the order of the paper form.
 WARNING_SIGNS: dict[str, str] = {
-    "lifeline_stopped": "水道・電気・ガス・電話が止められている",
-    "mail_piling": "新聞や郵便がたまっている",
+    "mail_piling": "新聞・郵便物がたまる",
     "no_light": "夜に電気がつかない",
     "shutters_closed": "雨戸が閉まったまま",
     "not_seen": "2〜3日姿を見ない",
+    "laundry_left": "洗濯物が出たまま",
+    "lifeline_stopped": "水道・電気・電話が止められている",
+    "gas_meter_still": "ガスメーターが動かない",
+    "shouting": "怒鳴り声・物音",
+    "strangers": "見知らぬ人の出入り",
     "thin_dirty": "やせた・服が汚れている",
     "wandering": "徘徊",
-    "shouting": "怒声",
-    "strangers": "不審な出入り",
 }
-#: Signs that make a household urgent until a visit closes it.
-URGENT_SIGNS: frozenset[str] = frozenset({"lifeline_stopped", "not_seen"})
+#: Signs that make a household urgent until a visit closes it: a lifeline stopped or unused,
+#: not seen for days.
+URGENT_SIGNS: frozenset[str] = frozenset({"lifeline_stopped", "gas_meter_still", "not_seen"})
+
+#: The urgent signs as the pages name them, for captions.
+URGENT_SIGNS_TEXT = (
+    "「水道・電気・電話が止められている」「ガスメーターが動かない」「2〜3日姿を見ない」"
+)
 
 RESOURCE_KINDS: dict[str, str] = {
     "facility": "参加法人施設（CSW）",

@@ -57,7 +57,7 @@ def _visible_button(page, name: str):  # type: ignore[no-untyped-def]
 def _start_page_entries(page) -> str:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="要対応").click()
     page.get_by_text("緊急のサインがあり訪問で確認されていない世帯").wait_for()
-    page.get_by_text("見守りの連絡が途絶えている世帯").wait_for()
+    page.get_by_text("記録された見守りが途絶えている世帯").wait_for()
     return page.locator("section.main, [data-testid='stMain']").first.inner_text()
 
 
@@ -101,7 +101,7 @@ def test_staff_keeps_a_record_from_map_click_to_visit(page, base_url: str, app_u
     # 4. A phone call that finds the lifeline stopped.
     page.get_by_role("tab", name="見守り活動").click()
     _choose(page, "方法", "電話")
-    page.get_by_text("水道・電気・ガス・電話が止められている", exact=True).locator(
+    page.get_by_text("水道・電気・電話が止められている", exact=True).locator(
         "visible=true"
     ).first.click()
     _visible_button(page, "記録する").click()

@@ -22,7 +22,7 @@ from lsmap.coverage.engine import CoverageInputs, compute_coverage, district_row
 from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table, gap_rows, siting
 from lsmap.io.sample import _neighbourhood_ids
 from lsmap.storage.models import AuditEntry
-from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
+from lsmap.vocab import FREQUENCIES, URGENT_SIGNS, logged_by_default
 from sample_data.town import generate_town
 
 
@@ -41,6 +41,7 @@ def inputs_from_generator() -> CoverageInputs:
 
     h_ids = {h.ref: i + 1 for i, h in enumerate(town.households)}
     w_ids = {w.ref: i + 1 for i, w in enumerate(town.watchers)}
+    roles = {w.ref: w.role for w in town.watchers}
     households = pd.DataFrame(
         {
             "id": list(h_ids.values()),
@@ -61,7 +62,13 @@ def inputs_from_generator() -> CoverageInputs:
         {
             "household_id": [h_ids[link.household_ref] for link in town.links],
             "watcher_id": [w_ids[link.watcher_ref] for link in town.links],
-            "expected_days": [FREQUENCIES[link.frequency][1] or math.nan for link in town.links],
+            # only logged links set the expected interval (issue 12)
+            "expected_days": [
+                (FREQUENCIES[link.frequency][1] or math.nan)
+                if logged_by_default(roles[link.watcher_ref], link.involvement)
+                else math.nan
+                for link in town.links
+            ],
         }
     )
     contacts = pd.DataFrame(

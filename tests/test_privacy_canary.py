@@ -77,6 +77,15 @@ def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
         # 位置の確認 (issue 17): only roles that edit get it
         parts.append(_or_refusal(lambda: "".join(map(repr, location_checks(session, who)))))  # type: ignore[arg-type]
         parts.extend(repr(p) for p in access.watcher_points(session, who, None))  # type: ignore[arg-type]
+        for query in ("花子", "ハナコ", "検証市", "No.1", "046-200"):  # the search box
+            parts.append(
+                _or_refusal(
+                    lambda q=query: "".join(
+                        repr(h)
+                        for h in access.search_households(session, who, q)  # type: ignore[arg-type]
+                    )
+                )
+            )
         parts.append(_exports(session, who))  # type: ignore[arg-type]
         parts.append(_printouts(session, who, town))  # type: ignore[arg-type]
         parts.append(_or_refusal(lambda: _coverage(session, who)))  # type: ignore[arg-type]

@@ -50,6 +50,13 @@ def test_overdue_uses_the_most_frequent_link() -> None:
     assert urgency.overdue_since(_facts([(40, "phone", ())], ("as_needed",)), TODAY) is None
     assert urgency.overdue_since(_facts([(40, "phone", ())], ()), TODAY) is None
     assert urgency.overdue_since(_facts([], ("monthly",)), TODAY) == (None, None, "monthly")
+    # without a logged link the one rule's interval applies (60 days), as in coverage
+    assert urgency.overdue_since(_facts([(61, "phone", ())], ()), TODAY) == (
+        TODAY - timedelta(days=61),
+        61,
+        None,
+    )
+    assert urgency.overdue_since(_facts([], ()), TODAY) == (None, None, None)
 
 
 def test_start_page_lists_the_districts_households_oldest_first(town: Engine) -> None:
@@ -57,7 +64,7 @@ def test_start_page_lists_the_districts_households_oldest_first(town: Engine) ->
     watcher = records.create_watcher(
         town,
         staff,
-        {"name": "佐藤", "role": "neighbour", "district_id": town_id(town, "149990-01")},
+        {"name": "佐藤", "role": "commissioner", "district_id": town_id(town, "149990-01")},
         today=TODAY,
     )
     ids = []

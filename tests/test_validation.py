@@ -162,7 +162,7 @@ def test_choices_birth_year_furigana_and_signs() -> None:
     errors = v.validate_contact(
         {"contacted_on": TODAY, "method": "visit", "signs": ["alien"]}, today=TODAY
     )
-    assert errors == [("signs", "「気になるサイン」に一覧にない項目があります")]
+    assert errors == [("signs", "「気づき」に一覧にない項目があります")]
     assert _fields(
         v.validate_emergency_contact({"name": "a", "relation": "pet", "phone": "1"})
     ) == ["relation", "phone"]

@@ -34,6 +34,7 @@ from lsmap.access.aggregates import (
     aggregate_policy,
 )
 from lsmap.access.audit_log import audit_entries
+from lsmap.access.contact_history import HISTORY_PAGE, HistoryPage, contact_history
 from lsmap.access.core import (
     ROLE_POLICIES,
     AccessDenied,
@@ -59,6 +60,7 @@ from lsmap.access.exports import (
     import_match_keys,
     may_export,
 )
+from lsmap.access.follow_up import FollowUpPlan, assignable_users, follow_up_plan
 from lsmap.access.map_reads import (
     district_outlines,
     household_counts_by_district,
@@ -75,6 +77,7 @@ from lsmap.access.policy import (
     may_import,
     may_print_map,
     may_read_audit,
+    may_search,
     may_use_meeting_mode,
     meeting_mode_default,
     pages_for_role,
@@ -104,6 +107,7 @@ from lsmap.access.residents import (
     resident_fields,
     resident_views,
 )
+from lsmap.access.search import SearchHit, search_households
 
 __all__ = [
     "EDIT_FIELDS",
@@ -153,6 +157,15 @@ __all__ = [
     "may_import",
     "may_print_map",
     "may_read_audit",
+    "may_search",
+    "search_households",
+    "contact_history",
+    "FollowUpPlan",
+    "assignable_users",
+    "follow_up_plan",
+    "HistoryPage",
+    "HISTORY_PAGE",
+    "SearchHit",
     "may_use_meeting_mode",
     "meeting_mode_default",
     "pages_for_role",

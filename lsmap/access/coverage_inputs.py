@@ -128,7 +128,7 @@ def _households(session: Session, scope: frozenset[int] | None) -> pd.DataFrame:
 
 def _links(session: Session, scope: frozenset[int] | None, in_scope: set[int]) -> pd.DataFrame:
     query = (
-        select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.frequency)
+        select(WatchLink.household_id, WatchLink.watcher_id, WatchLink.frequency, WatchLink.logged)
         .join(Watcher, Watcher.id == WatchLink.watcher_id)
         .where(WatchLink.deleted_at.is_(None), Watcher.deleted_at.is_(None))
         .order_by(WatchLink.id)
@@ -141,7 +141,9 @@ def _links(session: Session, scope: frozenset[int] | None, in_scope: set[int]) -
             "household_id": np.array([r[0] for r in rows], dtype=np.int64),
             "watcher_id": np.array([r[1] for r in rows], dtype=np.int64),
             "expected_days": np.array(
-                [FREQUENCIES.get(r[2], ("", None))[1] for r in rows], dtype=float
+                # only logged links set the expected interval (lsmap.settings.FollowUpRule)
+                [FREQUENCIES.get(r[2], ("", None))[1] if r[3] else None for r in rows],
+                dtype=float,
             ),
         }
     )

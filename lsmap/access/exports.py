@@ -97,6 +97,7 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
 def _household_rows(point: HouseholdPoint, ref: str, columns: list[str]) -> list[dict[str, Any]]:
     """One row per visible resident of ``point`` (one row without residents)."""
     shared = {
+        "世帯番号": point.number,
         "番号": ref,
         "世帯の状況": label(HOUSEHOLD_TYPES, point.household_type),
         "住所": point.address or "",
@@ -127,7 +128,7 @@ def _household_rows(point: HouseholdPoint, ref: str, columns: list[str]) -> list
 def _export_households(session: Session, actor: Actor, layer: str) -> ExportTable:
     points = household_points(session, actor, None)
     refs = _refs(session, Household, [p.id for p in points])
-    columns = [field_label("households", f) for f in HOUSEHOLD_FIELDS]
+    columns = [*(field_label("households", f) for f in HOUSEHOLD_FIELDS), "世帯番号"]
     full = sees_full_records(actor)
     if not full:
         columns.remove("同意")

@@ -42,6 +42,8 @@ class LocationCheck:
     lon: float | None
     lat: float | None
     version: int
+    #: the stable 世帯番号 shown to people
+    number: int | None = None
 
 
 def may_import_reference(actor: Actor | None) -> bool:
@@ -66,6 +68,7 @@ def location_checks(
             Household.location_level,
             Household.location,
             Household.version,
+            Household.number,
         )
         .join(District, District.id == Household.district_id)
         .where(
@@ -93,8 +96,9 @@ def location_checks(
             point.x if point else None,
             point.y if point else None,
             version,
+            number,
         )
-        for hid, did, name, address, level, point, version in rows
+        for hid, did, name, address, level, point, version, number in rows
     ]
 
 

@@ -66,6 +66,7 @@ def _household_rows(session: Session, actor: Actor, where: Area | int | None) ->
             Household.address,
             District.name,
             func.coalesce(watcher_counts.c.n, 0),
+            Household.number,
         )
         .join(District, District.id == Household.district_id)
         .outerjoin(watcher_counts, watcher_counts.c.household_id == Household.id)
@@ -79,18 +80,19 @@ def _household_rows(session: Session, actor: Actor, where: Area | int | None) ->
 def household_points(
     session: Session, actor: Actor, where: Area | int | None
 ) -> list[HouseholdPoint]:
-    """Households of concern in the chosen area that the actor may see, numbered 1..n."""
+    """Households of concern in the chosen area that the actor may see, with their stable
+    世帯番号 (the same on every map, list, paper and export)."""
     if not can(actor, Action.VIEW):
         return []
     rows = _household_rows(session, actor, where)
     residents, hidden, shared = resident_views(session, actor, [row[0] for row in rows])
     points = []
-    for number, (hid, location, approximate, htype, address, dname, n) in enumerate(rows, 1):
+    for hid, location, approximate, htype, address, dname, n, number in rows:
         share = shared[hid]
         points.append(
             HouseholdPoint(
                 id=hid,
-                number=number,
+                number=int(number if number is not None else hid),
                 lon=location.x,
                 lat=location.y,
                 approximate=approximate,

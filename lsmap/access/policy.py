@@ -24,6 +24,12 @@ def sees_full_records(actor: Actor | None) -> bool:
     return role_may(actor, Action.EDIT)
 
 
+def may_search(actor: Actor | None) -> bool:
+    """Whether the role gets the search box (世帯番号, 氏名, ふりがな, 住所, 電話): the roles
+    that keep records, within their districts."""
+    return role_may(actor, Action.EDIT)
+
+
 def aggregates_only(actor: Actor | None) -> bool:
     """Whether the signed-in role gets numbers and public data only, never people."""
     return actor is not None and not sees_people(actor)

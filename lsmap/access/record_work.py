@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from lsmap.access.core import AccessDenied, Action, Actor, AnySelect, can, role_may, scoped
 from lsmap.access.map_reads import visible_districts
 from lsmap.access.views import DistrictInfo
+from lsmap.settings import local_time
 from lsmap.storage import audit
 from lsmap.storage.models import (
     ContactLog,
@@ -21,6 +22,7 @@ from lsmap.storage.models import (
     EmergencyContact,
     Household,
     Resident,
+    User,
     Watcher,
     WatchLink,
 )
@@ -68,8 +70,16 @@ EDIT_FIELDS: dict[str, tuple[str, ...]] = {
         "consent_recorded_by",
     ),
     "watcher": ("name", "role", "phone", "address", "birth_year", "district_id", "lon", "lat"),
-    "watch_link": ("watcher_id", "involvement", "frequency", "note"),
-    "contact_log": ("watcher_id", "contacted_on", "method", "observation", "signs", "recorded_by"),
+    "watch_link": ("watcher_id", "involvement", "frequency", "note", "logged"),
+    "contact_log": (
+        "watcher_id",
+        "contacted_on",
+        "method",
+        "outcome",
+        "observation",
+        "signs",
+        "recorded_by",
+    ),
     "emergency_contact": ("name", "relation", "phone", "note"),
 }
 #: entity name (as audited) -> model
@@ -135,7 +145,10 @@ def household_for_edit(session: Session, actor: Actor, household_id: int) -> dic
         raise audit.log_denied(
             session, actor, denied, Entity.HOUSEHOLD, [household_id], purpose="edit"
         )
-    result: dict[str, Any] = {"household": row_snapshot("household", household)}
+    result: dict[str, Any] = {
+        "household": row_snapshot("household", household),
+        "number": household.number if household.number is not None else household.id,
+    }
     parts = (
         ("resident", Resident, "residents", Resident.id),
         ("watch_link", WatchLink, "links", WatchLink.id),
@@ -194,9 +207,19 @@ class ContactFacts:
     household_id: int
     district_name: str
     label: str  # resident names (staff and admin only ever get these rows)
+    #: frequencies of the live links whose contacts are logged (only those set an interval)
     frequencies: tuple[str, ...]
     #: (contacted_on, id, method, signs) of every live contact, oldest first
     contacts: tuple[tuple[date, int, str, tuple[str, ...]], ...]
+    #: the stable 世帯番号
+    number: int | None = None
+    #: the follow-up plan: 次回の訪問予定日, 担当 (user id and name), last 見直し
+    next_visit_on: date | None = None
+    assignee_id: int | None = None
+    assignee_name: str = ""
+    reviewed_on: date | None = None
+    #: when the household was registered (the review clock starts there)
+    created_on: date | None = None
 
 
 #: (contacted_on, id, method, signs) of one contact.
@@ -223,6 +246,7 @@ def _read_contact_parts(
         .where(
             WatchLink.household_id.in_(chunk),
             WatchLink.deleted_at.is_(None),
+            WatchLink.logged.is_(True),
             Watcher.deleted_at.is_(None),
         )
     ):
@@ -241,16 +265,31 @@ def _read_contact_parts(
         contacts[hid].append((on, cid, method, tuple(signs or ())))
 
 
-def contact_facts(session: Session, actor: Actor) -> list[ContactFacts]:
-    """Open, live households in the actor's districts with their links and contacts."""
+def contact_facts(
+    session: Session, actor: Actor, household_id: int | None = None
+) -> list[ContactFacts]:
+    """Open, live households in the actor's districts (or just ``household_id``) with their
+    logged links, contacts and follow-up plan."""
     if not role_may(actor, Action.EDIT):
         return []
     query = (
-        select(Household.id, District.name)
+        select(
+            Household.id,
+            District.name,
+            Household.number,
+            Household.next_visit_on,
+            Household.assignee_id,
+            User.display_name,
+            Household.reviewed_on,
+            Household.created_at,
+        )
         .join(District, District.id == Household.district_id)
+        .outerjoin(User, User.id == Household.assignee_id)
         .where(Household.deleted_at.is_(None), Household.closed_on.is_(None))
         .order_by(Household.id)
     )
+    if household_id is not None:
+        query = query.where(Household.id == household_id)
     households = session.execute(scoped(query, Household.district_id, actor, None)).all()
     ids = [h[0] for h in households]
     if not ids:
@@ -269,8 +308,23 @@ def contact_facts(session: Session, actor: Actor) -> list[ContactFacts]:
             label="・".join(names.get(hid, [])),
             frequencies=tuple(frequencies.get(hid, ())),
             contacts=tuple(contacts.get(hid, ())),
+            number=number,
+            next_visit_on=next_visit_on,
+            assignee_id=assignee_id,
+            assignee_name=assignee_name or "",
+            reviewed_on=reviewed_on,
+            created_on=local_time(created_at).date() if created_at else None,
         )
-        for hid, dname in households
+        for (
+            hid,
+            dname,
+            number,
+            next_visit_on,
+            assignee_id,
+            assignee_name,
+            reviewed_on,
+            created_at,
+        ) in households
     ]
 
 

@@ -23,6 +23,7 @@ from lsmap.storage.models import (
     District,
     EmergencyContact,
     Household,
+    User,
     Watcher,
     WatchLink,
 )
@@ -32,7 +33,7 @@ from lsmap.vocab import AuditAction, Entity
 RECENT_CONTACTS = 10
 
 
-def _household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
+def household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
     """The household's own columns, in scope; AccessDenied (audited) otherwise."""
     if not can(actor, Action.VIEW):
         raise audit.log_denied(
@@ -47,8 +48,13 @@ def _household_row(session: Session, actor: Actor, household_id: int) -> AnyRow:
             Household.location_approximate,
             Household.closed_on,
             District.name,
+            Household.number,
+            Household.next_visit_on,
+            Household.reviewed_on,
+            User.display_name.label("assignee_name"),
         )
         .join(District, District.id == Household.district_id)
+        .outerjoin(User, User.id == Household.assignee_id)
         .where(Household.id == household_id, Household.deleted_at.is_(None))
     )
     row = session.execute(scoped(query, Household.district_id, actor, None)).first()
@@ -66,7 +72,7 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
     Raises AccessDenied when the household is unknown, deleted or outside the scope
     (the same message either way, so that existence does not leak).
     """
-    row = _household_row(session, actor, household_id)
+    row = household_row(session, actor, household_id)
     residents, hidden, shared = resident_views(session, actor, [household_id])
     share = shared[household_id]
     record = WatchRecord(
@@ -83,6 +89,10 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
         contacts=_contacts_of(session, household_id) if share else (),
         emergency_contacts=_emergency_contacts_of(session, household_id) if share else (),
         details_withheld=not share,
+        number=row.number,
+        next_visit_on=row.next_visit_on,
+        assignee_name=row.assignee_name,
+        reviewed_on=row.reviewed_on,
     )
     audit.log(session, actor, AuditAction.VIEW_RECORD, Entity.HOUSEHOLD, [household_id])
     return record
@@ -103,6 +113,7 @@ def _watchers_of(
             Watcher.phone,
             WatchLink.involvement,
             WatchLink.frequency,
+            WatchLink.logged,
         )
         .join(WatchLink, WatchLink.watcher_id == Watcher.id)
         .where(
@@ -113,9 +124,12 @@ def _watchers_of(
         .order_by(Watcher.id, WatchLink.id)
     )
     grouped: dict[int, dict[str, Any]] = {}
-    for wid, name, role, phone, involvement, frequency in rows:
-        entry = grouped.setdefault(wid, {"name": name, "role": role, "phone": phone, "inv": []})
+    for wid, name, role, phone, involvement, frequency, logged in rows:
+        entry = grouped.setdefault(
+            wid, {"name": name, "role": role, "phone": phone, "inv": [], "logged": []}
+        )
         entry["inv"].append((involvement, frequency))
+        entry["logged"].append(bool(logged))
     show_phone = sees_full_records(actor)
     return tuple(
         WatcherInvolvement(
@@ -124,6 +138,7 @@ def _watchers_of(
             role=e["role"],
             involvements=tuple(e["inv"]),
             phone=e["phone"] if show_phone else None,
+            logged=tuple(e["logged"]),
         )
         for wid, e in grouped.items()
     )
@@ -147,6 +162,7 @@ def _contacts_of(session: Session, household_id: int) -> tuple[ContactView, ...]
             signs=tuple(c.signs or ()),
             watcher_name=watcher_name,
             recorded_by=c.recorded_by,
+            outcome=c.outcome,
         )
         for c, watcher_name in rows
     )

@@ -120,6 +120,8 @@ class WatcherInvolvement:
     role: str
     involvements: tuple[tuple[str, str], ...]  # (involvement, frequency)
     phone: str | None = None
+    #: per involvement: whether its contacts are logged (issue 12)
+    logged: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class ContactView:
     signs: tuple[str, ...]
     watcher_name: str | None
     recorded_by: str
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,17 @@ class WatchRecord:
     emergency_contacts: tuple[EmergencyContactView, ...]
     details_withheld: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    #: the stable 世帯番号 (None only for rows made before it existed)
+    number: int | None = None
+    #: the follow-up plan: 次回の訪問予定日, 担当 (display name), last 見直し
+    next_visit_on: date | None = None
+    assignee_name: str | None = None
+    reviewed_on: date | None = None
+
+    @property
+    def shown_number(self) -> int:
+        """The 世帯番号 shown to people (the id for a row without one)."""
+        return self.number if self.number is not None else self.household_id
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from lsmap.settings import follow_up_rule
 
 #: Resource kinds whose nearest distance is measured ("salon" counts only salons that meet
 #: at least ``salon_min_meetings_per_month``; the rarer ones are the kind "salon_rare").
@@ -27,8 +29,9 @@ class CoverageSettings:
     radius_m: float = 800.0
     #: A watcher looking after more households than this is overloaded.
     load_threshold: int = 10
-    #: Days without contact that make a record stale when no link has a fixed frequency.
-    stale_default_days: int = 60
+    #: Days without contact that make a record stale when no logged link has a fixed
+    #: frequency: the one follow-up rule's (:class:`lsmap.settings.FollowUpRule`).
+    stale_default_days: int = field(default_factory=lambda: follow_up_rule().no_interval_days)
     #: A watcher this old (by birth year) or older counts as elderly.
     elderly_age: int = 75
     #: Salons meeting less often than this (per month) count as "salon_rare".

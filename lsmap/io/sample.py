@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import shapely
@@ -22,7 +22,7 @@ from lsmap.io.importing.basemap import feature_row, write_features
 from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
-from lsmap.vocab import AuditAction, Entity, Role
+from lsmap.vocab import AuditAction, Entity, Role, logged_by_default
 from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
@@ -352,8 +352,16 @@ def _households(town: Town, locate: Locate) -> dict[str, models.Household]:
     )
     households: dict[str, models.Household] = {}
     for record, district_id in zip(town.households, district_ids, strict=True):
+        index = len(households)
         household = models.Household(
             created_at=_morning(town.recorded.get(record.ref)),
+            # issue 12: most records were reviewed (見直し) within the year, a few are due
+            reviewed_on=max(
+                town.today - timedelta(days=(index * 53) % 400),
+                town.recorded.get(record.ref) or date.min,
+            ),
+            # and a few have a planned next visit, some of them already past
+            next_visit_on=town.today + timedelta(days=index % 21 - 10) if index % 20 == 0 else None,
             ref=record.ref,
             district_id=district_id,
             address=record.address,
@@ -445,6 +453,7 @@ def _insert_links(
                 "involvement": link.involvement,
                 "frequency": link.frequency,
                 "note": link.note,
+                "logged": logged_by_default(watchers[link.watcher_ref].role, link.involvement),
                 "created_at": _morning(started),
                 "updated_at": _morning(started),
             }

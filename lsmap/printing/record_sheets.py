@@ -116,7 +116,7 @@ class _Sheet(FPDF):
 
 def _facts(pdf: _Sheet, record: WatchRecord, printed_by: str) -> None:
     pdf.set_font(FONT_FAMILY, size=10)
-    lines = [f"町名: {_clean(record.district_name)}", f"世帯番号: {record.household_id}"]
+    lines = [f"町名: {_clean(record.district_name)}", f"世帯番号: {record.shown_number}"]
     if record.household_type is not None:
         lines.append(f"世帯の状況: {label(HOUSEHOLD_TYPES, record.household_type)}")
     if record.closed_on is not None:

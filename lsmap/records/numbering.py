@@ -1,28 +1,23 @@
 """The 世帯番号 of new households: the one place that hands numbers out.
 
-Imports and forms call :func:`household_numbers` and never pick numbers themselves, so that
-the stable 世帯番号 (``households.number``, added in parallel work) has a single rule. Until
-that column exists there is nothing to number and the functions say so (None).
+Every household has one stable 世帯番号 (``households.number``): assigned once from a
+counter that only goes up (:func:`lsmap.storage.models.take_numbers`), so a deleted
+household's number is never given again. Households added through the ORM (forms, the
+sample town) are numbered by a mapper hook; bulk imports call :func:`household_numbers`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lsmap.storage.models import Household
+from lsmap.storage.models import take_numbers
 
 
-def next_household_number(session: Session) -> int | None:
-    """The next free 世帯番号, or None while households have no number column."""
-    column = getattr(Household, "number", None)
-    if column is None:
-        return None
-    highest = session.scalar(select(func.max(column)))
-    return int(highest or 0) + 1
+def next_household_number(session: Session) -> int:
+    """Reserve and return the next 世帯番号."""
+    return take_numbers(session.connection(), 1)[0]
 
 
-def household_numbers(session: Session, count: int) -> list[int] | None:
-    """``count`` consecutive new 世帯番号 for a bulk import (None: no number column)."""
-    first = next_household_number(session)
-    return None if first is None else list(range(first, first + count))
+def household_numbers(session: Session, count: int) -> list[int]:
+    """Reserve ``count`` consecutive new 世帯番号 for a bulk import."""
+    return take_numbers(session.connection(), count)

@@ -1,23 +1,26 @@
-"""Which households need attention now: urgent signs without a visit, overdue contact.
+"""Which households need attention now (要対応), in four groups, urgent first:
 
 - **urgent**: a contact ticked a sign in :data:`lsmap.vocab.URGENT_SIGNS` (a lifeline
-  stopped, not seen for 2–3 days) and no later contact was a visit (method ``visit``).
-- **overdue**: the days since the last contact exceed the expected days of the most
-  frequent live link (:data:`lsmap.vocab.FREQUENCIES`); a linked household with no contact
-  at all is overdue too. Links that are "as needed" set no expectation.
+  stopped or unused, not seen for days) and no later contact was a visit (``visit``).
+- **planned**: the 次回の訪問予定日 has passed and nothing was recorded since that day.
+- **overdue**: recorded watching has lapsed by the one follow-up rule
+  (:class:`lsmap.settings.FollowUpRule`, shared with coverage's ``stale``): only links whose
+  contacts are logged set the expected interval.
+- **review**: not reviewed (見直し) for ``review_months`` (from registration when never).
 
 The rows come from :func:`lsmap.access.contact_facts`, so the actor's districts apply.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import Actor, ContactFacts
+from lsmap.settings import FollowUpRule, follow_up_rule
 from lsmap.vocab import FREQUENCIES, URGENT_SIGNS
 
 
@@ -28,19 +31,29 @@ class WorkItem:
     household_id: int
     district_name: str
     label: str
-    #: urgent: the day of the sign; overdue: the last contact (None: never contacted)
+    #: urgent: the day of the sign; overdue: the last contact (None: never contacted);
+    #: planned: the planned day; review: the last review (or registration)
     since: date | None
     days: int | None
     signs: tuple[str, ...] = ()
     frequency: str | None = None
+    number: int | None = None
+    assignee_name: str = ""
+
+    @property
+    def shown_number(self) -> int:
+        """The 世帯番号 shown to people."""
+        return self.number if self.number is not None else self.household_id
 
 
 @dataclass(frozen=True)
 class StartPage:
-    """The staff start page: urgent households and overdue records, oldest first."""
+    """The staff start page: urgent households, then past plans, lapsed and due reviews."""
 
     urgent: list[WorkItem]
     overdue: list[WorkItem]
+    planned: list[WorkItem] = field(default_factory=list)
+    review: list[WorkItem] = field(default_factory=list)
 
 
 def urgent_since(facts: ContactFacts) -> tuple[date, tuple[str, ...]] | None:
@@ -61,7 +74,7 @@ def urgent_since(facts: ContactFacts) -> tuple[date, tuple[str, ...]] | None:
 
 
 def expected_days(frequencies: tuple[str, ...]) -> tuple[str, int] | None:
-    """The most frequent link's frequency code and its expected days (None: no expectation)."""
+    """The most frequent logged link's frequency code and its days (None: no fixed one)."""
     known = [(FREQUENCIES[f][1], f) for f in frequencies if f in FREQUENCIES and FREQUENCIES[f][1]]
     if not known:
         return None
@@ -69,42 +82,65 @@ def expected_days(frequencies: tuple[str, ...]) -> tuple[str, int] | None:
     return code, int(days)  # type: ignore[arg-type]
 
 
-def overdue_since(facts: ContactFacts, today: date) -> tuple[date | None, int | None, str] | None:
-    """(last contact, days since, frequency) when the household is overdue, else None."""
+def overdue_since(
+    facts: ContactFacts, today: date, rule: FollowUpRule | None = None
+) -> tuple[date | None, int | None, str | None] | None:
+    """(last contact, days since, frequency or None) when recorded watching has lapsed."""
+    rule = rule or follow_up_rule()
     expected = expected_days(facts.frequencies)
-    if expected is None:
+    last = facts.contacts[-1][0] if facts.contacts else None
+    if not rule.lapsed(last, [expected[1]] if expected else [], today):
         return None
-    code, days = expected
-    if not facts.contacts:
-        return None, None, code
-    last = facts.contacts[-1][0]
-    elapsed = (today - last).days
-    return (last, elapsed, code) if elapsed > days else None
+    code = expected[0] if expected else None
+    return last, (today - last).days if last else None, code
+
+
+def planned_past(facts: ContactFacts, today: date) -> bool:
+    """Whether the 次回の訪問予定日 has passed with nothing recorded since that day."""
+    planned = facts.next_visit_on
+    if planned is None or planned >= today:
+        return False
+    return not any(on >= planned for on, *_ in facts.contacts)
+
+
+def review_from(facts: ContactFacts) -> date | None:
+    """The day the review clock starts: the last 見直し, else registration."""
+    return facts.reviewed_on or facts.created_on
+
+
+def _item(facts: ContactFacts, since: date | None, today: date, **extra: object) -> WorkItem:
+    return WorkItem(
+        facts.household_id,
+        facts.district_name,
+        facts.label,
+        since,
+        (today - since).days if since else None,
+        number=facts.number,
+        assignee_name=facts.assignee_name,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def sort_groups(page: StartPage) -> StartPage:
+    """Each group oldest first (unknown dates first), ties by 世帯番号."""
+    for group in (page.urgent, page.planned, page.overdue, page.review):
+        group.sort(key=lambda item: (item.since or date.min, item.shown_number))
+    return page
 
 
 def start_page(session: Session, actor: Actor, today: date | None = None) -> StartPage:
-    """Urgent and overdue households in the actor's districts, oldest first."""
+    """The four groups of households needing attention in the actor's districts."""
     today = today or date.today()
-    urgent: list[WorkItem] = []
-    overdue: list[WorkItem] = []
+    rule = follow_up_rule()
+    page = StartPage(urgent=[], overdue=[])
     for facts in access.contact_facts(session, actor):
         if (found := urgent_since(facts)) is not None:
-            on, signs = found
-            urgent.append(
-                WorkItem(
-                    facts.household_id,
-                    facts.district_name,
-                    facts.label,
-                    on,
-                    (today - on).days,
-                    signs,
-                )
-            )
-        if (late := overdue_since(facts, today)) is not None:
-            last, days, code = late
-            overdue.append(
-                WorkItem(facts.household_id, facts.district_name, facts.label, last, days, (), code)
-            )
-    urgent.sort(key=lambda item: (item.since, item.household_id))
-    overdue.sort(key=lambda item: (item.since or date.min, item.household_id))
-    return StartPage(urgent=urgent, overdue=overdue)
+            page.urgent.append(_item(facts, found[0], today, signs=found[1]))
+        if planned_past(facts, today):
+            page.planned.append(_item(facts, facts.next_visit_on, today))
+        if (late := overdue_since(facts, today, rule)) is not None:
+            page.overdue.append(_item(facts, late[0], today, frequency=late[2]))
+        start = review_from(facts)
+        if rule.review_due(start, today):
+            page.review.append(_item(facts, start, today))
+    return sort_groups(page)

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
+    CONTACT_OUTCOMES,
     EMERGENCY_RELATIONS,
     FREQUENCIES,
     HOUSEHOLD_TYPES,
@@ -58,7 +59,11 @@ FIELD_LABELS: dict[str, str] = {
     "contacted_on": "日付",
     "method": "方法",
     "observation": "様子",
-    "signs": "気になるサイン",
+    "signs": "気づき",
+    "outcome": "結果",
+    "next_visit_on": "次回の訪問予定日",
+    "assignee_id": "担当",
+    "reviewed_on": "見直し日",
     "recorded_by": "記録者",
     "relation": "関係",
 }
@@ -254,10 +259,12 @@ def validate_link(values: Mapping[str, Any]) -> list[FieldError]:
 
 
 def validate_contact(values: Mapping[str, Any], *, today: date) -> list[FieldError]:
-    """Rules of a contact-log entry: date (not future), method, known warning signs."""
+    """Rules of a contact-log entry: date (not future), method, outcome (when given), known
+    warning signs."""
     errors = check_required(values, ("contacted_on", "method"))
     errors += check_date(values, "contacted_on", today)
     errors += check_choice(values, "method", CONTACT_METHODS)
+    errors += check_choice(values, "outcome", CONTACT_OUTCOMES)
     unknown = [s for s in values.get("signs") or () if s not in WARNING_SIGNS]
     if unknown:
         errors.append(message("signs", "に一覧にない項目があります"))

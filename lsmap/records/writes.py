@@ -26,6 +26,7 @@ from lsmap.records import validation
 from lsmap.records.validation import FieldError, label_of
 from lsmap.storage import audit, db
 from lsmap.storage.models import CHANGE_ACTIONS, District, Household, Watcher, WatchLink, utcnow
+from lsmap.vocab import logged_by_default
 
 #: Child records and the household they belong to.
 CHILD_ENTITIES = frozenset({"resident", "watch_link", "contact_log", "emergency_contact"})
@@ -249,12 +250,16 @@ def _columns(
         }
     if entity == "watch_link":
         _fail(validation.validate_link(values))
-        _require_watcher(session, actor, values["watcher_id"])
+        watcher = _require_watcher(session, actor, values["watcher_id"])
+        logged = values.get("logged")
         return {
             "watcher_id": int(values["watcher_id"]),
             "involvement": values["involvement"],
             "frequency": values["frequency"],
             "note": (values.get("note") or "").strip(),
+            "logged": bool(logged)
+            if logged is not None
+            else logged_by_default(watcher.role, values["involvement"]),
         }
     if entity == "contact_log":
         _fail(validation.validate_contact(values, today=today))
@@ -267,6 +272,7 @@ def _columns(
             "method": values["method"],
             "observation": (values.get("observation") or "").strip(),
             "signs": sorted(set(values.get("signs") or [])),
+            "outcome": values.get("outcome") or "",
             "recorded_by": (values.get("recorded_by") or "").strip()
             or actor.display_name
             or actor.username,
@@ -282,7 +288,7 @@ def _columns(
     raise ValueError(f"unknown entity {entity!r}")
 
 
-def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> None:
+def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> Watcher:
     watcher = session.get(Watcher, _int_or_none(watcher_id))
     if (
         watcher is None
@@ -292,6 +298,7 @@ def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> None:
         _fail(
             [validation.message("watcher_id", "は担当地区の登録済みの見守り者から選んでください")]
         )
+    return watcher
 
 
 # ---------------------------------------------------------------- generic writes

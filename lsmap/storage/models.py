@@ -25,8 +25,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     insert,
+    select,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -56,6 +59,15 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Counter(Base):
+    """A named counter that only goes up (the last 世帯番号 handed out)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class District(Versioned, Base):
@@ -90,6 +102,12 @@ class Household(Versioned, Base):
     location_level: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: the stable 世帯番号 (issue 12): assigned once from :class:`Counter`, never reused
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)
+    #: the follow-up plan: 次回の訪問予定日, 担当 (a staff user), last 見直し
+    next_visit_on: Mapped[date | None] = mapped_column(Date)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
 
     district: Mapped[District | None] = relationship()
     residents: Mapped[list[Resident]] = relationship(
@@ -155,6 +173,8 @@ class WatchLink(Versioned, Base):
     involvement: Mapped[str] = mapped_column(String(32), nullable=False)
     frequency: Mapped[str] = mapped_column(String(32), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: whether this link's contacts are recorded; only logged links set the expected interval
+    logged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     watcher: Mapped[Watcher] = relationship(back_populates="links")
     household: Mapped[Household] = relationship(back_populates="links")
@@ -174,6 +194,8 @@ class ContactLog(Versioned, Base):
     observation: Mapped[str] = mapped_column(Text, nullable=False, default="")
     signs: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     recorded_by: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    #: 会えた / 不在 / ... (:data:`lsmap.vocab.CONTACT_OUTCOMES`); "" for older rows
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, default="")
 
     household: Mapped[Household] = relationship(back_populates="contacts")
     watcher: Mapped[Watcher | None] = relationship()
@@ -363,6 +385,30 @@ def _write_links(_mapper: Any, connection: Connection, entry: AuditEntry) -> Non
     )
     if rows:
         connection.execute(insert(AuditLink), rows)
+
+
+HOUSEHOLD_NUMBER = "household_number"
+
+
+def take_numbers(connection: Connection, count: int, name: str = HOUSEHOLD_NUMBER) -> list[int]:
+    """Reserve ``count`` consecutive numbers from the counter ``name`` (never handed out
+    again, even when the household that got one is deleted). The UPDATE comes first, so
+    a concurrent writer waits for this transaction on PostgreSQL."""
+    if count <= 0:
+        return []
+    step = update(Counter).where(Counter.name == name).values(value=Counter.value + count)
+    if connection.execute(step).rowcount == 0:  # a schema made without the migration
+        highest = connection.scalar(select(func.max(Household.number))) or 0
+        connection.execute(insert(Counter).values(name=name, value=int(highest) + count))
+    last = int(connection.scalar(select(Counter.value).where(Counter.name == name)) or 0)
+    return list(range(last - count + 1, last + 1))
+
+
+@event.listens_for(Household, "before_insert")
+def _number_household(_mapper: Any, connection: Connection, household: Household) -> None:
+    """Every household added through the ORM gets the next 世帯番号 unless it has one."""
+    if household.number is None:
+        household.number = take_numbers(connection, 1)[0]
 
 
 class BasemapFeature(Base):

@@ -24,6 +24,7 @@ from lsmap.vocab import (
     EMERGENCY_RELATIONS,
     FREQUENCIES,
     INVOLVEMENTS,
+    URGENT_SIGNS_TEXT,
     WARNING_SIGNS,
     WATCHER_ROLES,
     label,
@@ -176,11 +177,16 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
             index=_index(frequencies, loaded["frequency"]),
             key=p + "frequency",
         )
+        logged = col1.checkbox(  # issue 12: only logged links set the expected interval
+            "この見守りの連絡を記録する（記録の間隔に数える）",
+            value=bool(loaded.get("logged")),
+            key=p + "logged",
+        )
         if col2.button("保存", key=p + "save") and editing.save(
             actor,
             "watch_link",
             fresh["id"],
-            {"frequency": frequency},
+            {"frequency": frequency, "logged": logged},
             loaded,
             "頻度を保存しました",
         ):
@@ -264,9 +270,7 @@ def contacts_section(
             format_func=lambda w: "職員（記録者本人）" if w is None else choices.get(w, str(w)),
         )
         observation = st.text_area("様子", key=p + "observation")
-        st.markdown(
-            "**気になるサイン**（「水道・電気・ガス・電話が止められている」「2〜3日姿を見ない」は訪問で確認するまで要対応になります）"
-        )
+        st.markdown(f"**気づき**（{URGENT_SIGNS_TEXT}は訪問で確認するまで要対応になります）")
         columns = st.columns(3)
         signs = [
             code

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lsmap import access
@@ -41,7 +41,7 @@ from lsmap.storage.models import (
     Watcher,
     WatchLink,
 )
-from lsmap.vocab import AuditAction
+from lsmap.vocab import AuditAction, logged_by_default
 
 ENTITIES = {
     "households": "household",
@@ -245,10 +245,10 @@ def _write_households(session: Session, plan: ListPlan) -> tuple[dict[str, int],
         firsts.setdefault(row.values.get("ref") or f"row-{row.row}", row)
     ids = dict(zip(firsts, reserve_ids(session, Household.__table__, len(firsts)), strict=True))
     households = [_household_row(ids[key], row) for key, row in firsts.items()]
-    numbers = household_numbers(session, len(households))
-    if numbers is not None:  # the 世帯番号 column, where the schema has it
-        for household, number in zip(households, numbers, strict=True):
-            household["number"] = number
+    for household, number in zip(
+        households, household_numbers(session, len(households)), strict=True
+    ):
+        household["number"] = number
     residents = [
         {
             "household_id": ids[row.values.get("ref") or f"row-{row.row}"],
@@ -316,8 +316,15 @@ def _write_resources(session: Session, plan: ListPlan) -> tuple[dict[str, int], 
 def _write_links(session: Session, plan: ListPlan) -> tuple[dict[str, int], list[int]]:
     ids = reserve_ids(session, WatchLink.__table__, len(plan.rows))
     keys = ("household_id", "watcher_id", "involvement", "frequency", "note")
+    roles = dict(session.execute(select(Watcher.id, Watcher.role)).all())
     rows = [
-        {"id": lid, **{k: row.values[k] for k in keys}}
+        {
+            "id": lid,
+            **{k: row.values[k] for k in keys},
+            "logged": logged_by_default(
+                roles.get(row.values["watcher_id"]), row.values["involvement"]
+            ),
+        }
         for lid, row in zip(ids, plan.rows, strict=True)
     ]
     insert_many(session, WatchLink.__table__, rows)

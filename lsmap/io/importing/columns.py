@@ -67,7 +67,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 PROBLEM_HEADER = "問題"
 
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "ref": ("番号", "世帯番号", "管理番号", "参照番号", "ID", "ref"),
+    "ref": ("番号", "管理番号", "参照番号", "ID", "ref"),
     "name": (
         "氏名",
         "名前",

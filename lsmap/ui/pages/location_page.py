@@ -26,7 +26,9 @@ from lsmap.vocab import LOCATION_LEVELS
 def _label(check: LocationCheck) -> str:
     level = LOCATION_LEVELS.get(check.level or "town", "町丁目")
     address = check.address or "（住所なし）"
-    return f"世帯番号 {check.household_id}｜{check.district_name}｜{address}｜{level}"
+    return (
+        f"世帯番号 {check.number or check.household_id}｜{check.district_name}｜{address}｜{level}"
+    )
 
 
 def render() -> None:
@@ -48,7 +50,7 @@ def render() -> None:
         return
     frame = pd.DataFrame(
         {
-            "世帯番号": [c.household_id for c in checks],
+            "世帯番号": [c.number or c.household_id for c in checks],
             "地区": [c.district_name for c in checks],
             "住所": [c.address for c in checks],
             "位置の精度": [LOCATION_LEVELS.get(c.level or "town", "町丁目") for c in checks],
@@ -64,7 +66,9 @@ def render() -> None:
 
 
 def _correct(actor: access.Actor, check: LocationCheck) -> None:
-    st.markdown(f"##### 世帯番号 {check.household_id}: {markdown_text(check.address or '')}")
+    st.markdown(
+        f"##### 世帯番号 {check.number or check.household_id}: {markdown_text(check.address or '')}"
+    )
     current = (check.lon, check.lat) if check.lon is not None and check.lat is not None else None
     clicked = click_point(check.district_id, current, key=f"loc-map-{check.household_id}")
     if clicked is None:

@@ -68,7 +68,7 @@ def render() -> None:
         st.subheader("気がかりな世帯を登録する")
         household_form(actor, districts, None)
         return
-    st.subheader(f"記録の編集 — 世帯番号 {household_id}")
+    st.subheader(f"記録の編集 — 世帯番号 {data.get('number', household_id)}")
     if st.button("見守り記録（閲覧・印刷）を開く"):
         go("record", household=str(household_id))
     tabs = st.tabs(["世帯", "気がかりな人", "見守り者", "見守り活動", "緊急連絡カード", "履歴"])

@@ -12,15 +12,15 @@ from lsmap.escape import markdown_text
 from lsmap.storage import db
 from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
+from lsmap.ui.record_top import record_top
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import (
     CONSENT_STATUSES,
-    CONTACT_METHODS,
     EMERGENCY_RELATIONS,
     FREQUENCIES,
     HOUSEHOLD_TYPES,
     INVOLVEMENTS,
-    WARNING_SIGNS,
+    LOGGED_LABELS,
     WATCHER_ROLES,
     label,
 )
@@ -55,6 +55,7 @@ def render() -> None:
     except access.AccessDenied as denied:
         st.error(markdown_text(denied.message))
         return
+    record_top(actor, record)  # issue 12: banner, 見守りを記録, history
     show_record(record, level)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
@@ -91,7 +92,6 @@ def place_text(approximate: bool, level: str | None) -> str | None:
 
 def show_record(record: WatchRecord, level: str | None = None) -> None:
     """Render a projected watch record; every user-written value is shown as text."""
-    st.subheader(f"見守りネットワーク記録 — 世帯番号 {record.household_id}")
     facts = [f"**町名**: {markdown_text(record.district_name)}"]
     if record.address is not None:
         facts.append(f"**住所**: {markdown_text(record.address)}")
@@ -149,6 +149,10 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
                     )
                     for w in record.watchers
                 ],
+                "連絡の記録": [
+                    "、".join(LOGGED_LABELS[x] for x in dict.fromkeys(w.logged))
+                    for w in record.watchers
+                ],
             }
         )
         if any(w.phone is not None for w in record.watchers):  # hidden from meeting viewers
@@ -158,27 +162,6 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
         st.error("この世帯には見守り者がいません。")
 
     if not record.details_withheld:
-        st.markdown("#### 最近の見守り活動")
-        if record.contacts:
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        "日付": [c.contacted_on.isoformat() for c in record.contacts],
-                        "方法": [label(CONTACT_METHODS, c.method) for c in record.contacts],
-                        "対応者": [c.watcher_name or c.recorded_by for c in record.contacts],
-                        "様子": [c.observation for c in record.contacts],
-                        "気になるサイン": [
-                            "、".join(label(WARNING_SIGNS, s) for s in c.signs)
-                            for c in record.contacts
-                        ],
-                    }
-                ),
-                hide_index=True,
-                use_container_width=True,
-            )
-        else:
-            st.info("見守り活動の記録はまだありません。")
-
         st.markdown("#### 緊急連絡カード")
         if record.emergency_contacts:
             st.dataframe(
