@@ -233,6 +233,7 @@ class AuditAction(StrEnum):
     BASEMAP_IMPORT = "basemap_import"
     BASEMAP_REMOVE = "basemap_remove"
     BASEMAP_TILES = "basemap_tiles"
+    VIEW_USERS = "view_users"
 
     @property
     def label(self) -> str:
@@ -276,6 +277,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.BASEMAP_IMPORT: "背景地図の取り込み",
     AuditAction.BASEMAP_REMOVE: "背景地図の削除",
     AuditAction.BASEMAP_TILES: "背景地図タイルの書き出し",
+    AuditAction.VIEW_USERS: "利用者の一覧の表示",
 }
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import Actor
+from lsmap.access.user_admin import user_accounts
 from lsmap.maps.payload import sent_features
 from lsmap.maps.webmap import build_map
 from lsmap.storage.models import User
@@ -609,16 +610,27 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
 
 # ------------------------------------------------------------------ the named role decisions
 
-EDITOR_PAGES = ["start", "map", "record", "edit", "watchers", "locations", "deleted", "coverage", "gaps"]
+EDITOR_PAGES = [
+    "start",
+    "map",
+    "record",
+    "edit",
+    "watchers",
+    "locations",
+    "deleted",
+    "coverage",
+    "gaps",
+]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
 RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit
 #: log, what the map offers, which layers are drawn, which exports are personal).
 DECISIONS: dict[str, dict[str, Any]] = {
     "admin": {
-        "pages": [*EDITOR_PAGES, "export", "import", "audit"],
+        "pages": [*EDITOR_PAGES, "export", "import", "audit", "users"],
         "import": True,
         "audit": True,
+        "manage_users": True,
         "meeting_default": False,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -628,6 +640,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": [*EDITOR_PAGES, "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -637,6 +650,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["map", "record", "coverage", "gaps", "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": True,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -646,6 +660,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["map", "coverage", "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": False,
         "layers": RESOURCE_LAYERS,
@@ -655,6 +670,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["login"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": False,
         "layers": set(),
@@ -673,6 +689,7 @@ def test_named_role_decisions(session: Session, role: str) -> None:
     assert access.pages_for_role(who) == expected["pages"]
     assert access.may_import(who) == expected["import"]
     assert access.may_read_audit(who) == expected["audit"]
+    assert access.may_manage_users(who) == expected["manage_users"]
     assert access.meeting_mode_default(who) == expected["meeting_default"]
     assert access.may_use_meeting_mode(who) == access.may_print_map(who) == expected["map_options"]
     assert {s.key for s in all_layers() if access.may_draw(who, s)} == expected["layers"]
@@ -680,6 +697,11 @@ def test_named_role_decisions(session: Session, role: str) -> None:
         assert access.may_export(who, layer) == expected["personal_export"]
     assert access.may_export(who, "resources") == (who is not None)
     assert access.aggregates_only(who) == (role == "planner")
+    if not expected["manage_users"]:
+        with pytest.raises(access.AccessDenied):
+            user_accounts(session, who)
+    else:
+        assert {a.username for a in user_accounts(session, who)} >= {role}
     if who is None:
         with pytest.raises(access.AccessDenied):
             access.export_rows(session, who, "resources")  # type: ignore[arg-type]

@@ -303,6 +303,7 @@ MARKDOWN_PAGES = [
     "export",
     "audit",
     "import",
+    "users",
 ]
 
 

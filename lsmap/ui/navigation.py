@@ -22,6 +22,7 @@ from lsmap.ui.pages import (
     record_edit_page,
     record_page,
     start_page,
+    users_page,
     watchers_page,
 )
 
@@ -40,6 +41,7 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "import": import_page.render,
     "export": export_page.render,
     "locations": location_page.render,
+    "users": users_page.render,
 }
 
 
