@@ -93,6 +93,36 @@ RESOURCE_KINDS: dict[str, str] = {
     "other": "その他の資源",
 }
 
+#: Days a salon meets (``resources.weekdays``, comma-separated codes).
+WEEKDAYS: dict[str, str] = {
+    "mon": "月",
+    "tue": "火",
+    "wed": "水",
+    "thu": "木",
+    "fri": "金",
+    "sat": "土",
+    "sun": "日",
+}
+#: How often a salon meets (``resources.frequency``): label and meetings a month for each
+#: chosen weekday (None: per month whatever the days, e.g. 月1回).
+SALON_FREQUENCIES: dict[str, tuple[str, float | None]] = {
+    "weekly": ("毎週", 52 / 12),
+    "biweekly": ("隔週", 26 / 12),
+    "twice_monthly": ("月2回", None),
+    "monthly": ("月1回", None),
+    "bimonthly": ("2か月に1回", None),
+    "quarterly": ("年4回ほど", None),
+    "irregular": ("不定期", None),
+}
+#: Meetings a month of the frequencies that do not depend on the weekdays.
+SALON_MONTHLY_MEETINGS: dict[str, float] = {
+    "twice_monthly": 2.0,
+    "monthly": 1.0,
+    "bimonthly": 0.5,
+    "quarterly": 1 / 3,
+    "irregular": 0.5,
+}
+
 #: How a point was found (issue 17), from the most to the least precise. "block" and
 #: "town" come from the address reference; "city" and "unknown" are never placed.
 LOCATION_LEVELS: dict[str, str] = {

@@ -616,13 +616,14 @@ EDITOR_PAGES = [
     "record",
     "edit",
     "watchers",
+    "resources",
     "locations",
     "deleted",
     "coverage",
     "gaps",
 ]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
-RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
+RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre", "other"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit
 #: log, what the map offers, which layers are drawn, which exports are personal).
 DECISIONS: dict[str, dict[str, Any]] = {

@@ -109,7 +109,7 @@ def pages_for_role(actor: Actor | None) -> list[str]:
     if sees_people(actor):
         paths.append("record")
     if role_may(actor, Action.EDIT):
-        paths = ["start", *paths, "edit", "watchers", "locations", "deleted"]
+        paths = ["start", *paths, "edit", "watchers", "resources", "locations", "deleted"]
     paths.append("coverage")
     if sees_people(actor):
         paths.append("gaps")

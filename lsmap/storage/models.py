@@ -207,6 +207,11 @@ class Resource(Versioned, Base):
     phone: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     schedule: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     meetings_per_month: Mapped[float | None] = mapped_column()
+    #: A salon's meeting days (``"tue,fri"``) and how often (:data:`lsmap.vocab.FREQUENCIES`).
+    weekdays: Mapped[str] = mapped_column(String(32), nullable=False, default="", server_default="")
+    frequency: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="", server_default=""
+    )
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
     location_level: Mapped[str | None] = mapped_column(String(16))

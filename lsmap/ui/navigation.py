@@ -21,6 +21,7 @@ from lsmap.ui.pages import (
     map_page,
     record_edit_page,
     record_page,
+    resources_page,
     start_page,
     users_page,
     watchers_page,
@@ -41,6 +42,7 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "import": import_page.render,
     "export": export_page.render,
     "locations": location_page.render,
+    "resources": resources_page.render,
     "users": users_page.render,
 }
 
