@@ -93,6 +93,23 @@ RESOURCE_KINDS: dict[str, str] = {
     "other": "その他の資源",
 }
 
+#: A household's 課題 (several per household), as the paper 記録用紙 lists them.
+HOUSEHOLD_ISSUES: dict[str, str] = {
+    "elderly_alone": "一人暮らし高齢者",
+    "elderly_only": "高齢者のみ世帯",
+    "dementia": "認知症の疑い",
+    "hikikomori": "ひきこもり",
+    "disability": "障害",
+    "poverty": "生活困窮",
+    "8050": "8050",
+    "hoarding": "ごみ屋敷",
+    "single_parent": "ひとり親",
+    "carer_burden": "介護者の負担",
+    "abuse": "DV・虐待の疑い",
+    "disaster": "災害時要支援",
+    "other": "その他",
+}
+
 #: Days a salon meets (``resources.weekdays``, comma-separated codes).
 WEEKDAYS: dict[str, str] = {
     "mon": "月",

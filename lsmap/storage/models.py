@@ -90,6 +90,10 @@ class Household(Versioned, Base):
     location_level: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: Free text beside the 課題 chosen from :data:`lsmap.vocab.HOUSEHOLD_ISSUES`.
+    issue_note: Mapped[str] = mapped_column(
+        String(300), nullable=False, default="", server_default=""
+    )
 
     district: Mapped[District | None] = relationship()
     residents: Mapped[list[Resident]] = relationship(
@@ -100,6 +104,18 @@ class Household(Versioned, Base):
     emergency_contacts: Mapped[list[EmergencyContact]] = relationship(
         back_populates="household", order_by="EmergencyContact.id"
     )
+
+
+class HouseholdIssue(Base):
+    """One 課題 of a household (:data:`lsmap.vocab.HOUSEHOLD_ISSUES`); a household has several.
+
+    Changed only together with its household (whose version moves), so it has no version.
+    """
+
+    __tablename__ = "household_issues"
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    issue: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Resident(Versioned, Base):

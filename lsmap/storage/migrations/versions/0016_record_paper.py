@@ -1,4 +1,7 @@
-"""resources kept in the app: a salon's schedule as 曜日 and 頻度
+"""the record as the paper says it: a household's 課題, and a salon's 曜日 and 頻度
+
+``household_issues`` holds several 課題 per household (codes of
+``lsmap.vocab.HOUSEHOLD_ISSUES``) and ``households.issue_note`` the free text beside them.
 
 ``resources.weekdays`` (e.g. ``"tue,fri"``) and ``resources.frequency`` (``weekly``,
 ``biweekly``, ``twice_monthly``, ``monthly``, ``bimonthly``, ``irregular``) are what staff
@@ -22,6 +25,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "household_issues",
+        sa.Column("household_id", sa.Integer(), sa.ForeignKey("households.id"), nullable=False),
+        sa.Column("issue", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("household_id", "issue"),
+    )
+    with op.batch_alter_table("households") as batch:
+        batch.add_column(
+            sa.Column("issue_note", sa.String(length=300), nullable=False, server_default="")
+        )
     with op.batch_alter_table("resources") as batch:
         batch.add_column(
             sa.Column("weekdays", sa.String(length=32), nullable=False, server_default="")
@@ -35,3 +48,6 @@ def downgrade() -> None:
     with op.batch_alter_table("resources") as batch:
         batch.drop_column("frequency")
         batch.drop_column("weekdays")
+    with op.batch_alter_table("households") as batch:
+        batch.drop_column("issue_note")
+    op.drop_table("household_issues")
