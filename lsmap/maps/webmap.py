@@ -7,7 +7,7 @@ folder, so the map works with no internet (GSI tiles are optional).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ from layers.spec import LayerSpec
 from lsmap import access
 from lsmap.access import Actor, Area
 from lsmap.access.basemap import background_features
+from lsmap.access.issues import households_with_issues
 from lsmap.escape import html_text
 from lsmap.maps.areas import MapAreas, map_areas
 from lsmap.maps.background import LEGEND_ITEMS, STYLES, BackgroundLayer, background_payload
@@ -151,8 +152,6 @@ def _legend_html(
     )
 
 
-
-
 #: Households with at most this many watchers are "thinly watched".
 FEW_WATCHERS = 1
 
@@ -269,18 +268,35 @@ def expanded(
 
 
 def fetch_layers(
-    session: Session, actor: Actor, where: Area | int | None, *, few_watchers_only: bool = False
+    session: Session,
+    actor: Actor,
+    where: Area | int | None,
+    *,
+    few_watchers_only: bool = False,
+    issues: Collection[str] = (),
 ) -> dict[str, list[Any]]:
     """Each of the actor's layers' items, from its access-module query (no rendering).
 
     ``where`` is the map's :class:`~lsmap.access.Area` (or a district id, None: all in
-    scope); every layer reads the same area, so the district tree is read once.
+    scope); every layer reads the same area, so the district tree is read once. ``issues``
+    keeps only the households with any of those 課題 (that the actor may see).
     """
     area = where if isinstance(where, Area) else access.area_for(session, where)
     points = {spec.key: list(spec.fetch(session, actor, area)) for spec in layers_for(actor)}
     if few_watchers_only:
         _keep_few_watchers(points)
+    if issues and "households" in points:
+        ids = [p.id for p in points["households"]]
+        kept = households_with_issues(session, actor, ids, issues)
+        _keep_households(points, kept)
     return points
+
+
+def _keep_households(points: dict[str, list[Any]], kept: set[int]) -> None:
+    """Keep only the households ``kept``, and the lines that reach them."""
+    points["households"] = [p for p in points.get("households", []) if p.id in kept]
+    if "links" in points:
+        points["links"] = [line for line in points["links"] if line.household_id in kept]
 
 
 def build_map(
@@ -292,6 +308,7 @@ def build_map(
     height: str = "100%",
     meeting_mode: bool = False,
     few_watchers_only: bool = False,
+    issues: Collection[str] = (),
 ) -> MapResult:
     """The map of ``district_id`` (None: everything in scope) as ``actor`` may see it.
 
@@ -305,7 +322,7 @@ def build_map(
     overview = _overview_if_too_many(session, actor, area, basemap=basemap, height=height)
     if overview is not None:
         return overview
-    points = fetch_layers(session, actor, area, few_watchers_only=few_watchers_only)
+    points = fetch_layers(session, actor, area, few_watchers_only=few_watchers_only, issues=issues)
     areas = map_areas(session, area)
     background, features = map_background(session, actor, areas.bounds, basemap)
     fmap = render_map(

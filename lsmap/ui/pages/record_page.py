@@ -7,10 +7,12 @@ import streamlit as st
 
 from lsmap import access
 from lsmap.access.geocoding import location_level
+from lsmap.access.issues import household_issues
 from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
 from lsmap.escape import markdown_text
 from lsmap.storage import db
 from lsmap.ui.context import require_actor
+from lsmap.ui.issue_forms import issues_view
 from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import (
@@ -52,10 +54,12 @@ def render() -> None:
         with db.transaction(db.get_engine()) as session:
             record = access.watch_record(session, actor, household_id)
             level = location_level(session, actor, household_id)
+            issues = household_issues(session, actor, household_id)
     except access.AccessDenied as denied:
         st.error(markdown_text(denied.message))
         return
     show_record(record, level)
+    issues_view(issues)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
     print_buttons(actor, household_id, made_from=record)
@@ -108,9 +112,8 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
     if record.note:
         st.text(record.note)
     if record.details_withheld:
-        st.warning(
-            f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。"
-        )
+        reason = withheld_reason(record.hidden_residents)
+        st.warning(f"{reason}、この世帯の詳細は表示されません（番号のみ）。")
 
     st.markdown("#### 気がかりな人")
     if record.residents:
