@@ -135,6 +135,7 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
                         household_id=household.id,
                         involvement="visit",
                         frequency="weekly",
+                        note="朝のカーテンの開閉を確認",
                     )
                 )
                 session.add(

@@ -67,8 +67,10 @@ WATCHER_FULL = {
     "watcher.role",
     "watcher.involvements",
     "watcher.phone",
+    "watcher.notes",  # the 関わり方 note: a detail of the household
 }
 WATCHER_MEETING = WATCHER_FULL - {"watcher.phone"}
+WATCHER_NUMBER_ONLY = WATCHER_MEETING - {"watcher.notes"}
 CONTACT = {f"contact.{f}" for f in ("id", "contacted_on", "method", "observation", "watcher_name")}
 EMERGENCY = {f"emergency.{f}" for f in ("id", "name", "relation", "phone")}
 RECORD_BASE = {"household_id", "district_name"}
@@ -88,7 +90,7 @@ RECORD_MEETING_CONSENTED = (
     | CONTACT
     | EMERGENCY
 )
-RECORD_NUMBER_ONLY = RECORD_BASE | {"hidden_residents", "details_withheld"} | WATCHER_MEETING
+RECORD_NUMBER_ONLY = RECORD_BASE | {"hidden_residents", "details_withheld"} | WATCHER_NUMBER_ONLY
 
 POPUP_FULL = {"番号", "氏名", "世帯の状況", "住所", "気になるところ", "見守り者"}
 POPUP_NUMBER_ONLY = {"番号", "氏名", "見守り者"}  # 氏名 says only "(同意のない方 1 名)"
@@ -144,7 +146,7 @@ EXPECTED_EMPTY = {
         | WATCHER_FULL
         | CONTACT
         | EMERGENCY,
-        "number": RECORD_BASE | {"details_withheld"} | WATCHER_MEETING,
+        "number": RECORD_BASE | {"details_withheld"} | WATCHER_NUMBER_ONLY,
     },
     # 氏名 of a number-only household says only "(同意を得た方の登録なし)".
     "map": {
@@ -312,6 +314,22 @@ def test_map_layer(session: Session, town_engine, role: str, where: str, state: 
     else:
         captions = set(re.findall(r"<th>([^<]+)</th>", popups[household]))
         assert captions == expected_fields("map", expected, state)
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_link_notes_only_in_editor_popups(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
+    """The 関わり方 note of a watch link is in the line's popup for roles that edit only."""
+    who = actor(session, role)
+    if who is None:
+        return
+    html = build_map(session, who, None).map.get_root().render()
+    popups = [f["popup"] for f in sent_features(html) if f["layer"] == "links"]
+    if role == "planner":
+        assert popups == []
+        return
+    assert popups, role
+    noted = ["朝のカーテンの開閉を確認" in popup for popup in popups]
+    assert all(noted) if CAN_EDIT[role] else not any(noted)
 
 
 @pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])

@@ -147,8 +147,9 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
                 "役割": [label(WATCHER_ROLES, w.role) for w in record.watchers],
                 "関わり方": [
                     "、".join(
-                        f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
-                        for inv, freq in w.involvements
+                        w.involvement_lines(
+                            lambda i: label(INVOLVEMENTS, i), lambda f: label(FREQUENCIES, f)
+                        )
                     )
                     for w in record.watchers
                 ],
