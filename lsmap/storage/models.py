@@ -94,6 +94,16 @@ class Household(Versioned, Base):
     issue_note: Mapped[str] = mapped_column(
         String(300), nullable=False, default="", server_default=""
     )
+    #: The 緊急連絡カード's health and care lines: 持病, 服薬, 介護サービス・ケアマネ.
+    medical_conditions: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
+    medications: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
+    care_services: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
 
     district: Mapped[District | None] = relationship()
     residents: Mapped[list[Resident]] = relationship(

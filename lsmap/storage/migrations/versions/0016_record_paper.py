@@ -2,6 +2,8 @@
 
 ``household_issues`` holds several 課題 per household (codes of
 ``lsmap.vocab.HOUSEHOLD_ISSUES``) and ``households.issue_note`` the free text beside them.
+``households.medical_conditions`` (持病), ``medications`` (服薬) and ``care_services``
+(介護サービス・ケアマネ) are the health and care lines of the 緊急連絡カード.
 
 ``resources.weekdays`` (e.g. ``"tue,fri"``) and ``resources.frequency`` (``weekly``,
 ``biweekly``, ``twice_monthly``, ``monthly``, ``bimonthly``, ``irregular``) are what staff
@@ -23,6 +25,8 @@ down_revision = "0014_geocoding"
 branch_labels = None
 depends_on = None
 
+CARD_COLUMNS = ("medical_conditions", "medications", "care_services")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -35,6 +39,10 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("issue_note", sa.String(length=300), nullable=False, server_default="")
         )
+        for name in CARD_COLUMNS:
+            batch.add_column(
+                sa.Column(name, sa.String(length=500), nullable=False, server_default="")
+            )
     with op.batch_alter_table("resources") as batch:
         batch.add_column(
             sa.Column("weekdays", sa.String(length=32), nullable=False, server_default="")
@@ -49,5 +57,7 @@ def downgrade() -> None:
         batch.drop_column("frequency")
         batch.drop_column("weekdays")
     with op.batch_alter_table("households") as batch:
+        for name in reversed(CARD_COLUMNS):
+            batch.drop_column(name)
         batch.drop_column("issue_note")
     op.drop_table("household_issues")
