@@ -316,6 +316,34 @@ def test_map_layer(session: Session, town_engine, role: str, where: str, state: 
         assert captions == expected_fields("map", expected, state)
 
 
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_issues_and_card_lines(
+    session: Session, town_engine, role: str, where: str, state: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A household's 課題 and its card's health lines follow the household-details rule."""
+    from lsmap.access.card import card_facts
+    from lsmap.access.issues import household_issues, households_with_issues
+
+    household = target(town_engine[1], role, where, state)
+    who = actor(session, role)
+    expected = CELLS[role][(where, state)]
+    if expected is REFUSED:
+        if who is not None:
+            with pytest.raises(access.AccessDenied):
+                household_issues(session, who, household)
+            with pytest.raises(access.AccessDenied):
+                card_facts(session, who, household)
+            assert households_with_issues(session, who, [household], ["hoarding"]) == set()
+        return
+    assert who is not None
+    shown = expected != "number"
+    issues = household_issues(session, who, household)
+    assert (issues.issues if issues else None) == (("hoarding",) if shown else None)
+    assert (card_facts(session, who, household) is not None) == shown
+    found = households_with_issues(session, who, [household], ["hoarding"])
+    assert found == ({household} if shown else set())
+
+
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)
 def test_link_notes_only_in_editor_popups(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
     """The 関わり方 note of a watch link is in the line's popup for roles that edit only."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import AccessDenied, planning
+from lsmap.access.card import card_facts
 from lsmap.access.issues import household_issues, households_with_issues
 from lsmap.coverage.breakdown import DIMENSIONS
 from lsmap.maps.webmap import fetch_layers
@@ -133,6 +134,22 @@ def test_record_and_edit_pages_show_and_save_issues(
     with Session(db.get_engine(url)) as session:
         saved = household_issues(session, staff, shared)
     assert saved is not None and saved.issues == ("dementia", "disaster")
+    # the card's health lines, in the 緊急連絡カード tab (the household's version moved)
+    next(t for t in at.text_area if t.label == "持病").input("高血圧")
+    next(t for t in at.text_area if t.label == "服薬").input("降圧剤（朝）")
+    next(b for b in at.button if b.label == "カードの内容を保存").click().run()
+    assert not at.exception, at.exception
+    assert any("カードの内容を保存しました" in s.value for s in at.success)
+    with Session(db.get_engine(url)) as session:
+        facts = card_facts(session, staff, shared)
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "update").order_by(AuditEntry.id.desc())
+        ).first()
+    assert facts is not None and (facts.medical_conditions, facts.medications) == (
+        "高血圧",
+        "降圧剤(朝)",
+    )
+    assert entry is not None and entry.detail["fields"] == ["medical_conditions", "medications"]
     page = open_page("record", staff, url, monkeypatch, query=query)
     assert not page.exception, page.exception
     text = "\n".join(str(m.value) for m in page.markdown)

@@ -94,6 +94,7 @@ def render() -> None:
         record_forms.contacts_section(actor, household_id, data["contacts"], data["links"])
     with tabs[5]:
         record_forms.emergency_section(actor, household_id, data["emergency_contacts"])
+        issue_forms.card_facts_section(actor, household_id)
     with tabs[6]:
         record_forms.history_section(actor, "household", household_id)
     with tabs[7]:  # not the tab that opens first (issue 12)
