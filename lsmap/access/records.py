@@ -105,6 +105,7 @@ def _watchers_of(
             WatchLink.involvement,
             WatchLink.frequency,
             WatchLink.note,
+            Watcher.location.is_(None),
         )
         .join(WatchLink, WatchLink.watcher_id == Watcher.id)
         .where(
@@ -115,9 +116,17 @@ def _watchers_of(
         .order_by(Watcher.id, WatchLink.id)
     )
     grouped: dict[int, dict[str, Any]] = {}
-    for wid, name, role, phone, involvement, frequency, note in rows:
+    for wid, name, role, phone, involvement, frequency, note, unlocated in rows:
         entry = grouped.setdefault(
-            wid, {"name": name, "role": role, "phone": phone, "inv": [], "notes": []}
+            wid,
+            {
+                "name": name,
+                "role": role,
+                "phone": phone,
+                "inv": [],
+                "notes": [],
+                "unlocated": bool(unlocated),
+            },
         )
         entry["inv"].append((involvement, frequency))
         entry["notes"].append((note or "").strip())
@@ -130,6 +139,7 @@ def _watchers_of(
             involvements=tuple(e["inv"]),
             phone=e["phone"] if show_phone else None,
             notes=tuple(e["notes"]) if with_notes and any(e["notes"]) else (),
+            unlocated=e["unlocated"],
         )
         for wid, e in grouped.items()
     )

@@ -126,6 +126,8 @@ class WatcherInvolvement:
     #: The 関わり方 notes of the links, one per involvement ("" for none); only for a
     #: household whose details are shown.
     notes: tuple[str, ...] = ()
+    #: The watcher has no home location, so the map draws no point or line for them.
+    unlocated: bool = False
 
     def involvement_lines(
         self, involvement: Callable[[str], str], frequency: Callable[[str], str]

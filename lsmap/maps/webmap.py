@@ -22,6 +22,7 @@ from lsmap import access
 from lsmap.access import Actor, Area
 from lsmap.access.basemap import background_features
 from lsmap.access.issues import households_with_issues
+from lsmap.access.watcher_places import unlocated_watcher_count
 from lsmap.escape import html_text
 from lsmap.maps.areas import MapAreas, map_areas
 from lsmap.maps.background import LEGEND_ITEMS, STYLES, BackgroundLayer, background_payload
@@ -97,7 +98,10 @@ def _background_legend(background: dict[str, Any] | None) -> str:
 
 
 def _legend_html(
-    specs: list[LayerSpec], counts: dict[str, int], background: dict[str, Any] | None = None
+    specs: list[LayerSpec],
+    counts: dict[str, int],
+    background: dict[str, Any] | None = None,
+    unlocated_watchers: int = 0,
 ) -> str:
     def swatch(color: str, fill: str, weight: float = 1.5, dash: bool = False) -> str:
         border = f"{weight}px {'dashed' if dash else 'solid'} {color}"
@@ -118,6 +122,10 @@ def _legend_html(
             stroke(spec.color) if spec.geometry == "line" else swatch(spec.color, spec.fill_color)
         )
         lines.append(f"<div>{mark}{html_text(spec.title)}（{counts.get(spec.key, 0)}）</div>")
+        if spec.key == "watchers" and unlocated_watchers:
+            lines.append(
+                f'<div style="margin-left:12px">位置未設定の見守り者 {unlocated_watchers} 人</div>'
+            )
         notes = []
         for caption, note in spec.legend_notes:
             mark = (
@@ -193,9 +201,11 @@ def render_map(
     meeting_mode: bool = False,
     labels: Sequence[MapLabel] = (),
     background: dict[str, Any] | None = None,
+    unlocated_watchers: int = 0,
 ) -> folium.Map:
     """Draw already-projected layer data (no database access: the benchmark calls this):
-    the background under everything, outlines, the layers, names, legend."""
+    the background under everything, outlines, the layers, names, legend (which counts the
+    ``unlocated_watchers`` not drawn)."""
     drawn = background is not None and bool(background["layers"])
     credit = "、".join(background["credits"]) if background and drawn else ""
     fmap = base_map(basemap, height, blank_credit=credit or "背景地図なし")
@@ -223,7 +233,7 @@ def render_map(
         LabelLayer(list(labels)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     counts = {key: len(items) for key, items in points.items()}
-    Legend(_legend_html(specs, counts, background)).add_to(fmap)
+    Legend(_legend_html(specs, counts, background, unlocated_watchers)).add_to(fmap)
     if bounds is not None:
         FitBesideLegend(bounds.bounds).add_to(fmap)
     return fmap
@@ -335,6 +345,9 @@ def build_map(
         meeting_mode=meeting_mode,
         labels=map_labels(areas, features, points, areas.bounds),
         background=background,
+        unlocated_watchers=(
+            unlocated_watcher_count(session, actor, area) if "watchers" in points else 0
+        ),
     )
     result = MapResult(map=fmap, points=points)
     personal = [spec.key for spec in specs if spec.personal]

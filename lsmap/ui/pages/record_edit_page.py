@@ -17,7 +17,7 @@ from lsmap.access import Actor
 from lsmap.access.views import DistrictInfo
 from lsmap.escape import markdown_text
 from lsmap.storage import db
-from lsmap.ui import editing, issue_forms, record_forms
+from lsmap.ui import editing, issue_forms, record_forms, watcher_flow
 from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
 from lsmap.ui.placement_map import click_point
@@ -90,6 +90,7 @@ def render() -> None:
         record_forms.residents_section(actor, household_id, data["residents"])
     with tabs[3]:
         record_forms.links_section(actor, household_id, data["links"])
+        watcher_flow.new_watcher_section(actor, household_id, data["household"].get("district_id"))
     with tabs[4]:
         record_forms.contacts_section(actor, household_id, data["contacts"], data["links"])
     with tabs[5]:

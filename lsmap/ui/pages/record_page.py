@@ -157,7 +157,14 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
         )
         if any(w.phone is not None for w in record.watchers):  # hidden from meeting viewers
             watchers["電話"] = [w.phone or "" for w in record.watchers]
+        watchers["自宅の位置"] = [
+            "未設定" if w.unlocated else "地図にあり" for w in record.watchers
+        ]
         st.dataframe(watchers, hide_index=True, use_container_width=True)
+        unlocated = [w.name for w in record.watchers if w.unlocated]
+        if unlocated:
+            names = "、".join(markdown_text(name) for name in unlocated)
+            st.caption(f"位置未設定の見守り者 {len(unlocated)} 人（地図に線が出ません）: {names}")
     else:
         st.error("この世帯には見守り者がいません。")
 

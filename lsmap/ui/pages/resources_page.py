@@ -15,11 +15,11 @@ from lsmap.access import Actor, resource_work
 from lsmap.access.resource_work import ResourceRecord
 from lsmap.access.views import DistrictInfo
 from lsmap.escape import markdown_text
-from lsmap.io.geocoding.geocoder import Geocoder
 from lsmap.records import resources
 from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
+from lsmap.ui.locating import address_point
 from lsmap.ui.placement_map import click_point
 from lsmap.ui.sidebar import user_box
 from lsmap.vocab import (
@@ -141,14 +141,6 @@ def _schedule(p: str, resource: ResourceRecord | None) -> dict[str, Any]:
     return {"weekdays": weekdays, "frequency": frequency, "schedule_note": note}
 
 
-def _geocode(address: str) -> tuple[float, float, str] | None:
-    with db.transaction(db.get_engine()) as session:
-        found = Geocoder(session, []).locate(address)
-    if found.lon is None or found.lat is None or found.level not in ("block", "town"):
-        return None
-    return found.lon, found.lat, found.level
-
-
 def _placement(
     p: str, resource: ResourceRecord | None, district_id: int, address: str
 ) -> dict[str, Any]:
@@ -173,7 +165,7 @@ def _placement(
             "lat": point[1] if point else None,
         }
     if placement == "address":
-        found = _geocode(address) if address.strip() else None
+        found = address_point(address)
         if found is None:
             st.warning(
                 "住所から位置が見つかりません（住所の参照データが取り込まれているか確認してください）"
