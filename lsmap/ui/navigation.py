@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ from lsmap.ui.pages import (
     location_page,
     login_page,
     map_page,
+    not_found_page,
     record_edit_page,
     record_page,
     resources_page,
@@ -59,3 +61,22 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
     :func:`lsmap.access.pages_for_role` decides (a visitor gets only the login page)."""
     paths = access.pages_for_role(actor)
     return [page(path, default=index == 0) for index, path in enumerate(paths)]
+
+
+def hidden_pages_for(actor: Actor | None) -> list[st.Page]:
+    """Every other known page, hidden from the menu: a stale or logged-out link opens a
+    Japanese 「ページが見つかりません／ログインしてください」 (a visitor gets the login form,
+    and after signing in the same address opens the page asked for)."""
+    shown = set(access.pages_for_role(actor))
+    render = not_found_page.render_for_visitor if actor is None else not_found_page.render_for_user
+    return [
+        st.Page(
+            partial(render, path),
+            title=PAGES[path][0],
+            url_path=path,
+            icon=PAGES[path][1],
+            visibility="hidden",
+        )
+        for path in PAGES
+        if path not in shown
+    ]
