@@ -67,7 +67,9 @@ def hidden_pages_for(actor: Actor | None) -> list[st.Page]:
     """Every other known page, hidden from the menu: a stale or logged-out link opens a
     Japanese 「ページが見つかりません／ログインしてください」 (a visitor gets the login form,
     and after signing in the same address opens the page asked for)."""
-    shown = set(access.pages_for_role(actor))
+    # After signing in, the tab may still name the login page: it falls back to the landing
+    # page (as it always did), never to "not found".
+    shown = {*access.pages_for_role(actor), "login"}
     render = not_found_page.render_for_visitor if actor is None else not_found_page.render_for_user
     return [
         st.Page(
