@@ -147,7 +147,7 @@ def test_paper_map_with_names_is_not_offered_to_staff_of_another_district(
     assert "地図 — 西地区" in "".join(s.value for s in app.subheader)
     assert list(app.download_button) == []
     leftovers = [
-        key for key in app.session_state.keys() if "pdf" in key.lower() or key.startswith("_file:")
+        key for key in app.session_state if "pdf" in key.lower() or key.startswith("_file:")
     ]
     assert leftovers == []  # not even kept in the tab's state
     with Session(engine) as session:  # staff_west never received a file
