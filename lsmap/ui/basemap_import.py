@@ -29,6 +29,7 @@ from lsmap.io.importing.districts import MAX_BOUNDARY_BYTES, with_crs
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.maps.background import local_tiles
 from lsmap.storage import db
+from lsmap.ui import widget_text
 from lsmap.vocab import BASEMAP_KINDS
 
 TITLE = "背景地図（道路・川など）"
@@ -43,7 +44,8 @@ def basemap_section(actor: Actor) -> None:
         st.error("背景地図の取り込みは管理者だけができます。")
         return
     st.caption(
-        "インターネットにつながらない PC でも地図に道路や川が出るように、背景地図を一度だけ取り込みます。"
+        "インターネットにつながらない PC でも地図に道路や川が出るように、"
+        "背景地図を一度だけ取り込みます。"
         "基盤地図情報を GeoPackage に変換したものや、OpenStreetMap の抽出データ（GeoPackage・"
         "zip にまとめたシェープファイル・GeoJSON、どの座標参照系でも）が使えます。"
         f"図形は {basemap_limits().max_features:,} 件までです。"
@@ -51,10 +53,10 @@ def basemap_section(actor: Actor) -> None:
     done = st.session_state.pop("imp_basemap_done", None)
     if done:
         st.success(done)
-    uploaded = st.file_uploader(
+    uploaded = widget_text.file_uploader(
         "ファイルを選ぶ",
-        type=["gpkg", "zip", "geojson", "json"],
-        max_upload_size=MAX_BOUNDARY_BYTES // 1048576,
+        types=["gpkg", "zip", "geojson", "json"],
+        limit_mb=MAX_BOUNDARY_BYTES // 1048576,
         # a new key after each import empties the uploader (the file is done with)
         key=f"imp_basemap_file_{st.session_state.get('imp_basemap_round', 0)}",
     )
@@ -204,7 +206,8 @@ def _layers(actor: Actor) -> None:
     tiles = local_tiles()
     if tiles:
         st.caption(
-            f"背景タイル: {int(tiles.get('tiles', 0)):,} 枚（{markdown_text(str(tiles.get('format')))}）"
+            f"背景タイル: {int(tiles.get('tiles', 0)):,} 枚"
+            f"（{markdown_text(str(tiles.get('format')))}）"
             f" 出典: {markdown_text(str(tiles.get('credit', '')))}"
         )
     else:

@@ -17,6 +17,7 @@ from lsmap.records import history
 from lsmap.settings import local_time
 from lsmap.storage import db
 from lsmap.ui import editing
+from lsmap.ui.widget_text import DATE_FORMAT
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -82,7 +83,7 @@ def _resident_inputs(actor: Actor, p: str, loaded: dict[str, Any]) -> dict[str, 
         key=p + "consent_status",
     )
     values["consent_date"] = col2.date_input(
-        "同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date"
+        "同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date", format=DATE_FORMAT
     )
     values["consent_recorded_by"] = col3.text_input(
         "同意の記録者",
@@ -101,26 +102,26 @@ def residents_section(actor: Actor, household_id: int, residents: list[dict[str,
     """Edit, delete and add the residents (気がかりな人)."""
     for fresh in residents:
         loaded = editing.snapshot(actor, "resident", fresh["id"], fresh)
-        with st.expander(
-            f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}）"
-        ):
+        consent = label(CONSENT_STATUSES, loaded["consent_status"])
+        with st.expander(f"{markdown_text(loaded['name'])}（{consent}）"):
             p = editing.widget_prefix("resident", fresh["id"])
             values = _resident_inputs(actor, p, loaded)
-            col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(
-                    actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
-                ):
-                    st.rerun()
-            if col2.button("この方を削除", key=p + "delete"):
-                if editing.remove(
-                    actor,
-                    "resident",
-                    fresh["id"],
-                    loaded,
-                    "削除しました（「削除した記録」から戻せます）",
-                ):
-                    st.rerun()
+            saved = st.button("保存", key=p + "save", type="primary") and editing.save(
+                actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
+            )
+            what = (
+                f"「{markdown_text(loaded['name'])}」を削除します。地図・名簿・印刷から消えます"
+                "（「削除した記録」から元に戻せます）。"
+            )
+            removed = editing.confirmed(p + "delete", "この方を削除", what) and editing.remove(
+                actor,
+                "resident",
+                fresh["id"],
+                loaded,
+                "削除しました（「削除した記録」から戻せます）",
+            )
+            if saved or removed:
+                st.rerun()
     st.markdown("##### 気がかりな人を追加")
     p = editing.widget_prefix("resident", f"new{household_id}")
     values = _resident_inputs(actor, p, {})
@@ -146,9 +147,10 @@ def _watcher_choices(actor: Actor) -> dict[int, str]:
     with db.transaction(db.get_engine()) as session:
         watchers = access.watchers_with_load(session, actor)
     return {
-        w[
-            "id"
-        ]: f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・担当 {w['load']} 世帯）"
+        w["id"]: (
+            f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}"
+            f"・担当 {w['load']} 世帯）"
+        )
         for w in watchers
     }
 
@@ -175,21 +177,19 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
             index=_index(frequencies, loaded["frequency"]),
             key=p + "frequency",
         )
-        if col2.button("保存", key=p + "save"):
-            if editing.save(
-                actor,
-                "watch_link",
-                fresh["id"],
-                {"frequency": frequency},
-                loaded,
-                "頻度を保存しました",
-            ):
-                st.rerun()
-        if col3.button("外す", key=p + "delete"):
-            if editing.remove(
+        saved = col2.button("保存", key=p + "save") and editing.save(
+            actor, "watch_link", fresh["id"], {"frequency": frequency}, loaded, "頻度を保存しました"
+        )
+        with col3:
+            what = (
+                f"「{markdown_text(who)}」をこの世帯の見守りから外します。地図の線が消え、"
+                "見守り者の数が減ります（元に戻せます）。見守り者の登録は残ります。"
+            )
+            removed = editing.confirmed(p + "delete", "外す", what) and editing.remove(
                 actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
-            ):
-                st.rerun()
+            )
+        if saved or removed:
+            st.rerun()
     st.markdown("##### 見守り者を結びつける")
     if not choices:
         st.info("担当地区に見守り者が登録されていません。「見守り者」のページで登録してください。")
@@ -254,7 +254,7 @@ def contacts_section(
     p = f"contact-new-{household_id}-"
     with st.form(p + "form", clear_on_submit=False):
         col1, col2, col3 = st.columns(3)
-        contacted_on = col1.date_input("日付", value=date.today(), key=p + "on")
+        contacted_on = col1.date_input("日付", value=date.today(), key=p + "on", format=DATE_FORMAT)
         method = col2.selectbox(
             "方法", list(CONTACT_METHODS), format_func=CONTACT_METHODS.get, key=p + "method"
         )
@@ -297,7 +297,8 @@ def contacts_section(
         signs_text = "、".join(label(WARNING_SIGNS, s) for s in fresh["signs"])
         col1, col2 = st.columns([5, 1])
         col1.markdown(
-            f"{fresh['contacted_on']:%Y-%m-%d} {markdown_text(label(CONTACT_METHODS, fresh['method']))} "
+            f"{fresh['contacted_on']:%Y/%m/%d} "
+            f"{markdown_text(label(CONTACT_METHODS, fresh['method']))} "
             f"— {markdown_text(fresh['observation'])}"
             + (f"  \n:red[**サイン**: {markdown_text(signs_text)}]" if signs_text else "")
         )
@@ -339,22 +340,18 @@ def emergency_section(actor: Actor, household_id: int, contacts: list[dict[str, 
         ):
             p = editing.widget_prefix("emergency_contact", fresh["id"])
             values = _emergency_inputs(p, loaded)
-            col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary"):
-                if editing.save(
-                    actor,
-                    "emergency_contact",
-                    fresh["id"],
-                    values,
-                    loaded,
-                    "緊急連絡先を保存しました",
-                ):
-                    st.rerun()
-            if col2.button("削除", key=p + "delete"):
-                if editing.remove(
-                    actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
-                ):
-                    st.rerun()
+            saved = st.button("保存", key=p + "save", type="primary") and editing.save(
+                actor, "emergency_contact", fresh["id"], values, loaded, "緊急連絡先を保存しました"
+            )
+            what = (
+                f"緊急連絡先「{markdown_text(loaded['name'])}」を削除します。"
+                "緊急連絡カードに載らなくなります（元に戻せます）。"
+            )
+            removed = editing.confirmed(p + "delete", "削除", what) and editing.remove(
+                actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
+            )
+            if saved or removed:
+                st.rerun()
     st.markdown("##### 緊急連絡先を追加")
     p = editing.widget_prefix("emergency_contact", f"new{household_id}")
     values = _emergency_inputs(p, {})

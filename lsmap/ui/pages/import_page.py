@@ -41,7 +41,7 @@ from lsmap.io.importing.upload import (
 )
 from lsmap.settings import import_limits
 from lsmap.storage import db
-from lsmap.ui import downloads
+from lsmap.ui import downloads, widget_text
 from lsmap.ui.basemap_import import TITLE as BASEMAP_TITLE
 from lsmap.ui.basemap_import import basemap_section
 from lsmap.ui.context import require_actor
@@ -107,8 +107,8 @@ def render() -> None:
         )
         limit_mb = max(1, max_bytes() // 1048576)
         suffixes = LIST_SUFFIXES
-    uploaded = st.file_uploader(
-        "ファイルを選ぶ", type=list(suffixes), max_upload_size=limit_mb, key=f"imp_file_{kind}"
+    uploaded = widget_text.file_uploader(
+        "ファイルを選ぶ", types=list(suffixes), limit_mb=limit_mb, key=f"imp_file_{kind}"
     )
     done = st.session_state.get("imp_done")
     if done and done["kind"] == kind:
@@ -163,7 +163,8 @@ def _list(actor: Any, kind: str, table: RawTable, filename: str, fingerprint: st
         "xlsx": "Excel",
     }
     st.caption(
-        f"{markdown_text(filename)}: {len(table.rows)} 行、文字コード {encodings.get(table.encoding, table.encoding)}"
+        f"{markdown_text(filename)}: {len(table.rows)} 行、"
+        f"文字コード {encodings.get(table.encoding, table.encoding)}"
     )
 
     st.markdown("##### 1. 列の対応")
@@ -322,7 +323,8 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
         st.error(markdown_text(error.message))
         return
     st.caption(
-        f"{markdown_text(filename)}: 図形 {preview.features} 件、座標参照系 {markdown_text(preview.crs)}"
+        f"{markdown_text(filename)}: 図形 {preview.features} 件、"
+        f"座標参照系 {markdown_text(preview.crs)}"
         + ("（指定がないため経緯度とみなしました）" if preview.crs_assumed else "")
     )
     st.markdown("##### 1. 名前・コードの列と階層")
@@ -389,7 +391,8 @@ def _boundaries(actor: Any, frame: gpd.GeoDataFrame, filename: str, fingerprint:
                 "ok": True,
                 "problems": plan.problems,
                 "message": (
-                    f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。{plan.features} 件の図形から "
+                    f"座標参照系 {markdown_text(plan.source_crs)} → EPSG:4326。"
+                    f"{plan.features} 件の図形から "
                     f"{summary} を取り込めます。修復した図形 {len(repaired)} 件"
                 ),
                 "repaired": repaired,

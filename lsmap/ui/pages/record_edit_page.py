@@ -22,6 +22,7 @@ from lsmap.ui.context import require_actor
 from lsmap.ui.links import go
 from lsmap.ui.placement_map import click_point
 from lsmap.ui.sidebar import user_box
+from lsmap.ui.widget_text import DATE_FORMAT
 from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_TYPES, LEVEL_DEPTH
 
 PLACEMENTS = {
@@ -205,7 +206,9 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
     col1, col2 = st.columns(2)
     with col1:
         if loaded.get("closed_on") is None:
-            closed_on = st.date_input("見守りの終了日", value=date.today(), key=f"close-on-{hid}")
+            closed_on = st.date_input(
+                "見守りの終了日", value=date.today(), key=f"close-on-{hid}", format=DATE_FORMAT
+            )
             close_sure = st.checkbox(
                 "見守りを終了する（転居・入所・死亡などで見守りが要らなくなったとき。地図・要対応・"
                 "カバー状況から外れます。記録は残り、再開できます）",

@@ -37,7 +37,6 @@ PLACEMENT_LABELS = {
     "district": "町丁目の代表点",
     "none": "地図に載せない",
 }
-_CONFIRM = "_resource_delete"
 
 
 def render() -> None:
@@ -227,24 +226,6 @@ def _form(actor: Actor, resource: ResourceRecord | None, districts: list[Distric
         _delete(actor, resource)
 
 
-def _confirmed(key: str, verb: str, what: str) -> bool:
-    """A destructive button that asks first: True once 「はい」 is pressed."""
-    if st.session_state.get(_CONFIRM) != key:
-        if st.button(verb, key=f"ask-{key}"):
-            st.session_state[_CONFIRM] = key
-            st.rerun()
-        return False
-    st.warning(what)
-    left, right = st.columns(2)
-    if right.button("やめる", key=f"no-{key}"):
-        st.session_state.pop(_CONFIRM, None)
-        st.rerun()
-    if left.button(f"はい、{verb}", type="primary", key=f"yes-{key}"):
-        st.session_state.pop(_CONFIRM, None)
-        return True
-    return False
-
-
 def _csws(actor: Actor, resource: ResourceRecord) -> None:
     st.markdown("##### この施設のCSW")
     for csw in resource.csws:
@@ -253,7 +234,7 @@ def _csws(actor: Actor, resource: ResourceRecord) -> None:
             f"CSW「{markdown_text(csw.name)}」をこの施設から外します"
             "（地図のポップアップに出なくなります）。"
         )
-        if _confirmed(f"csw-{csw.id}-{csw.version}", "外す", what) and editing.attempt(
+        if editing.confirmed(f"csw-{csw.id}-{csw.version}", "外す", what) and editing.attempt(
             partial(resources.remove_csw, db.get_engine(), actor, csw.id, version=csw.version)
         ):
             editing.flash(f"CSW「{markdown_text(csw.name)}」をこの施設から外しました")
@@ -274,7 +255,7 @@ def _delete(actor: Actor, resource: ResourceRecord) -> None:
         f"「{markdown_text(resource.name)}」を削除します。地図とカバー状況の計算から外れます"
         "（削除したことは監査ログに残ります）。"
     )
-    if _confirmed(f"res-{resource.id}-{resource.version}", "削除", what) and editing.attempt(
+    if editing.confirmed(f"res-{resource.id}-{resource.version}", "削除", what) and editing.attempt(
         lambda: resources.delete_resource(
             db.get_engine(), actor, resource.id, version=resource.version
         )
