@@ -10,4 +10,5 @@ st.set_page_config(page_title="lsmap 支え合い福祉マップ", page_icon="�
 
 actor = session.current_actor()
 context.set_actor(actor)
-st.navigation(navigation.pages_for(actor)).run()
+pages = navigation.pages_for(actor) + navigation.hidden_pages_for(actor)
+st.navigation(pages, expanded=True).run()

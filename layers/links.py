@@ -44,6 +44,7 @@ LAYER = LayerSpec(
     popup_rows=(
         ("関わり方", lambda line: label(INVOLVEMENTS, line.involvement)),
         ("頻度", lambda line: label(FREQUENCIES, line.frequency)),
+        ("関わり方のメモ", lambda line: line.note or ""),  # only filled for roles that edit
     ),
     meeting_rows=("関わり方", "頻度"),
     point_style=_style,

@@ -128,6 +128,53 @@ RESOURCE_KINDS: dict[str, str] = {
     "other": "その他の資源",
 }
 
+#: A household's 課題 (several per household), as the paper 記録用紙 lists them.
+HOUSEHOLD_ISSUES: dict[str, str] = {
+    "elderly_alone": "一人暮らし高齢者",
+    "elderly_only": "高齢者のみ世帯",
+    "dementia": "認知症の疑い",
+    "hikikomori": "ひきこもり",
+    "disability": "障害",
+    "poverty": "生活困窮",
+    "8050": "8050",
+    "hoarding": "ごみ屋敷",
+    "single_parent": "ひとり親",
+    "carer_burden": "介護者の負担",
+    "abuse": "DV・虐待の疑い",
+    "disaster": "災害時要支援",
+    "other": "その他",
+}
+
+#: Days a salon meets (``resources.weekdays``, comma-separated codes).
+WEEKDAYS: dict[str, str] = {
+    "mon": "月",
+    "tue": "火",
+    "wed": "水",
+    "thu": "木",
+    "fri": "金",
+    "sat": "土",
+    "sun": "日",
+}
+#: How often a salon meets (``resources.frequency``): label and meetings a month for each
+#: chosen weekday (None: per month whatever the days, e.g. 月1回).
+SALON_FREQUENCIES: dict[str, tuple[str, float | None]] = {
+    "weekly": ("毎週", 52 / 12),
+    "biweekly": ("隔週", 26 / 12),
+    "twice_monthly": ("月2回", None),
+    "monthly": ("月1回", None),
+    "bimonthly": ("2か月に1回", None),
+    "quarterly": ("年4回ほど", None),
+    "irregular": ("不定期", None),
+}
+#: Meetings a month of the frequencies that do not depend on the weekdays.
+SALON_MONTHLY_MEETINGS: dict[str, float] = {
+    "twice_monthly": 2.0,
+    "monthly": 1.0,
+    "bimonthly": 0.5,
+    "quarterly": 1 / 3,
+    "irregular": 0.5,
+}
+
 #: How a point was found (issue 17), from the most to the least precise. "block" and
 #: "town" come from the address reference; "city" and "unknown" are never placed.
 LOCATION_LEVELS: dict[str, str] = {
@@ -268,6 +315,7 @@ class AuditAction(StrEnum):
     BASEMAP_IMPORT = "basemap_import"
     BASEMAP_REMOVE = "basemap_remove"
     BASEMAP_TILES = "basemap_tiles"
+    VIEW_USERS = "view_users"
 
     @property
     def label(self) -> str:
@@ -311,6 +359,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.BASEMAP_IMPORT: "背景地図の取り込み",
     AuditAction.BASEMAP_REMOVE: "背景地図の削除",
     AuditAction.BASEMAP_TILES: "背景地図タイルの書き出し",
+    AuditAction.VIEW_USERS: "利用者の一覧の表示",
 }
 
 

@@ -22,6 +22,7 @@ from lsmap.storage.models import (
     District,
     EmergencyContact,
     Household,
+    HouseholdIssue,
     Resident,
     Resource,
     Watcher,
@@ -135,8 +136,10 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
                         household_id=household.id,
                         involvement="visit",
                         frequency="weekly",
+                        note="朝のカーテンの開閉を確認",
                     )
                 )
+                session.add(HouseholdIssue(household_id=household.id, issue="hoarding"))
                 session.add(
                     ContactLog(
                         household_id=household.id,

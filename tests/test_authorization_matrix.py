@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from lsmap import access
 from lsmap.access import Actor
+from lsmap.access.user_admin import user_accounts
 from lsmap.maps.payload import sent_features
 from lsmap.maps.webmap import build_map
 from lsmap.storage.models import User
@@ -68,8 +69,10 @@ WATCHER_FULL = {
     "watcher.involvements",
     "watcher.phone",
     "watcher.logged",
+    "watcher.notes",  # the 関わり方 note: a detail of the household
 }
 WATCHER_MEETING = WATCHER_FULL - {"watcher.phone"}
+WATCHER_NUMBER_ONLY = WATCHER_MEETING - {"watcher.notes"}
 CONTACT = {f"contact.{f}" for f in ("id", "contacted_on", "method", "observation", "watcher_name")}
 EMERGENCY = {f"emergency.{f}" for f in ("id", "name", "relation", "phone")}
 RECORD_BASE = {"household_id", "district_name", "number"}
@@ -89,7 +92,7 @@ RECORD_MEETING_CONSENTED = (
     | CONTACT
     | EMERGENCY
 )
-RECORD_NUMBER_ONLY = RECORD_BASE | {"hidden_residents", "details_withheld"} | WATCHER_MEETING
+RECORD_NUMBER_ONLY = RECORD_BASE | {"hidden_residents", "details_withheld"} | WATCHER_NUMBER_ONLY
 
 POPUP_FULL = {"番号", "氏名", "世帯の状況", "住所", "気になるところ", "見守り者"}
 POPUP_NUMBER_ONLY = {"番号", "氏名", "見守り者"}  # 氏名 says only "(同意のない方 1 名)"
@@ -145,7 +148,7 @@ EXPECTED_EMPTY = {
         | WATCHER_FULL
         | CONTACT
         | EMERGENCY,
-        "number": RECORD_BASE | {"details_withheld"} | WATCHER_MEETING,
+        "number": RECORD_BASE | {"details_withheld"} | WATCHER_NUMBER_ONLY,
     },
     # 氏名 of a number-only household says only "(同意を得た方の登録なし)".
     "map": {
@@ -334,6 +337,50 @@ def test_map_layer(session: Session, town_engine, role: str, where: str, state: 
     else:
         captions = set(re.findall(r"<th>([^<]+)</th>", popups[household]))
         assert captions == expected_fields("map", expected, state)
+
+
+@pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
+def test_issues_and_card_lines(
+    session: Session, town_engine, role: str, where: str, state: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A household's 課題 and its card's health lines follow the household-details rule."""
+    from lsmap.access.card import card_facts
+    from lsmap.access.issues import household_issues, households_with_issues
+
+    household = target(town_engine[1], role, where, state)
+    who = actor(session, role)
+    expected = CELLS[role][(where, state)]
+    if expected is REFUSED:
+        if who is not None:
+            with pytest.raises(access.AccessDenied):
+                household_issues(session, who, household)
+            with pytest.raises(access.AccessDenied):
+                card_facts(session, who, household)
+            assert households_with_issues(session, who, [household], ["hoarding"]) == set()
+        return
+    assert who is not None
+    shown = expected != "number"
+    issues = household_issues(session, who, household)
+    assert (issues.issues if issues else None) == (("hoarding",) if shown else None)
+    assert (card_facts(session, who, household) is not None) == shown
+    found = households_with_issues(session, who, [household], ["hoarding"])
+    assert found == ({household} if shown else set())
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_link_notes_only_in_editor_popups(session: Session, town_engine, role: str) -> None:  # type: ignore[no-untyped-def]
+    """The 関わり方 note of a watch link is in the line's popup for roles that edit only."""
+    who = actor(session, role)
+    if who is None:
+        return
+    html = build_map(session, who, None).map.get_root().render()
+    popups = [f["popup"] for f in sent_features(html) if f["layer"] == "links"]
+    if role == "planner":
+        assert popups == []
+        return
+    assert popups, role
+    noted = ["朝のカーテンの開閉を確認" in popup for popup in popups]
+    assert all(noted) if CAN_EDIT[role] else not any(noted)
 
 
 @pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
@@ -633,20 +680,22 @@ EDITOR_PAGES = [
     "record",
     "edit",
     "watchers",
+    "resources",
     "locations",
     "deleted",
     "coverage",
     "gaps",
 ]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
-RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
+RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre", "other"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit
 #: log, what the map offers, which layers are drawn, which exports are personal).
 DECISIONS: dict[str, dict[str, Any]] = {
     "admin": {
-        "pages": [*EDITOR_PAGES, "export", "import", "audit"],
+        "pages": [*EDITOR_PAGES, "export", "import", "audit", "users"],
         "import": True,
         "audit": True,
+        "manage_users": True,
         "meeting_default": False,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -656,6 +705,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": [*EDITOR_PAGES, "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -665,6 +715,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["map", "record", "coverage", "gaps", "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": True,
         "map_options": True,
         "layers": PEOPLE_LAYERS | RESOURCE_LAYERS,
@@ -674,6 +725,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["map", "coverage", "export"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": False,
         "layers": RESOURCE_LAYERS,
@@ -683,6 +735,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "pages": ["login"],
         "import": False,
         "audit": False,
+        "manage_users": False,
         "meeting_default": False,
         "map_options": False,
         "layers": set(),
@@ -701,6 +754,7 @@ def test_named_role_decisions(session: Session, role: str) -> None:
     assert access.pages_for_role(who) == expected["pages"]
     assert access.may_import(who) == expected["import"]
     assert access.may_read_audit(who) == expected["audit"]
+    assert access.may_manage_users(who) == expected["manage_users"]
     assert access.meeting_mode_default(who) == expected["meeting_default"]
     assert access.may_use_meeting_mode(who) == access.may_print_map(who) == expected["map_options"]
     assert {s.key for s in all_layers() if access.may_draw(who, s)} == expected["layers"]
@@ -708,6 +762,11 @@ def test_named_role_decisions(session: Session, role: str) -> None:
         assert access.may_export(who, layer) == expected["personal_export"]
     assert access.may_export(who, "resources") == (who is not None)
     assert access.aggregates_only(who) == (role == "planner")
+    if not expected["manage_users"]:
+        with pytest.raises(access.AccessDenied):
+            user_accounts(session, who)
+    else:
+        assert {a.username for a in user_accounts(session, who)} >= {role}
     if who is None:
         with pytest.raises(access.AccessDenied):
             access.export_rows(session, who, "resources")  # type: ignore[arg-type]

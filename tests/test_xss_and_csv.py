@@ -298,6 +298,7 @@ MARKDOWN_PAGES = [
     "export",
     "audit",
     "import",
+    "users",
 ]
 
 

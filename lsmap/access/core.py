@@ -42,6 +42,8 @@ class Action(StrEnum):
     IMPORT = "import"
     #: Read the audit log.
     READ_AUDIT = "read_audit"
+    #: Add accounts, disable and enable them, reset passwords, assign roles and districts.
+    MANAGE_USERS = "manage_users"
 
 
 #: Actions that are granted per district (the actor's districts; all for a whole-town role).

@@ -161,6 +161,7 @@ def watch_link_lines(
             WatchLink.watcher_id,
             WatchLink.involvement,
             WatchLink.frequency,
+            WatchLink.note,
             Watcher.location,
             Household.location,
         )
@@ -176,18 +177,18 @@ def watch_link_lines(
         .order_by(WatchLink.id)
     )
     query = scoped(query, Household.district_id, actor, area_ids(session, where))
+    with_notes = sees_full_records(actor)  # the 関わり方 note: in staff popups only
     return [
         WatchLinkLine(
-            id=link_id,
-            household_id=household_id,
-            watcher_id=watcher_id,
-            involvement=involvement,
-            frequency=frequency,
-            coords=((start.x, start.y), (end.x, end.y)),
+            id=row.id,
+            household_id=row.household_id,
+            watcher_id=row.watcher_id,
+            involvement=row.involvement,
+            frequency=row.frequency,
+            coords=((row[6].x, row[6].y), (row[7].x, row[7].y)),
+            note=(row.note or "").strip() or None if with_notes else None,
         )
-        for (link_id, household_id, watcher_id, involvement, frequency, start, end) in (
-            session.execute(query)
-        )
+        for row in session.execute(query)
     ]
 
 

@@ -36,6 +36,7 @@ from lsmap.access import (
     sees_whole_town,
 )
 from lsmap.access.coverage_inputs import coverage_scope
+from lsmap.access.issues import issue_categories
 from lsmap.storage.models import (
     CensusStatistic,
     CoverageSnapshot,
@@ -134,9 +135,10 @@ def _household_types(session: Session, scoped: Select[Any]) -> list[tuple[int, s
 
 
 #: dimension -> reader of (household id, category) for the households of a scoped query.
-#: Households' 課題 (concern categories) join here as ``"concern_category"`` when they exist.
+#: Households' 課題 are ``"concern_category"`` (several per household).
 CATEGORY_SOURCES: dict[str, Callable[[Session, Select[Any]], list[tuple[int, str]]]] = {
     "household_type": _household_types,
+    "concern_category": issue_categories,
 }
 
 

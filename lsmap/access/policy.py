@@ -50,6 +50,11 @@ def may_read_audit(actor: Actor | None) -> bool:
     return can(actor, Action.READ_AUDIT)
 
 
+def may_manage_users(actor: Actor | None) -> bool:
+    """Whether ``actor`` may open the users page and change accounts (administrators)."""
+    return can(actor, Action.MANAGE_USERS)
+
+
 def meeting_mode_default(actor: Actor | None) -> bool:
     """Whether the map opens in meeting mode for ``actor`` (the 福祉連絡会's screens)."""
     return actor is not None and actor.policy.meeting_mode_default
@@ -110,7 +115,7 @@ def pages_for_role(actor: Actor | None) -> list[str]:
     if sees_people(actor):
         paths.append("record")
     if role_may(actor, Action.EDIT):
-        paths = ["start", *paths, "edit", "watchers", "locations", "deleted"]
+        paths = ["start", *paths, "edit", "watchers", "resources", "locations", "deleted"]
     paths.append("coverage")
     if sees_people(actor):
         paths.append("gaps")
@@ -119,4 +124,6 @@ def pages_for_role(actor: Actor | None) -> list[str]:
         paths.append("import")
     if may_read_audit(actor):
         paths.append("audit")
+    if may_manage_users(actor):
+        paths.append("users")
     return paths

@@ -85,7 +85,7 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
         closed_on=row.closed_on,
         residents=tuple(residents.get(household_id, ())),
         hidden_residents=hidden.get(household_id, 0),
-        watchers=_watchers_of(session, actor, household_id),
+        watchers=_watchers_of(session, actor, household_id, with_notes=share),
         contacts=_contacts_of(session, household_id) if share else (),
         emergency_contacts=_emergency_contacts_of(session, household_id) if share else (),
         details_withheld=not share,
@@ -99,9 +99,10 @@ def watch_record(session: Session, actor: Actor, household_id: int) -> WatchReco
 
 
 def _watchers_of(
-    session: Session, actor: Actor, household_id: int
+    session: Session, actor: Actor, household_id: int, *, with_notes: bool = False
 ) -> tuple[WatcherInvolvement, ...]:
-    """The household's live watchers with how they are involved (phones for editing roles).
+    """The household's live watchers with how they are involved (phones for editing roles;
+    the 関わり方 notes when the household's details are shown).
 
     Only for a household ``actor`` may see (:func:`watch_record` checks first).
     """
@@ -114,6 +115,8 @@ def _watchers_of(
             WatchLink.involvement,
             WatchLink.frequency,
             WatchLink.logged,
+            WatchLink.note,
+            Watcher.location.is_(None),
         )
         .join(WatchLink, WatchLink.watcher_id == Watcher.id)
         .where(
@@ -124,12 +127,22 @@ def _watchers_of(
         .order_by(Watcher.id, WatchLink.id)
     )
     grouped: dict[int, dict[str, Any]] = {}
-    for wid, name, role, phone, involvement, frequency, logged in rows:
+    for wid, name, role, phone, involvement, frequency, logged, note, unlocated in rows:
         entry = grouped.setdefault(
-            wid, {"name": name, "role": role, "phone": phone, "inv": [], "logged": []}
+            wid,
+            {
+                "name": name,
+                "role": role,
+                "phone": phone,
+                "inv": [],
+                "logged": [],
+                "notes": [],
+                "unlocated": bool(unlocated),
+            },
         )
         entry["inv"].append((involvement, frequency))
         entry["logged"].append(bool(logged))
+        entry["notes"].append((note or "").strip())
     show_phone = sees_full_records(actor)
     return tuple(
         WatcherInvolvement(
@@ -139,6 +152,8 @@ def _watchers_of(
             involvements=tuple(e["inv"]),
             phone=e["phone"] if show_phone else None,
             logged=tuple(e["logged"]),
+            notes=tuple(e["notes"]) if with_notes and any(e["notes"]) else (),
+            unlocated=e["unlocated"],
         )
         for wid, e in grouped.items()
     )

@@ -5,6 +5,7 @@ A field the actor may not see is simply absent (``None`` or empty), never filled
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -94,6 +95,8 @@ class WatchLinkLine:
     involvement: str
     frequency: str
     coords: tuple[tuple[float, float], tuple[float, float]]
+    #: The 関わり方 note (「朝のカーテンの開閉を確認」), for roles that edit only.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,21 @@ class WatcherInvolvement:
     phone: str | None = None
     #: per involvement: whether its contacts are logged (issue 12)
     logged: tuple[bool, ...] = ()
+    #: The 関わり方 notes of the links, one per involvement ("" for none); only for a
+    #: household whose details are shown.
+    notes: tuple[str, ...] = ()
+    #: The watcher has no home location, so the map draws no point or line for them.
+    unlocated: bool = False
+
+    def involvement_lines(
+        self, involvement: Callable[[str], str], frequency: Callable[[str], str]
+    ) -> list[str]:
+        """「声かけ（毎日）: 朝のカーテンの開閉を確認」 per involvement, with the given labels."""
+        notes = self.notes or ("",) * len(self.involvements)
+        return [
+            f"{involvement(inv)}（{frequency(freq)}）" + (f": {note}" if note else "")
+            for (inv, freq), note in zip(self.involvements, notes, strict=True)
+        ]
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,13 @@ from lsmap.coverage.engine import CoverageResult, district_rows, rollup_sum
 from lsmap.coverage.report import COLUMN_LABELS, CoverageView, _parent_positions
 from lsmap.coverage.suppression import PRIMARY, SECONDARY, VISIBLE, complementary_suppression
 from lsmap.storage import audit
-from lsmap.vocab import HOUSEHOLD_TYPES
+from lsmap.vocab import HOUSEHOLD_ISSUES, HOUSEHOLD_TYPES
 
-#: dimension -> (Japanese heading, category labels, single-valued?). 課題 is added here as
-#: ``"concern_category": ("課題", CONCERN_CATEGORIES, False)`` when households have them.
+#: dimension -> (Japanese heading, category labels, single-valued?). A household has
+#: several 課題, so their columns do not add up to the district's households.
 DIMENSIONS: dict[str, tuple[str, dict[str, str], bool]] = {
     "household_type": ("世帯の状況", HOUSEHOLD_TYPES, True),
+    "concern_category": ("課題", HOUSEHOLD_ISSUES, False),
 }
 WITHHELD_LABEL = "非表示（同意のない世帯）"
 

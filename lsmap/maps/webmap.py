@@ -7,7 +7,7 @@ folder, so the map works with no internet (GSI tiles are optional).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -21,6 +21,8 @@ from layers.spec import LayerSpec
 from lsmap import access
 from lsmap.access import Actor, Area
 from lsmap.access.basemap import background_features
+from lsmap.access.issues import households_with_issues
+from lsmap.access.watcher_places import unlocated_watcher_count
 from lsmap.escape import html_text
 from lsmap.maps.areas import MapAreas, map_areas
 from lsmap.maps.background import LEGEND_ITEMS, STYLES, BackgroundLayer, background_payload
@@ -89,7 +91,10 @@ def _background_legend(background: dict[str, Any] | None) -> str:
 
 
 def _legend_html(
-    specs: list[LayerSpec], counts: dict[str, int], background: dict[str, Any] | None = None
+    specs: list[LayerSpec],
+    counts: dict[str, int],
+    background: dict[str, Any] | None = None,
+    unlocated_watchers: int = 0,
 ) -> str:
     def swatch(color: str, fill: str, weight: float = 1.5, dash: bool = False) -> str:
         border = f"{weight}px {'dashed' if dash else 'solid'} {color}"
@@ -110,6 +115,10 @@ def _legend_html(
             stroke(spec.color) if spec.geometry == "line" else swatch(spec.color, spec.fill_color)
         )
         lines.append(f"<div>{mark}{html_text(spec.title)}（{counts.get(spec.key, 0)}）</div>")
+        if spec.key == "watchers" and unlocated_watchers:
+            lines.append(
+                f'<div style="margin-left:12px">位置未設定の見守り者 {unlocated_watchers} 人</div>'
+            )
         notes = []
         for caption, note in spec.legend_notes:
             mark = (
@@ -187,9 +196,11 @@ def render_map(
     meeting_mode: bool = False,
     labels: Sequence[MapLabel] = (),
     background: dict[str, Any] | None = None,
+    unlocated_watchers: int = 0,
 ) -> folium.Map:
     """Draw already-projected layer data (no database access: the benchmark calls this):
-    the background under everything, outlines, the layers, names, legend."""
+    the background under everything, outlines, the layers, names, legend (which counts the
+    ``unlocated_watchers`` not drawn)."""
     drawn = background is not None and bool(background["layers"])
     credit = "、".join(background["credits"]) if background and drawn else ""
     fmap = base_map(basemap, height, blank_credit=credit or "背景地図なし")
@@ -217,7 +228,7 @@ def render_map(
         LabelLayer(list(labels)).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     counts = {key: len(items) for key, items in points.items()}
-    Legend(_legend_html(specs, counts, background)).add_to(fmap)
+    Legend(_legend_html(specs, counts, background, unlocated_watchers)).add_to(fmap)
     if bounds is not None:
         FitBesideLegend(bounds.bounds).add_to(fmap)
     return fmap
@@ -262,18 +273,35 @@ def expanded(
 
 
 def fetch_layers(
-    session: Session, actor: Actor, where: Area | int | None, *, few_watchers_only: bool = False
+    session: Session,
+    actor: Actor,
+    where: Area | int | None,
+    *,
+    few_watchers_only: bool = False,
+    issues: Collection[str] = (),
 ) -> dict[str, list[Any]]:
     """Each of the actor's layers' items, from its access-module query (no rendering).
 
     ``where`` is the map's :class:`~lsmap.access.Area` (or a district id, None: all in
-    scope); every layer reads the same area, so the district tree is read once.
+    scope); every layer reads the same area, so the district tree is read once. ``issues``
+    keeps only the households with any of those 課題 (that the actor may see).
     """
     area = where if isinstance(where, Area) else access.area_for(session, where)
     points = {spec.key: list(spec.fetch(session, actor, area)) for spec in layers_for(actor)}
     if few_watchers_only:
         _keep_few_watchers(points)
+    if issues and "households" in points:
+        ids = [p.id for p in points["households"]]
+        kept = households_with_issues(session, actor, ids, issues)
+        _keep_households(points, kept)
     return points
+
+
+def _keep_households(points: dict[str, list[Any]], kept: set[int]) -> None:
+    """Keep only the households ``kept``, and the lines that reach them."""
+    points["households"] = [p for p in points.get("households", []) if p.id in kept]
+    if "links" in points:
+        points["links"] = [line for line in points["links"] if line.household_id in kept]
 
 
 def build_map(
@@ -285,6 +313,7 @@ def build_map(
     height: str = "100%",
     meeting_mode: bool = False,
     few_watchers_only: bool = False,
+    issues: Collection[str] = (),
 ) -> MapResult:
     """The map of ``district_id`` (None: everything in scope) as ``actor`` may see it.
 
@@ -298,7 +327,7 @@ def build_map(
     overview = _overview_if_too_many(session, actor, area, basemap=basemap, height=height)
     if overview is not None:
         return overview
-    points = fetch_layers(session, actor, area, few_watchers_only=few_watchers_only)
+    points = fetch_layers(session, actor, area, few_watchers_only=few_watchers_only, issues=issues)
     areas = map_areas(session, area)
     background, features = map_background(session, actor, areas.bounds, basemap)
     fmap = render_map(
@@ -311,6 +340,9 @@ def build_map(
         meeting_mode=meeting_mode,
         labels=map_labels(areas, features, points, areas.bounds),
         background=background,
+        unlocated_watchers=(
+            unlocated_watcher_count(session, actor, area) if "watchers" in points else 0
+        ),
     )
     result = MapResult(map=fmap, points=points)
     personal = [spec.key for spec in specs if spec.personal]

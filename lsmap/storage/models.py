@@ -108,6 +108,20 @@ class Household(Versioned, Base):
     next_visit_on: Mapped[date | None] = mapped_column(Date)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_on: Mapped[date | None] = mapped_column(Date)
+    #: Free text beside the 課題 chosen from :data:`lsmap.vocab.HOUSEHOLD_ISSUES`.
+    issue_note: Mapped[str] = mapped_column(
+        String(300), nullable=False, default="", server_default=""
+    )
+    #: The 緊急連絡カード's health and care lines: 持病, 服薬, 介護サービス・ケアマネ.
+    medical_conditions: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
+    medications: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
+    care_services: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
 
     district: Mapped[District | None] = relationship()
     residents: Mapped[list[Resident]] = relationship(
@@ -118,6 +132,18 @@ class Household(Versioned, Base):
     emergency_contacts: Mapped[list[EmergencyContact]] = relationship(
         back_populates="household", order_by="EmergencyContact.id"
     )
+
+
+class HouseholdIssue(Base):
+    """One 課題 of a household (:data:`lsmap.vocab.HOUSEHOLD_ISSUES`); a household has several.
+
+    Changed only together with its household (whose version moves), so it has no version.
+    """
+
+    __tablename__ = "household_issues"
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    issue: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Resident(Versioned, Base):
@@ -229,6 +255,11 @@ class Resource(Versioned, Base):
     phone: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     schedule: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     meetings_per_month: Mapped[float | None] = mapped_column()
+    #: A salon's meeting days (``"tue,fri"``) and how often (:data:`lsmap.vocab.FREQUENCIES`).
+    weekdays: Mapped[str] = mapped_column(String(32), nullable=False, default="", server_default="")
+    frequency: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="", server_default=""
+    )
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     location: Mapped[BaseGeometry | None] = mapped_column(Geometry("POINT"))
     location_level: Mapped[str | None] = mapped_column(String(16))

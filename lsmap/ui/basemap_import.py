@@ -29,6 +29,7 @@ from lsmap.io.importing.districts import MAX_BOUNDARY_BYTES, with_crs
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.maps.background import local_tiles
 from lsmap.storage import db
+from lsmap.ui import widget_text
 from lsmap.vocab import BASEMAP_KINDS
 
 TITLE = "背景地図（道路・川など）"
@@ -52,10 +53,10 @@ def basemap_section(actor: Actor) -> None:
     done = st.session_state.pop("imp_basemap_done", None)
     if done:
         st.success(done)
-    uploaded = st.file_uploader(
+    uploaded = widget_text.file_uploader(
         "ファイルを選ぶ",
-        type=["gpkg", "zip", "geojson", "json"],
-        max_upload_size=MAX_BOUNDARY_BYTES // 1048576,
+        types=["gpkg", "zip", "geojson", "json"],
+        limit_mb=MAX_BOUNDARY_BYTES // 1048576,
         # a new key after each import empties the uploader (the file is done with)
         key=f"imp_basemap_file_{st.session_state.get('imp_basemap_round', 0)}",
     )

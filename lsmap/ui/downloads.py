@@ -9,7 +9,7 @@ offered again only while its key (user id, what it was made from) still matches.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import streamlit as st
@@ -70,6 +70,33 @@ def download_button(
         on_click=_log_download,
         args=(actor, what, entity, tuple(ids), file_name, then_drop),
         **options,
+    )
+
+
+def made_on_click(
+    actor: Actor,
+    label: str,
+    build: Callable[[Actor], bytes],
+    *,
+    file_name: str,
+    mime: str,
+    what: str,
+    entity: str = "",
+    ids: Iterable[int] = (),
+    key: str | None = None,
+) -> None:
+    """One click, one file: ``st.download_button`` whose bytes ``build(actor)`` makes only
+    when this user clicks (fresh data, for ``actor`` alone; nothing is kept in the tab's
+    state or any cache). The click is audited as ``download`` like :func:`download_button`.
+    """
+    st.download_button(
+        label,
+        data=lambda: build(actor),
+        file_name=file_name,
+        mime=mime,
+        key=key,
+        on_click=_log_download,
+        args=(actor, what, entity, tuple(ids), file_name, None),
     )
 
 

@@ -20,6 +20,7 @@ from lsmap.storage import db
 
 _SNAPSHOTS = "_edit_snapshots"
 _FLASH = "_edit_flash"
+_CONFIRM = "_edit_confirm"
 
 
 def snapshot(
@@ -134,3 +135,22 @@ def remove(actor: Actor, entity: str, record_id: int, loaded: dict[str, Any], do
     forget(entity, record_id)
     flash(done)
     return True
+
+
+def confirmed(key: str, verb: str, what: str) -> bool:
+    """A destructive button that asks first and says what will happen: True once
+    「はい、{verb}」 is pressed (「やめる」 takes the question back)."""
+    if st.session_state.get(_CONFIRM) != key:
+        if st.button(verb, key=f"ask-{key}"):
+            st.session_state[_CONFIRM] = key
+            st.rerun()
+        return False
+    st.warning(what)
+    left, right = st.columns(2)
+    if right.button("やめる", key=f"no-{key}"):
+        st.session_state.pop(_CONFIRM, None)
+        st.rerun()
+    if left.button(f"はい、{verb}", type="primary", key=f"yes-{key}"):
+        st.session_state.pop(_CONFIRM, None)
+        return True
+    return False

@@ -25,6 +25,8 @@ PAGES: dict[str, tuple[str, str]] = {
     "import": ("データの取り込み", ":material/upload_file:"),
     "export": ("データの書き出し", ":material/download:"),
     "locations": ("位置の確認", ":material/edit_location_alt:"),
+    "resources": ("地域資源", ":material/home_work:"),
+    "users": ("利用者の管理", ":material/manage_accounts:"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
@@ -19,9 +20,12 @@ from lsmap.ui.pages import (
     location_page,
     login_page,
     map_page,
+    not_found_page,
     record_edit_page,
     record_page,
+    resources_page,
     start_page,
+    users_page,
     watchers_page,
 )
 
@@ -40,6 +44,8 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "import": import_page.render,
     "export": export_page.render,
     "locations": location_page.render,
+    "resources": resources_page.render,
+    "users": users_page.render,
 }
 
 
@@ -55,3 +61,24 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
     :func:`lsmap.access.pages_for_role` decides (a visitor gets only the login page)."""
     paths = access.pages_for_role(actor)
     return [page(path, default=index == 0) for index, path in enumerate(paths)]
+
+
+def hidden_pages_for(actor: Actor | None) -> list[st.Page]:
+    """Every other known page, hidden from the menu: a stale or logged-out link opens a
+    Japanese 「ページが見つかりません／ログインしてください」 (a visitor gets the login form,
+    and after signing in the same address opens the page asked for)."""
+    # After signing in, the tab may still name the login page: it falls back to the landing
+    # page (as it always did), never to "not found".
+    shown = {*access.pages_for_role(actor), "login"}
+    render = not_found_page.render_for_visitor if actor is None else not_found_page.render_for_user
+    return [
+        st.Page(
+            partial(render, path),
+            title=PAGES[path][0],
+            url_path=path,
+            icon=PAGES[path][1],
+            visibility="hidden",
+        )
+        for path in PAGES
+        if path not in shown
+    ]

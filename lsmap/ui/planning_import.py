@@ -19,6 +19,7 @@ from lsmap.io.importing.census import import_census, read_census_upload
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.io.importing.roads import build_and_store, read_road_upload
 from lsmap.storage import db
+from lsmap.ui import widget_text
 
 _KEY = "imp_planning_parsed"
 HELP = {
@@ -58,8 +59,8 @@ def _parsed(kind: str, data: bytes, filename: str) -> dict[str, Any]:
 def planning_import(actor: Any, kind: str) -> None:
     """Upload, check and import census statistics or a road network."""
     st.caption(HELP[kind])
-    uploaded = st.file_uploader(
-        "ファイルを選ぶ", type=SUFFIXES[kind], max_upload_size=500, key=f"imp_file_{kind}"
+    uploaded = widget_text.file_uploader(
+        "ファイルを選ぶ", types=SUFFIXES[kind], limit_mb=500, key=f"imp_file_{kind}"
     )
     if uploaded is None:
         st.session_state.pop(_KEY, None)

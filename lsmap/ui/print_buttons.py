@@ -1,50 +1,58 @@
-"""PDF buttons: the 見守りネットワーク記録用紙 and the 緊急連絡カード of one household."""
+"""PDF buttons: the 見守りネットワーク記録用紙 and the 緊急連絡カード of one household.
+
+One click downloads the PDF: it is made when clicked, for the user who clicks, from the
+record as it is then (audited as ``print`` and the click as ``download``); nothing is held
+in the tab's state, so nothing is left for the next user of the browser.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+from collections.abc import Callable
+from functools import partial
 
-from lsmap import access, printing
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from lsmap import printing
 from lsmap.access import Actor
 from lsmap.storage import db
 from lsmap.ui import downloads
 
-_SLOT = "printed_pdf"
+Builder = Callable[[Session, Actor, int], bytes]
 
 
-def print_buttons(actor: Actor, household_id: int, made_from: object) -> None:
-    """Make a PDF on request (audited as print) and offer it for download (audited too).
+def _made(build: Builder, household_id: int, actor: Actor) -> bytes:
+    """The PDF for ``actor``, made now in its own transaction (its print is audited)."""
+    with db.transaction(db.get_engine()) as session:
+        return build(session, actor, household_id)
 
-    ``made_from`` is the record as shown now: a PDF made from other data, or for another
-    user, is not offered.
+
+def print_buttons(actor: Actor, household_id: int, made_from: object = None) -> None:
+    """One download button per printout of the household (the PDF is made on the click).
+
+    ``made_from`` (the record as shown) is kept for callers; the PDF is always made from
+    the record as it is at the click.
     """
-    documents = {
+    try:
+        printing.japanese_font_path()
+    except printing.FontMissing as missing:
+        st.error(str(missing))
+        return
+    documents: dict[str, tuple[str, Builder]] = {
         "watch_record": ("見守りネットワーク記録用紙（PDF）", printing.watch_record_pdf),
         "emergency_card": ("緊急連絡カード（PDF）", printing.emergency_card_pdf),
     }
     columns = st.columns(len(documents))
     for column, (kind, (title, build)) in zip(columns, documents.items(), strict=True):
-        key = downloads.file_key(actor, kind, household_id, made_from)
         with column:
-            if (made := downloads.kept(_SLOT, key)) is not None:
-                downloads.download_button(
-                    actor,
-                    f"{title}をダウンロード",
-                    made,
-                    file_name=f"{kind}_{household_id}.pdf",
-                    mime="application/pdf",
-                    what=kind,
-                    entity="household",
-                    ids=[household_id],
-                    key=f"download-{kind}-{household_id}",
-                )
-            elif st.button(f"{title}を作成", key=f"make-{kind}-{household_id}"):
-                try:
-                    with db.transaction(db.get_engine()) as session:
-                        data = build(session, actor, household_id)
-                except (access.AccessDenied, printing.FontMissing) as error:
-                    st.error(getattr(error, "message", str(error)))
-                else:
-                    # Held only in this user's tab state (never in a shared cache).
-                    downloads.keep(_SLOT, key, data)
-                    st.rerun()
+            downloads.made_on_click(
+                actor,
+                f"{title}をダウンロード",
+                partial(_made, build, household_id),
+                file_name=f"{kind}_{household_id}.pdf",
+                mime="application/pdf",
+                what=kind,
+                entity="household",
+                ids=[household_id],
+                key=f"download-{kind}-{household_id}",
+            )

@@ -18,6 +18,7 @@ from lsmap.settings import local_time
 from lsmap.storage import db
 from lsmap.ui import editing
 from lsmap.ui.labels import label_for
+from lsmap.ui.widget_text import DATE_FORMAT
 from lsmap.vocab import (
     CONSENT_STATUSES,
     CONTACT_METHODS,
@@ -84,7 +85,7 @@ def _resident_inputs(actor: Actor, p: str, loaded: dict[str, Any]) -> dict[str, 
         key=p + "consent_status",
     )
     values["consent_date"] = col2.date_input(
-        "同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date"
+        "同意の確認日", value=loaded.get("consent_date"), key=p + "consent_date", format=DATE_FORMAT
     )
     values["consent_recorded_by"] = col3.text_input(
         "同意の記録者",
@@ -103,24 +104,25 @@ def residents_section(actor: Actor, household_id: int, residents: list[dict[str,
     """Edit, delete and add the residents (気がかりな人)."""
     for fresh in residents:
         loaded = editing.snapshot(actor, "resident", fresh["id"], fresh)
-        with st.expander(
-            f"{markdown_text(loaded['name'])}（{label(CONSENT_STATUSES, loaded['consent_status'])}"
-            "）"
-        ):
+        consent = label(CONSENT_STATUSES, loaded["consent_status"])
+        with st.expander(f"{markdown_text(loaded['name'])}（{consent}）"):
             p = editing.widget_prefix("resident", fresh["id"])
             values = _resident_inputs(actor, p, loaded)
-            col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary") and editing.save(
+            saved = st.button("保存", key=p + "save", type="primary") and editing.save(
                 actor, "resident", fresh["id"], values, loaded, "気がかりな人を保存しました"
-            ):
-                st.rerun()
-            if col2.button("この方を削除", key=p + "delete") and editing.remove(
+            )
+            what = (
+                f"「{markdown_text(loaded['name'])}」を削除します。地図・名簿・印刷から消えます"
+                "（「削除した記録」から元に戻せます）。"
+            )
+            removed = editing.confirmed(p + "delete", "この方を削除", what) and editing.remove(
                 actor,
                 "resident",
                 fresh["id"],
                 loaded,
                 "削除しました（「削除した記録」から戻せます）",
-            ):
+            )
+            if saved or removed:
                 st.rerun()
     st.markdown("##### 気がかりな人を追加")
     p = editing.widget_prefix("resident", f"new{household_id}")
@@ -148,8 +150,8 @@ def _watcher_choices(actor: Actor) -> dict[int, str]:
         watchers = access.watchers_with_load(session, actor)
     return {
         w["id"]: (
-            f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}・"
-            f"担当 {w['load']} 世帯）"
+            f"{w['name']}（{label(WATCHER_ROLES, w['role'])}・{w['district_name']}"
+            f"・担当 {w['load']} 世帯）"
         )
         for w in watchers
     }
@@ -182,18 +184,23 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
             value=bool(loaded.get("logged")),
             key=p + "logged",
         )
-        if col2.button("保存", key=p + "save") and editing.save(
+        saved = col2.button("保存", key=p + "save") and editing.save(
             actor,
             "watch_link",
             fresh["id"],
             {"frequency": frequency, "logged": logged},
             loaded,
             "頻度を保存しました",
-        ):
-            st.rerun()
-        if col3.button("外す", key=p + "delete") and editing.remove(
-            actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
-        ):
+        )
+        with col3:
+            what = (
+                f"「{markdown_text(who)}」をこの世帯の見守りから外します。地図の線が消え、"
+                "見守り者の数が減ります（元に戻せます）。見守り者の登録は残ります。"
+            )
+            removed = editing.confirmed(p + "delete", "外す", what) and editing.remove(
+                actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
+            )
+        if saved or removed:
             st.rerun()
     st.markdown("##### 見守り者を結びつける")
     if not choices:
@@ -259,7 +266,7 @@ def contacts_section(
     p = f"contact-new-{household_id}-"
     with st.form(p + "form", clear_on_submit=False):
         col1, col2, col3 = st.columns(3)
-        contacted_on = col1.date_input("日付", value=date.today(), key=p + "on")
+        contacted_on = col1.date_input("日付", value=date.today(), key=p + "on", format=DATE_FORMAT)
         method = col2.selectbox(
             "方法", list(CONTACT_METHODS), format_func=label_for(CONTACT_METHODS), key=p + "method"
         )
@@ -300,7 +307,7 @@ def contacts_section(
         signs_text = "、".join(label(WARNING_SIGNS, s) for s in fresh["signs"])
         col1, col2 = st.columns([5, 1])
         col1.markdown(
-            f"{fresh['contacted_on']:%Y-%m-%d} "
+            f"{fresh['contacted_on']:%Y/%m/%d} "
             f"{markdown_text(label(CONTACT_METHODS, fresh['method']))} "
             f"— {markdown_text(fresh['observation'])}"
             + (f"  \n:red[**サイン**: {markdown_text(signs_text)}]" if signs_text else "")
@@ -343,19 +350,17 @@ def emergency_section(actor: Actor, household_id: int, contacts: list[dict[str, 
         ):
             p = editing.widget_prefix("emergency_contact", fresh["id"])
             values = _emergency_inputs(p, loaded)
-            col1, col2 = st.columns(2)
-            if col1.button("保存", key=p + "save", type="primary") and editing.save(
-                actor,
-                "emergency_contact",
-                fresh["id"],
-                values,
-                loaded,
-                "緊急連絡先を保存しました",
-            ):
-                st.rerun()
-            if col2.button("削除", key=p + "delete") and editing.remove(
+            saved = st.button("保存", key=p + "save", type="primary") and editing.save(
+                actor, "emergency_contact", fresh["id"], values, loaded, "緊急連絡先を保存しました"
+            )
+            what = (
+                f"緊急連絡先「{markdown_text(loaded['name'])}」を削除します。"
+                "緊急連絡カードに載らなくなります（元に戻せます）。"
+            )
+            removed = editing.confirmed(p + "delete", "削除", what) and editing.remove(
                 actor, "emergency_contact", fresh["id"], loaded, "削除しました（元に戻せます）"
-            ):
+            )
+            if saved or removed:
                 st.rerun()
     st.markdown("##### 緊急連絡先を追加")
     p = editing.widget_prefix("emergency_contact", f"new{household_id}")

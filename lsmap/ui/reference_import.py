@@ -17,6 +17,7 @@ from lsmap.escape import markdown_text
 from lsmap.io.geocoding.reference import import_reference, reference_summary
 from lsmap.io.importing.problems import ImportRejected
 from lsmap.storage import db
+from lsmap.ui import widget_text
 
 LEVEL_LABELS = {"block": "街区・地番", "town": "大字・町丁目"}
 MAX_MB = 300
@@ -51,11 +52,11 @@ def reference_section(actor: Actor) -> None:
         "住所はどこにも送りません。"
     )
     _stored()
-    files = st.file_uploader(
+    files = widget_text.file_uploader(
         "位置参照情報のファイル",
-        type=["csv", "zip"],
+        types=["csv", "zip"],
+        limit_mb=MAX_MB,
         accept_multiple_files=True,
-        max_upload_size=MAX_MB,
         key="imp_reference_files",
     )
     if not files:

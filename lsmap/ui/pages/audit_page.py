@@ -14,6 +14,7 @@ from lsmap.settings import LOCAL_TZ, local_time
 from lsmap.storage import audit, db
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
+from lsmap.ui.widget_text import DATE_FORMAT
 from lsmap.vocab import ENTITY_LABELS, ROLES, AuditAction, Entity
 
 PAGE_ROWS = 500
@@ -34,8 +35,10 @@ def render() -> None:
     )
     today = datetime.now(LOCAL_TZ).date()
     left, middle, right = st.columns(3)
-    since = left.date_input("開始日", today - timedelta(days=7), max_value=today)
-    until = middle.date_input("終了日", today, max_value=today)
+    since = left.date_input(
+        "開始日", today - timedelta(days=7), max_value=today, format=DATE_FORMAT
+    )
+    until = middle.date_input("終了日", today, max_value=today, format=DATE_FORMAT)
     action = right.selectbox(
         "操作",
         [None, *audit.ACTION_LABELS],

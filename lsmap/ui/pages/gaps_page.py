@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from lsmap import access
+from lsmap.access.issues import households_with_issues
 from lsmap.coverage.report import coverage_for, gap_rows
 from lsmap.escape import html_text, markdown_text
 from lsmap.maps.basemap import GeoJsonLayer, base_map, fit_to
@@ -21,7 +22,7 @@ from lsmap.settings import get_settings
 from lsmap.storage import db
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, label
+from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_ISSUES, LEVEL_DEPTH, label
 
 #: Filter label -> test on a gap row.
 FILTERS: dict[str, str] = {
@@ -129,8 +130,18 @@ def render() -> None:
             default=["watchers", "stale", "urgent"],
             format_func=FILTERS.__getitem__,
         )
+        issues = st.sidebar.multiselect(
+            "課題で絞り込む",
+            list(HOUSEHOLD_ISSUES),
+            format_func=lambda code: HOUSEHOLD_ISSUES[code],
+            placeholder="すべての世帯",
+            help="選んだ課題のどれかがある世帯だけにします（課題を見られない世帯は出ません）。",
+        )
         view = coverage_for(session, actor)
         rows = select_rows(gap_rows(session, view, district_id), chosen)
+        if issues:
+            kept = households_with_issues(session, actor, rows["household_id"].tolist(), issues)
+            rows = rows[rows["household_id"].isin(kept)]
         fmap = gap_map(session, rows, district_id, get_settings().basemap)
     st.caption(
         f"{markdown_text(by_id[district_id].name)}: 該当 {len(rows)} 世帯。番号は地図と同じです。"

@@ -41,7 +41,7 @@ from lsmap.io.importing.upload import (
 )
 from lsmap.settings import import_limits
 from lsmap.storage import db
-from lsmap.ui import downloads
+from lsmap.ui import downloads, widget_text
 from lsmap.ui.basemap_import import TITLE as BASEMAP_TITLE
 from lsmap.ui.basemap_import import basemap_section
 from lsmap.ui.context import require_actor
@@ -84,8 +84,8 @@ def render() -> None:
         reference_section(actor)
         return
     limit_mb, suffixes = _file_rules(actor, kind, limits)
-    uploaded = st.file_uploader(
-        "ファイルを選ぶ", type=list(suffixes), max_upload_size=limit_mb, key=f"imp_file_{kind}"
+    uploaded = widget_text.file_uploader(
+        "ファイルを選ぶ", types=list(suffixes), limit_mb=limit_mb, key=f"imp_file_{kind}"
     )
     done = st.session_state.get("imp_done")
     if done and done["kind"] == kind:

@@ -20,7 +20,7 @@ from lsmap.ui import downloads
 from lsmap.ui.context import chosen_district, require_actor
 from lsmap.ui.links import go
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import DISTRICT_LEVELS, LEVEL_DEPTH, AuditAction, Entity
+from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_ISSUES, LEVEL_DEPTH, AuditAction, Entity
 
 if TYPE_CHECKING:
     from lsmap.printing.paper_map import PaperOptions
@@ -54,6 +54,7 @@ def render() -> None:
         )
         st.session_state["district_choice"] = district_id
         meeting_mode, few_only = _view_toggles(actor)
+        issues = _issue_filter(actor)
         result = build_map(
             session,
             actor,
@@ -61,6 +62,7 @@ def render() -> None:
             basemap=settings.basemap,
             meeting_mode=meeting_mode,
             few_watchers_only=few_only,
+            issues=issues,
         )
         show_names = meeting_mode and st.sidebar.toggle("名簿を表示", value=False)
         if show_names:
@@ -79,7 +81,7 @@ def render() -> None:
             height=640,
             use_container_width=True,
             returned_objects=[],
-            key=f"district-map-{district_id}-{int(meeting_mode)}-{int(few_only)}",
+            key=f"district-map-{district_id}-{int(meeting_mode)}-{int(few_only)}-{'.'.join(issues)}",
         )
     if list_column is not None:
         with list_column:
@@ -275,3 +277,16 @@ def _batch_download(
             ids=[unit.id for unit in units],
             then_drop="paper_zip",
         )
+
+
+def _issue_filter(actor: access.Actor) -> list[str]:
+    """The 課題 the map is narrowed to (roles that see people; empty: all households)."""
+    if not access.sees_people(actor):
+        return []
+    return st.sidebar.multiselect(
+        "課題で絞り込む",
+        list(HOUSEHOLD_ISSUES),
+        format_func=lambda code: HOUSEHOLD_ISSUES[code],
+        placeholder="すべての世帯",
+        help="選んだ課題のどれかがある世帯だけを表示します（課題を見られない世帯は出ません）。",
+    )

@@ -17,12 +17,13 @@ from lsmap.access import Actor
 from lsmap.access.views import DistrictInfo
 from lsmap.escape import markdown_text
 from lsmap.storage import db
-from lsmap.ui import editing, record_forms
+from lsmap.ui import editing, issue_forms, record_forms, watcher_flow
 from lsmap.ui.context import require_actor
 from lsmap.ui.labels import label_for
 from lsmap.ui.links import go
 from lsmap.ui.placement_map import click_point
 from lsmap.ui.sidebar import user_box
+from lsmap.ui.widget_text import DATE_FORMAT
 from lsmap.vocab import DISTRICT_LEVELS, HOUSEHOLD_TYPES, LEVEL_DEPTH
 
 PLACEMENTS = {
@@ -71,19 +72,38 @@ def render() -> None:
     st.subheader(f"記録の編集 — 世帯番号 {data.get('number', household_id)}")
     if st.button("見守り記録（閲覧・印刷）を開く"):
         go("record", household=str(household_id))
-    tabs = st.tabs(["世帯", "気がかりな人", "見守り者", "見守り活動", "緊急連絡カード", "履歴"])
+    tabs = st.tabs(
+        [
+            "世帯",
+            "課題",
+            "気がかりな人",
+            "見守り者",
+            "見守り活動",
+            "緊急連絡カード",
+            "履歴",
+            "終了・削除",
+        ]
+    )
     with tabs[0]:
         household_form(actor, districts, data["household"])
     with tabs[1]:
-        record_forms.residents_section(actor, household_id, data["residents"])
+        issue_forms.issues_section(actor, household_id)
     with tabs[2]:
-        record_forms.links_section(actor, household_id, data["links"])
+        record_forms.residents_section(actor, household_id, data["residents"])
     with tabs[3]:
-        record_forms.contacts_section(actor, household_id, data["contacts"], data["links"])
+        record_forms.links_section(actor, household_id, data["links"])
+        watcher_flow.new_watcher_section(actor, household_id, data["household"].get("district_id"))
     with tabs[4]:
-        record_forms.emergency_section(actor, household_id, data["emergency_contacts"])
+        record_forms.contacts_section(actor, household_id, data["contacts"], data["links"])
     with tabs[5]:
+        record_forms.emergency_section(actor, household_id, data["emergency_contacts"])
+        issue_forms.card_facts_section(actor, household_id)
+    with tabs[6]:
         record_forms.history_section(actor, "household", household_id)
+    with tabs[7]:  # not the tab that opens first (issue 12)
+        _close_and_delete(
+            actor, editing.snapshot(actor, "household", household_id, data["household"])
+        )
 
 
 def household_form(
@@ -169,7 +189,6 @@ def household_form(
         actor, "household", fresh["id"], values, loaded, "世帯の内容を保存しました"
     ):
         st.rerun()
-    _close_and_delete(actor, loaded)
 
 
 def _typed_point(p: str) -> tuple[float, float] | None:
@@ -188,8 +207,15 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
     col1, col2 = st.columns(2)
     with col1:
         if loaded.get("closed_on") is None:
-            closed_on = st.date_input("見守りの終了日", value=date.today(), key=f"close-on-{hid}")
-            if st.button("見守りを終了する", key=f"close-{hid}"):
+            closed_on = st.date_input(
+                "見守りの終了日", value=date.today(), key=f"close-on-{hid}", format=DATE_FORMAT
+            )
+            close_sure = st.checkbox(
+                "見守りを終了する（転居・入所・死亡などで見守りが要らなくなったとき。地図・要対応・"
+                "カバー状況から外れます。記録は残り、再開できます）",
+                key=f"close-sure-{hid}",
+            )
+            if st.button("見守りを終了する", key=f"close-{hid}", disabled=not close_sure):
                 done = editing.attempt(
                     lambda: records.close_household(
                         engine,
@@ -220,10 +246,12 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
                     st.rerun()
     with col2:
         sure = st.checkbox(
-            "この世帯を削除する（「削除した記録」から元に戻せます）", key=f"delete-sure-{hid}"
+            "この世帯を削除する（地図・一覧・書き出しから消えます。「削除した記録」から元に戻せます）",
+            key=f"delete-sure-{hid}",
         )
-        if st.button("削除", key=f"delete-{hid}", disabled=not sure) and editing.remove(
+        deleted = st.button("削除", key=f"delete-{hid}", disabled=not sure) and editing.remove(
             actor, "household", hid, loaded, f"世帯番号 {hid} を削除しました"
-        ):
+        )
+        if deleted:
             st.query_params.clear()
             st.rerun()

@@ -7,10 +7,12 @@ import streamlit as st
 
 from lsmap import access
 from lsmap.access.geocoding import location_level
+from lsmap.access.issues import household_issues
 from lsmap.access.views import ResidentView, WatchRecord, withheld_reason
 from lsmap.escape import markdown_text
 from lsmap.storage import db
 from lsmap.ui.context import require_actor
+from lsmap.ui.issue_forms import issues_view
 from lsmap.ui.links import go
 from lsmap.ui.record_top import record_top
 from lsmap.ui.sidebar import user_box
@@ -52,11 +54,13 @@ def render() -> None:
         with db.transaction(db.get_engine()) as session:
             record = access.watch_record(session, actor, household_id)
             level = location_level(session, actor, household_id)
+            issues = household_issues(session, actor, household_id)
     except access.AccessDenied as denied:
         st.error(markdown_text(denied.message))
         return
     record_top(actor, record)  # issue 12: banner, 見守りを記録, history
     show_record(record, level)
+    issues_view(issues)
     from lsmap.ui.print_buttons import print_buttons  # issue 3: printouts and editing
 
     print_buttons(actor, household_id, made_from=record)
@@ -108,9 +112,8 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
     if record.note:
         st.text(record.note)
     if record.details_withheld:
-        st.warning(
-            f"{withheld_reason(record.hidden_residents)}、この世帯の詳細は表示されません（番号のみ）。"
-        )
+        reason = withheld_reason(record.hidden_residents)
+        st.warning(f"{reason}、この世帯の詳細は表示されません（番号のみ）。")
 
     st.markdown("#### 気がかりな人")
     if record.residents:
@@ -144,8 +147,9 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
                 "役割": [label(WATCHER_ROLES, w.role) for w in record.watchers],
                 "関わり方": [
                     "、".join(
-                        f"{label(INVOLVEMENTS, inv)}（{label(FREQUENCIES, freq)}）"
-                        for inv, freq in w.involvements
+                        w.involvement_lines(
+                            lambda i: label(INVOLVEMENTS, i), lambda f: label(FREQUENCIES, f)
+                        )
                     )
                     for w in record.watchers
                 ],
@@ -157,7 +161,14 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
         )
         if any(w.phone is not None for w in record.watchers):  # hidden from meeting viewers
             watchers["電話"] = [w.phone or "" for w in record.watchers]
+        watchers["自宅の位置"] = [
+            "未設定" if w.unlocated else "地図にあり" for w in record.watchers
+        ]
         st.dataframe(watchers, hide_index=True, use_container_width=True)
+        unlocated = [w.name for w in record.watchers if w.unlocated]
+        if unlocated:
+            names = "、".join(markdown_text(name) for name in unlocated)
+            st.caption(f"位置未設定の見守り者 {len(unlocated)} 人（地図に線が出ません）: {names}")
     else:
         st.error("この世帯には見守り者がいません。")
 
