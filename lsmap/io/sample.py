@@ -444,6 +444,7 @@ def _insert_links(
 ) -> None:
     """Add the watch links; many small rows, so one ORM bulk INSERT (column defaults apply)."""
     starts: list[date | None] = [*town.link_started] or [None] * len(town.links)
+    roles = {watcher.ref: watcher.role for watcher in town.watchers}
     session.execute(
         insert(models.WatchLink),
         [
@@ -453,7 +454,7 @@ def _insert_links(
                 "involvement": link.involvement,
                 "frequency": link.frequency,
                 "note": link.note,
-                "logged": logged_by_default(watchers[link.watcher_ref].role, link.involvement),
+                "logged": logged_by_default(roles[link.watcher_ref], link.involvement),
                 "created_at": _morning(started),
                 "updated_at": _morning(started),
             }
