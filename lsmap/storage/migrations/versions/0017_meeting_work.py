@@ -23,7 +23,7 @@ depends_on = None
 WHEN = sa.DateTime(timezone=True)
 
 
-def _versioned() -> list[sa.Column]:  # type: ignore[type-arg]
+def _versioned() -> list[sa.Column]:
     return [
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
@@ -32,7 +32,7 @@ def _versioned() -> list[sa.Column]:  # type: ignore[type-arg]
     ]
 
 
-def _district() -> sa.Column:  # type: ignore[type-arg]
+def _district() -> sa.Column:
     return sa.Column("district_id", sa.Integer(), sa.ForeignKey("districts.id"), nullable=False)
 
 
