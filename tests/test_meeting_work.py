@@ -256,3 +256,181 @@ def test_latest_review_dates_takes_the_newest(town: tuple[Engine, PrivacyTown]) 
 def _count(engine: Engine, model: type) -> int:
     with Session(engine) as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# ------------------------------------------------------------------ the 会議の記録
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    return re.sub(r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def _register_entry(engine: Engine, built: PrivacyTown, username: str = "meeting_a") -> int:
+    author = who(engine, username)
+    assert author is not None
+    reviewed = [built.households[("A", "consented")], built.households[("A", "not_consented")]]
+    return work.save_meeting_record(
+        engine,
+        author,
+        {
+            "district_id": block(engine, "A1").id,
+            "held_on": date(2026, 11, 20),
+            "attendees": {"ward_head": 1, "commissioner": 2, "neighbour": 3},
+            "households_reviewed": reviewed,
+            "decisions": "週1回の声かけを続ける",
+            "next_meeting_on": date(2027, 5, 20),
+        },
+        session_id="sess-reg",
+        today=TODAY,
+    )
+
+
+def test_the_register_prints_without_names_by_default(town: tuple[Engine, PrivacyTown]) -> None:
+    from lsmap.printing.meeting_sheets import minutes_pdf
+
+    engine, built = town
+    record = _register_entry(engine, built)
+    consented = built.households[("A", "consented")]
+    with db.transaction(engine) as session:
+        default = _pdf_text(minutes_pdf(session, who(engine, "meeting_a"), record))  # type: ignore[arg-type]
+        by_staff = _pdf_text(minutes_pdf(session, who(engine, "staff_a"), record))  # type: ignore[arg-type]
+        named = _pdf_text(minutes_pdf(session, who(engine, "staff_a"), record, with_names=True))  # type: ignore[arg-type]
+    for text in (default, by_staff):
+        assert "花子" not in text and "同意" not in text  # no resident's name
+        assert f"世帯番号:{consented}、" in text
+        assert "区長・自治会長1名" in text and "合計6名" in text
+        assert "2027年5月20日" in text
+    assert "A同意花子1" in named and "CANARY" in named  # the staff-only option names them
+    with db.transaction(engine) as session:
+        with pytest.raises(AccessDenied):  # a meeting may not ask for names
+            minutes_pdf(session, who(engine, "meeting_a"), record, with_names=True)  # type: ignore[arg-type]
+        with pytest.raises(AccessDenied):  # another district's staff never see it
+            minutes_pdf(session, who(engine, "staff_b"), record)  # type: ignore[arg-type]
+        with pytest.raises(AccessDenied):
+            minutes_pdf(session, who(engine, "meeting_b"), record)  # type: ignore[arg-type]
+    with Session(engine) as session:
+        printed = [
+            e.detail
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.entity == "meeting_record")
+            )
+            if e.action == "print"
+        ]
+    assert [d["names"] for d in printed] == [False, False, True]
+
+
+def test_the_register_refuses_households_and_dates_it_cannot_hold(
+    town: tuple[Engine, PrivacyTown],
+) -> None:
+    engine, built = town
+    meeting_a = who(engine, "meeting_a")
+    assert meeting_a is not None
+    base = {"district_id": block(engine, "A1").id, "held_on": date(2026, 11, 20)}
+    with pytest.raises(AccessDenied):  # a household of another district
+        work.save_meeting_record(
+            engine,
+            meeting_a,
+            {**base, "households_reviewed": [built.households[("B", "consented")]]},
+            today=TODAY,
+        )
+    with pytest.raises(RecordError, match="開催日"):
+        work.save_meeting_record(
+            engine, meeting_a, {**base, "held_on": date(2027, 1, 1)}, today=TODAY
+        )
+    with pytest.raises(RecordError, match="次回"):
+        work.save_meeting_record(
+            engine, meeting_a, {**base, "next_meeting_on": date(2026, 11, 1)}, today=TODAY
+        )
+    with pytest.raises(AccessDenied):
+        work.save_meeting_record(engine, who(engine, "planner"), base, today=TODAY)  # type: ignore[arg-type]
+    with pytest.raises(AccessDenied):
+        work.save_meeting_record(
+            engine, meeting_a, {**base, "district_id": block(engine, "B1").id}, today=TODAY
+        )
+    record = _register_entry(engine, built)
+    with db.transaction(engine) as session:
+        assert [r.id for r in access.meeting_records(session, who(engine, "staff_a"))] == [record]
+        assert access.meeting_records(session, who(engine, "meeting_b")) == []  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ the 緊急連絡表
+
+
+def test_the_contact_sheet_is_filled_from_records_and_staff_lines_replace_them(
+    town: tuple[Engine, PrivacyTown],
+) -> None:
+    from lsmap.access.contact_sheet import contact_sheet
+    from lsmap.printing.meeting_sheets import contact_sheet_pdf
+
+    engine, built = town
+    area = built.districts["A"]
+    staff_a = who(engine, "staff_a")
+    assert staff_a is not None
+    with db.transaction(engine) as session:
+        sheet = contact_sheet(session, staff_a, area)
+        assert [(line.name, line.phone) for line in sheet.of("commissioner")] == [
+            ("A見守り 一郎", "046-200-0000")
+        ]
+        assert [line.name for line in sheet.of("csw")] == ["staff_a"]
+        meeting_sheet = contact_sheet(session, who(engine, "meeting_a"), area)
+        assert [line.phone for line in meeting_sheet.of("commissioner")] == [""]  # not theirs
+        for outsider in ("staff_b", "meeting_b", "planner", "anonymous"):
+            with pytest.raises(AccessDenied):
+                contact_sheet(session, who(engine, outsider), area)
+    work.save_contact_lines(
+        engine,
+        staff_a,
+        area,
+        "police_box",
+        [{"name": "A駅前交番", "phone": "０４６-１１１-０１１０"}],
+    )
+    work.save_contact_lines(engine, staff_a, area, "commissioner", [{"name": "代表 民生委員"}])
+    with pytest.raises(AccessDenied):
+        work.save_contact_lines(engine, who(engine, "meeting_a"), area, "police_box", [])  # type: ignore[arg-type]
+    with pytest.raises(AccessDenied):
+        work.save_contact_lines(engine, who(engine, "staff_b"), area, "police_box", [])  # type: ignore[arg-type]
+    with db.transaction(engine) as session:
+        sheet = contact_sheet(session, who(engine, "meeting_a"), area)
+        assert [(x.name, x.phone) for x in sheet.of("police_box")] == [
+            ("A駅前交番", "046-111-0110")
+        ]
+        assert [x.name for x in sheet.of("commissioner")] == ["代表 民生委員"]
+        text = _pdf_text(contact_sheet_pdf(session, who(engine, "meeting_a"), area, TODAY))  # type: ignore[arg-type]
+    assert "緊急連絡表" in text and "A駅前交番" in text and "046-111-0110" in text
+    assert "市の窓口" in text and "社協の地区担当" in text
+    work.save_contact_lines(engine, staff_a, area, "commissioner", [])  # back to the records
+    with db.transaction(engine) as session:
+        sheet = contact_sheet(session, staff_a, area)
+        assert [x.name for x in sheet.of("commissioner")] == ["A見守り 一郎"]
+
+
+def test_the_contact_sheet_pdf_is_one_a4_page_in_large_type(
+    town: tuple[Engine, PrivacyTown],
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from lsmap.printing.meeting_sheets import SHEET_TEXT_PT, contact_sheet_pdf
+
+    engine, built = town
+    with db.transaction(engine) as session:
+        pdf = contact_sheet_pdf(session, who(engine, "staff_a"), built.districts["A"], TODAY)  # type: ignore[arg-type]
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
+    sizes: list[float] = []
+
+    def visit(text, cm, tm, font, size) -> None:  # type: ignore[no-untyped-def]
+        if text.strip():
+            sizes.append(size * tm[0])
+
+    reader.pages[0].extract_text(visitor_text=visit)
+    body = [s for s in sizes if s >= 12]
+    assert SHEET_TEXT_PT >= 16 and len(body) >= 10 and min(body) >= 16
