@@ -25,6 +25,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "import": ("データの取り込み", ":material/upload_file:"),
     "export": ("データの書き出し", ":material/download:"),
     "locations": ("位置の確認", ":material/edit_location_alt:"),
+    "proposals": ("会議からの提案", ":material/how_to_vote:"),
+    "meetings": ("会議の記録", ":material/event_note:"),
+    "contact_sheet": ("緊急連絡表", ":material/contact_phone:"),
 }
 
 

@@ -11,6 +11,7 @@ from lsmap.access import Actor
 from lsmap.ui.links import PAGES
 from lsmap.ui.pages import (
     audit_page,
+    contact_sheet_page,
     coverage_page,
     deleted_page,
     export_page,
@@ -19,6 +20,8 @@ from lsmap.ui.pages import (
     location_page,
     login_page,
     map_page,
+    meetings_page,
+    proposals_page,
     record_edit_page,
     record_page,
     start_page,
@@ -40,6 +43,9 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "import": import_page.render,
     "export": export_page.render,
     "locations": location_page.render,
+    "proposals": proposals_page.render,
+    "meetings": meetings_page.render,
+    "contact_sheet": contact_sheet_page.render,
 }
 
 
