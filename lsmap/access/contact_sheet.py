@@ -30,7 +30,7 @@ WATCHER_CATEGORIES = ("ward_head", "commissioner", "welfare_volunteer")
 
 @dataclass(frozen=True)
 class ContactLine:
-    """One line of the sheet; ``source`` is "staff" (written by staff) or "records"."""
+    """One line of the sheet; ``source`` is "written" (by staff) or "records"."""
 
     category: str
     name: str
@@ -93,7 +93,7 @@ def _written(session: Session, district_id: int) -> dict[str, list[ContactLine]]
         .order_by(ContactSheetEntry.category, ContactSheetEntry.position, ContactSheetEntry.id)
     )
     for row in rows:
-        line = ContactLine(row.category, row.name, row.phone, row.note, "staff")
+        line = ContactLine(row.category, row.name, row.phone, row.note, "written")
         written.setdefault(row.category, []).append(line)
     return written
 

@@ -437,11 +437,11 @@ def _register_columns(
     if next_on is not None and (not isinstance(next_on, date) or next_on <= held_on):
         _refuse("次回の開催日は開催日より後の日付にしてください")
     attendees: dict[str, int] = {}
-    for role, count in dict(values.get("attendees") or {}).items():
-        if role not in ATTENDEE_ROLES or int(count) < 0 or int(count) > 999:
+    for attendee, count in dict(values.get("attendees") or {}).items():
+        if attendee not in ATTENDEE_ROLES or int(count) < 0 or int(count) > 999:
             _refuse("出席者は役割ごとの人数（0〜999）で入力してください")
         if int(count):
-            attendees[role] = int(count)
+            attendees[attendee] = int(count)
     area = access.area_for(session, district_id).ids or frozenset({district_id})
     reviewed = sorted({int(h) for h in values.get("households_reviewed") or ()})
     for household_id in reviewed:

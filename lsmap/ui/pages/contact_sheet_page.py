@@ -19,7 +19,7 @@ from lsmap.ui.sidebar import user_box
 from lsmap.vocab import CONTACT_SHEET_CATEGORIES, Entity
 
 SLOT = "contact_sheet"
-SOURCES = {"staff": "職員が記入", "records": "記録から"}
+SOURCES = {"written": "職員が記入", "records": "記録から"}
 
 
 def render() -> None:
@@ -86,7 +86,7 @@ def _edit(actor: Actor, sheet: ContactSheet) -> None:
         key="sheet-category",
         format_func=lambda c: CONTACT_SHEET_CATEGORIES[c],
     )
-    written = [line for line in sheet.of(category) if line.source == "staff"]
+    written = [line for line in sheet.of(category) if line.source == "written"]
     frame = pd.DataFrame(
         [(line.name, line.phone, line.note) for line in written],
         columns=["氏名・名称", "電話", "備考"],
