@@ -419,10 +419,17 @@ def test_the_contact_sheet_pdf_is_one_a4_page_in_large_type(
     from lsmap.printing.meeting_sheets import SHEET_TEXT_PT, contact_sheet_pdf
 
     engine, built = town
+    with db.transaction(engine) as session:  # a 地区 with many 区長 and 福祉推進員
+        for index in range(12):
+            role = "ward_head" if index % 2 else "welfare_volunteer"
+            session.add(
+                Watcher(name=f"多数 {index}", role=role, district_id=block(engine, "A1").id)
+            )
     with db.transaction(engine) as session:
         pdf = contact_sheet_pdf(session, who(engine, "staff_a"), built.districts["A"], TODAY)  # type: ignore[arg-type]
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
+    assert "ほか3名" in _pdf_text(pdf)  # the rest are on the 町内 sheets
     box = reader.pages[0].mediabox
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
     sizes: list[float] = []

@@ -27,6 +27,8 @@ from lsmap.vocab import ATTENDEE_ROLES, CONTACT_SHEET_CATEGORIES, AuditAction, E
 SHEET_TITLE_PT = 28
 SHEET_TEXT_PT = 16
 SHEET_EMERGENCY_PT = 20
+#: Lines printed per category, so that the sheet stays one page (a 地区 has many 区長).
+SHEET_LINES_PER_CATEGORY = 3
 
 
 def japanese_date(day: date | None) -> str:
@@ -152,9 +154,12 @@ def _draw_contact_sheet(pdf: FPDF, sheet: ContactSheet, today: date) -> None:
         lines = sheet.of(category)
         if not lines:
             rows.append((title, "", ""))
-        for index, line in enumerate(lines[:4]):
+        for index, line in enumerate(lines[:SHEET_LINES_PER_CATEGORY]):
             name = _clean(line.name) + (f"（{_clean(line.note)}）" if line.note else "")
             rows.append((title if index == 0 else "", name, _clean(line.phone)))
+        if len(lines) > SHEET_LINES_PER_CATEGORY:
+            more = len(lines) - SHEET_LINES_PER_CATEGORY
+            rows.append(("", f"ほか {more} 名（町内の表に記載）", ""))
     _table(pdf, ("連絡先", "氏名・名称", "電話"), rows, (62, 82, 46))
     pdf.ln(4)
     _line(pdf, f"{japanese_date(today)} 現在　空欄は社協の地区担当にお問い合わせください", 10, 6)

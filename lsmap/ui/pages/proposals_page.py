@@ -297,12 +297,13 @@ def _completion(actor: Actor, proposal: ProposalView, key: str) -> dict[str, Any
     """What staff add on confirming: the household's type, or who the watcher is."""
     if proposal.kind == "household":
         types = list(HOUSEHOLD_TYPES)
-        start = types.index(proposal.household_type) if proposal.household_type in types else 0
+        start = types.index(proposal.household_type) if proposal.household_type in types else None
         chosen = st.selectbox(
             "世帯の状況",
             types,
             index=start,
             key=key + "-type",
+            placeholder="選んでください（会議では未記入）",
             format_func=lambda c: label(HOUSEHOLD_TYPES, c),
         )
         return {"household_type": chosen}
