@@ -426,3 +426,24 @@ def test_no_personal_function_is_cached() -> None:
         ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
     )
     assert offenders == []
+
+
+@pytest.mark.parametrize("role", ["staff_b", "meeting_a"])
+def test_canary_not_on_the_pages_of_the_meetings_work(
+    town: tuple[str, PrivacyTown], role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """会議からの提案, 会議の記録 and 緊急連絡表 as rendered for roles that may not see the
+    canary (issue 14): the forms list households by 世帯番号, never by name."""
+    from helpers import open_page
+
+    url, _ = town
+    with Session(db.get_engine(url)) as session:
+        who = _actor(session, role)
+    assert who is not None
+    for page in ("proposals", "meetings", "contact_sheet"):
+        assert page in access.pages_for_role(who)
+        at = open_page(page, who, url, monkeypatch)
+        assert not at.exception, (page, at.exception)
+        text = _page_text(at)
+        assert text.strip(), page
+        assert CANARY not in text, page
