@@ -609,7 +609,17 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
 
 # ------------------------------------------------------------------ the named role decisions
 
-EDITOR_PAGES = ["start", "map", "record", "edit", "watchers", "locations", "deleted", "coverage", "gaps"]
+EDITOR_PAGES = [
+    "start",
+    "map",
+    "record",
+    "edit",
+    "watchers",
+    "locations",
+    "deleted",
+    "coverage",
+    "gaps",
+]
 MEETING_WORK_PAGES = ["proposals", "meetings", "contact_sheet"]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
 RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
