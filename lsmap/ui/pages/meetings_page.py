@@ -4,8 +4,6 @@ its minutes as PDF: numbers, not names, unless staff ask for names."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -101,7 +99,7 @@ def _entry_form(actor: Actor, area: DistrictInfo) -> None:
         points = access.household_points(session, actor, access.area_for(session, area.id))
     options = {p.id: f"世帯番号 {p.id}（地図の番号 {p.number}）" for p in points}
     with st.form(f"reg-form-{area.id}", clear_on_submit=False):
-        held = st.date_input("開催日", value=date.today(), format="YYYY/MM/DD")
+        held = st.date_input("開催日", value=meeting_work.local_today(), format="YYYY/MM/DD")
         st.markdown("出席者（役割ごとの人数。氏名は不要です）")
         columns = st.columns(4)
         counts = {

@@ -150,6 +150,7 @@ def _watcher_form(actor: Actor, town: DistrictInfo) -> None:
             list(names),
             index=None,
             key=f"prop-w-id-{town.id}",
+            placeholder="出席している見守り者を選ぶ",
             format_func=lambda i: names[i],
         )
     values["watcher_role"] = st.selectbox(
