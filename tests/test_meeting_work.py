@@ -441,3 +441,58 @@ def test_the_contact_sheet_pdf_is_one_a4_page_in_large_type(
     reader.pages[0].extract_text(visitor_text=visit)
     body = [s for s in sizes if s >= 12]
     assert SHEET_TEXT_PT >= 16 and len(body) >= 10 and min(body) >= 16
+
+
+def test_a_watcher_present_at_the_meeting_is_linked_on_confirmation(
+    town: tuple[Engine, PrivacyTown],
+) -> None:
+    engine, built = town
+    meeting_a, staff_a = who(engine, "meeting_a"), who(engine, "staff_a")
+    assert meeting_a is not None and staff_a is not None
+    household = built.households[("A", "no_residents")]
+    with Session(engine) as session:
+        own = session.scalar(select(Watcher.id).where(Watcher.name == "A見守り 一郎"))
+        other = session.scalar(select(Watcher.id).where(Watcher.name == "B見守り 一郎"))
+    with pytest.raises(AccessDenied):  # a watcher of another district is nobody present
+        work.propose(engine, meeting_a, "watcher", {"household_id": household, "watcher_id": other})
+    proposal = work.propose(
+        engine,
+        meeting_a,
+        "watcher",
+        {"household_id": household, "watcher_id": own, "involvement": "phone"},
+    )
+    [view] = listed(engine, "staff_a")
+    link = work.confirm(engine, staff_a, proposal, view.version)
+    with Session(engine) as session:
+        row = session.get(WatchLink, link)
+        assert row is not None
+        assert (row.watcher_id, row.household_id, row.involvement) == (own, household, "phone")
+
+
+def test_a_register_entry_is_updated_only_at_the_version_loaded(
+    town: tuple[Engine, PrivacyTown],
+) -> None:
+    engine, built = town
+    record = _register_entry(engine, built)
+    staff_a = who(engine, "staff_a")
+    assert staff_a is not None
+    values = {
+        "district_id": block(engine, "A1").id,
+        "held_on": date(2026, 11, 20),
+        "decisions": "訂正",
+    }
+    work.save_meeting_record(engine, staff_a, values, record_id=record, version=1, today=TODAY)
+    with pytest.raises(RecordError, match="先に"):
+        work.save_meeting_record(engine, staff_a, values, record_id=record, version=1, today=TODAY)
+    with pytest.raises(AccessDenied):
+        work.save_meeting_record(
+            engine,
+            who(engine, "staff_b"),
+            values,
+            record_id=record,
+            version=2,
+            today=TODAY,  # type: ignore[arg-type]
+        )
+    with db.transaction(engine) as session:
+        [entry] = access.meeting_records(session, staff_a)
+    assert (entry.decisions, entry.version) == ("訂正", 2)
