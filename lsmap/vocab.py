@@ -207,6 +207,43 @@ EMERGENCY_RELATIONS: dict[str, str] = {
 }
 
 
+#: What a 福祉連絡会 may propose (issue 14); proposals become records only when staff confirm.
+PROPOSAL_KINDS: dict[str, str] = {
+    "household": "気がかりな世帯の追加",
+    "watcher": "見守り者の提案",
+    "reviewed": "見直し済み",
+    "no_change": "町内「変わりなし」",
+}
+
+PROPOSAL_STATUSES: dict[str, str] = {
+    "pending": "確認待ち",
+    "confirmed": "確認済み",
+    "rejected": "見送り",
+}
+
+#: Who attends a 福祉連絡会, counted by role in the 会議の記録 (never by name).
+ATTENDEE_ROLES: dict[str, str] = {
+    "ward_head": "区長・自治会長",
+    "commissioner": "民生委員・児童委員",
+    "welfare_volunteer": "福祉推進員",
+    "neighbour": "近隣住民",
+    "csw": "社協職員",
+    "support_centre": "地域包括支援センター",
+    "other": "その他",
+}
+
+#: The lines of the 緊急連絡表, in the order printed.
+CONTACT_SHEET_CATEGORIES: dict[str, str] = {
+    "ward_head": "区長・自治会長",
+    "commissioner": "民生委員・児童委員",
+    "welfare_volunteer": "福祉推進員",
+    "csw": "社協の地区担当",
+    "support_centre": "地域包括支援センター",
+    "city_office": "市の窓口",
+    "police_box": "交番",
+}
+
+
 class Role(StrEnum):
     """Who a user is to lsmap (what each may do is decided in :mod:`lsmap.access`)."""
 
@@ -249,6 +286,10 @@ class Entity(StrEnum):
     BASEMAP = "basemap"
     ROAD_NETWORK = "road_network"
     COVERAGE_SNAPSHOT = "coverage_snapshot"
+    PROPOSAL = "proposal"
+    HOUSEHOLD_REVIEW = "household_review"
+    MEETING_RECORD = "meeting_record"
+    CONTACT_SHEET = "contact_sheet"
 
     @property
     def label(self) -> str:
@@ -274,6 +315,10 @@ ENTITY_LABELS: dict[str, str] = {
     Entity.BASEMAP: "背景地図",
     Entity.ROAD_NETWORK: "道路網",
     Entity.COVERAGE_SNAPSHOT: "カバー状況の記録",
+    Entity.PROPOSAL: "会議からの提案",
+    Entity.HOUSEHOLD_REVIEW: "見直し",
+    Entity.MEETING_RECORD: "会議の記録",
+    Entity.CONTACT_SHEET: "緊急連絡表",
 }
 
 
@@ -316,6 +361,10 @@ class AuditAction(StrEnum):
     BASEMAP_REMOVE = "basemap_remove"
     BASEMAP_TILES = "basemap_tiles"
     VIEW_USERS = "view_users"
+    PROPOSE = "propose"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    VIEW_PROPOSALS = "view_proposals"
 
     @property
     def label(self) -> str:
@@ -360,6 +409,10 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.BASEMAP_REMOVE: "背景地図の削除",
     AuditAction.BASEMAP_TILES: "背景地図タイルの書き出し",
     AuditAction.VIEW_USERS: "利用者の一覧の表示",
+    AuditAction.PROPOSE: "会議からの提案",
+    AuditAction.CONFIRM: "提案の確認",
+    AuditAction.REJECT: "提案の見送り",
+    AuditAction.VIEW_PROPOSALS: "確認待ちの一覧の表示",
 }
 
 

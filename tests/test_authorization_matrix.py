@@ -686,13 +686,14 @@ EDITOR_PAGES = [
     "coverage",
     "gaps",
 ]
+MEETING_WORK_PAGES = ["proposals", "meetings", "contact_sheet"]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
 RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre", "other"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit
 #: log, what the map offers, which layers are drawn, which exports are personal).
 DECISIONS: dict[str, dict[str, Any]] = {
     "admin": {
-        "pages": [*EDITOR_PAGES, "export", "import", "audit", "users"],
+        "pages": [*EDITOR_PAGES, *MEETING_WORK_PAGES, "export", "import", "audit", "users"],
         "import": True,
         "audit": True,
         "manage_users": True,
@@ -702,7 +703,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "personal_export": True,
     },
     "staff_a": {
-        "pages": [*EDITOR_PAGES, "export"],
+        "pages": [*EDITOR_PAGES, *MEETING_WORK_PAGES, "export"],
         "import": False,
         "audit": False,
         "manage_users": False,
@@ -712,7 +713,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "personal_export": True,
     },
     "meeting_a": {
-        "pages": ["map", "record", "coverage", "gaps", "export"],
+        "pages": ["map", "record", "coverage", "gaps", *MEETING_WORK_PAGES, "export"],
         "import": False,
         "audit": False,
         "manage_users": False,
@@ -775,3 +776,68 @@ def test_named_role_decisions(session: Session, role: str) -> None:
     elif not expected["audit"]:
         with pytest.raises(access.AccessDenied):
             access.audit_entries(session, who)
+
+
+# ------------------------------------------------------------------ a meeting's proposals
+
+#: role -> (districts whose proposals it sees, districts whose proposals it may confirm);
+#: None: refused outright (planners and visitors see no proposal at all).
+PROPOSAL_RIGHTS: dict[str, tuple[set[str], set[str]] | None] = {
+    "admin": ({"A", "B"}, {"A", "B"}),
+    "staff_a": ({"A"}, {"A"}),
+    "staff_b": ({"B"}, {"B"}),
+    "meeting_a": ({"A"}, set()),  # never another meeting's (B's) proposals; never confirms
+    "planner": None,
+    "anonymous": None,
+}
+
+
+@pytest.fixture(scope="module")
+def proposal_town(database_factory) -> Iterator[tuple[Engine, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """The privacy town with a second meeting (B) and one proposal by each meeting."""
+    from lsmap.access.accounts import create_user
+    from lsmap.records import meeting_work
+    from lsmap.storage import db
+    from lsmap.storage.models import District
+
+    engine = db.get_engine(database_factory())
+    db.upgrade(engine)
+    build_privacy_town(engine)
+    with db.transaction(engine) as setup:
+        create_user(setup, "meeting_b", "meeting", "privacy-test-pw", ["B"])
+    made: dict[str, int] = {}
+    for code in ("A", "B"):
+        with Session(engine) as reading:
+            block = reading.scalar(select(District).where(District.code == f"{code}1"))
+            proposer = actor(reading, f"meeting_{code.lower()}")
+        assert block is not None and proposer is not None
+        made[code] = meeting_work.propose(
+            engine, proposer, "no_change", {"district_id": block.id, "note": f"提案{code}"}
+        )
+    yield engine, made
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_proposals_by_role(proposal_town: tuple[Engine, dict[str, int]], role: str) -> None:
+    from lsmap.records import meeting_work
+
+    engine, made = proposal_town
+    with Session(engine) as reading:
+        who = actor(reading, role)
+        rights = PROPOSAL_RIGHTS[role]
+        if rights is None:
+            with pytest.raises(access.AccessDenied):
+                access.proposals(reading, who)  # type: ignore[arg-type]
+            assert not access.may_propose(who) and not access.may_confirm_proposals(who)
+            return
+        seen = {p.id: p for p in access.proposals(reading, who)}
+        reading.rollback()
+    sees, confirms = rights
+    assert set(seen) == {made[code] for code in sees}
+    assert access.may_propose(who) == (role in ("admin", "meeting_a"))
+    assert access.may_confirm_proposals(who) == bool(confirms)
+    for code, proposal in made.items():
+        if code in confirms:
+            continue  # deciding would change the shared fixture; the refusals are the point
+        with pytest.raises(access.AccessDenied):
+            meeting_work.reject(engine, who, proposal, 1, "権限の確認")  # type: ignore[arg-type]

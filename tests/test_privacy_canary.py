@@ -51,7 +51,30 @@ def town(database_factory: DatabaseFactory) -> Iterator[tuple[str, PrivacyTown]]
 
     with db.transaction(engine) as session:
         take_snapshot(session, as_of=date(2026, 11, 1), trigger="monthly", monthly_key="2026-11")
+    _meeting_work(engine, layout)
     yield url, layout
+
+
+def _meeting_work(engine: Engine, town: PrivacyTown) -> None:
+    """A proposal and a register entry of meeting A about its households (issue 14)."""
+    from lsmap.records import meeting_work
+
+    with Session(engine) as session:
+        meeting = _actor(session, "meeting_a")
+    assert meeting is not None
+    households = [h for (code, _), h in town.households.items() if code == "A"]
+    meeting_work.propose(engine, meeting, "reviewed", {"household_id": households[1]})
+    meeting_work.save_meeting_record(
+        engine,
+        meeting,
+        {
+            "district_id": town.districts["A"],
+            "held_on": date(2026, 11, 1),
+            "attendees": {"commissioner": 2},
+            "households_reviewed": households,
+        },
+        today=date(2026, 11, 2),
+    )
 
 
 def _actor(session: Session, role: str) -> access.Actor | None:
@@ -89,6 +112,7 @@ def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
         parts.append(_exports(session, who))  # type: ignore[arg-type]
         parts.append(_printouts(session, who, town))  # type: ignore[arg-type]
         parts.append(_or_refusal(lambda: _coverage(session, who)))  # type: ignore[arg-type]
+        parts.append(_meeting_outputs(session, who, town))
         session.rollback()
     return "\n".join(parts)
 
@@ -99,6 +123,32 @@ def _or_refusal(read: Callable[[], str]) -> str:
         return read()
     except access.AccessDenied as denied:
         return f"refused: {denied.message}"
+
+
+def _meeting_outputs(session: Session, who: access.Actor | None, town: PrivacyTown) -> str:
+    """Proposals, the 会議の記録 and its minutes (with names where allowed), the 緊急連絡表."""
+    from lsmap.printing.meeting_sheets import contact_sheet_pdf, minutes_pdf
+
+    parts: list[str] = []
+    try:
+        parts.extend(repr(p) for p in access.proposals(session, who))
+    except access.AccessDenied as denied:
+        parts.append(denied.message)
+    try:
+        records = access.meeting_records(session, who)
+    except access.AccessDenied as denied:
+        records = []
+        parts.append(denied.message)
+    for record in records:
+        parts.append(repr(record))
+        for names in {False, access.may_print_names(who)}:
+            parts.append(_pdf_text(minutes_pdf(session, who, record.id, with_names=names)))  # type: ignore[arg-type]
+    for district in town.districts.values():
+        try:
+            parts.append(_pdf_text(contact_sheet_pdf(session, who, district, date(2026, 11, 2))))  # type: ignore[arg-type]
+        except access.AccessDenied as denied:
+            parts.append(denied.message)
+    return "\n".join(parts)
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -399,3 +449,24 @@ def test_no_personal_function_is_cached() -> None:
         ["app.py"] if re.search(r"cache_data|cache_resource", (ROOT / "app.py").read_text()) else []
     )
     assert offenders == []
+
+
+@pytest.mark.parametrize("role", ["staff_b", "meeting_a"])
+def test_canary_not_on_the_pages_of_the_meetings_work(
+    town: tuple[str, PrivacyTown], role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """会議からの提案, 会議の記録 and 緊急連絡表 as rendered for roles that may not see the
+    canary (issue 14): the forms list households by 世帯番号, never by name."""
+    from helpers import open_page
+
+    url, _ = town
+    with Session(db.get_engine(url)) as session:
+        who = _actor(session, role)
+    assert who is not None
+    for page in ("proposals", "meetings", "contact_sheet"):
+        assert page in access.pages_for_role(who)
+        at = open_page(page, who, url, monkeypatch)
+        assert not at.exception, (page, at.exception)
+        text = _page_text(at)
+        assert text.strip(), page
+        assert CANARY not in text, page

@@ -21,7 +21,8 @@ Roles (:class:`lsmap.vocab.Role`):
 Modules: ``core`` (actors, permissions, the district tree, the area of a request, the SQL
 scope), ``policy`` (named role decisions), ``residents`` (the consent rule), ``map_reads``,
 ``records`` (the watch record), ``record_work``, ``exports``, ``coverage_inputs``,
-``aggregates``, ``audit_log``, ``accounts``, and ``views`` (the plain records handed out).
+``aggregates``, ``audit_log``, ``accounts``, ``meeting_work`` (a 福祉連絡会's proposals, 会議の記録
+and 見直し dates), and ``views`` (the plain records handed out).
 """
 
 from __future__ import annotations
@@ -70,13 +71,26 @@ from lsmap.access.map_reads import (
     watch_link_lines,
     watcher_points,
 )
+from lsmap.access.meeting_work import (
+    MeetingRecordView,
+    ProposalView,
+    household_names,
+    latest_review_dates,
+    may_keep_register,
+    may_print_names,
+    meeting_records,
+    proposals,
+)
 from lsmap.access.policy import (
     aggregates_only,
     default_district,
+    may_confirm_proposals,
     may_draw,
+    may_edit_contact_sheet,
     may_import,
     may_manage_users,
     may_print_map,
+    may_propose,
     may_read_audit,
     may_search,
     may_use_meeting_mode,
@@ -125,6 +139,8 @@ __all__ = [
     "Action",
     "Actor",
     "AggregatePolicy",
+    "MeetingRecordView",
+    "ProposalView",
     "Area",
     "ContactFacts",
     "DistrictTree",
@@ -150,14 +166,21 @@ __all__ = [
     "export_rows",
     "household_counts_by_district",
     "household_for_edit",
+    "household_names",
     "household_points",
     "import_match_keys",
+    "latest_review_dates",
     "load_actor",
+    "may_confirm_proposals",
     "may_draw",
+    "may_edit_contact_sheet",
     "may_export",
     "may_import",
     "may_manage_users",
+    "may_keep_register",
     "may_print_map",
+    "may_print_names",
+    "may_propose",
     "may_read_audit",
     "may_search",
     "search_households",
@@ -170,7 +193,9 @@ __all__ = [
     "SearchHit",
     "may_use_meeting_mode",
     "meeting_mode_default",
+    "meeting_records",
     "pages_for_role",
+    "proposals",
     "record_district",
     "resident_fields",
     "resident_views",

@@ -44,10 +44,15 @@ class Action(StrEnum):
     READ_AUDIT = "read_audit"
     #: Add accounts, disable and enable them, reset passwords, assign roles and districts.
     MANAGE_USERS = "manage_users"
+    #: Propose records to district staff (a 福祉連絡会's work: new households, watchers,
+    #: 見直し済み, 「変わりなし」); proposals are not records until confirmed.
+    PROPOSE = "propose"
+    #: Confirm or reject the proposals of a 福祉連絡会 (district staff).
+    CONFIRM_PROPOSAL = "confirm_proposal"
 
 
 #: Actions that are granted per district (the actor's districts; all for a whole-town role).
-DISTRICT_ACTIONS = frozenset({Action.VIEW, Action.EDIT})
+DISTRICT_ACTIONS = frozenset({Action.VIEW, Action.EDIT, Action.PROPOSE, Action.CONFIRM_PROPOSAL})
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,13 @@ class RolePolicy:
 ROLE_POLICIES: Mapping[Role, RolePolicy] = {
     Role.ADMIN: RolePolicy(frozenset(Action), whole_town=True),
     Role.STAFF: RolePolicy(
-        frozenset({Action.VIEW, Action.EDIT, Action.COVERAGE, Action.EXPORT}), whole_town=False
+        frozenset(
+            {Action.VIEW, Action.EDIT, Action.COVERAGE, Action.EXPORT, Action.CONFIRM_PROPOSAL}
+        ),
+        whole_town=False,
     ),
     Role.MEETING: RolePolicy(
-        frozenset({Action.VIEW, Action.COVERAGE, Action.EXPORT}),
+        frozenset({Action.VIEW, Action.COVERAGE, Action.EXPORT, Action.PROPOSE}),
         whole_town=False,
         meeting_mode_default=True,
     ),

@@ -70,6 +70,21 @@ def may_print_map(actor: Actor | None) -> bool:
     return sees_people(actor)
 
 
+def may_propose(actor: Actor | None) -> bool:
+    """Whether ``actor`` proposes households, watchers and 見直し to staff (a 福祉連絡会)."""
+    return role_may(actor, Action.PROPOSE)
+
+
+def may_confirm_proposals(actor: Actor | None) -> bool:
+    """Whether ``actor`` confirms or rejects proposals (the 確認待ち list: district staff)."""
+    return role_may(actor, Action.CONFIRM_PROPOSAL)
+
+
+def may_edit_contact_sheet(actor: Actor | None) -> bool:
+    """Whether ``actor`` writes the lines of an area's 緊急連絡表 (the roles that edit)."""
+    return role_may(actor, Action.EDIT)
+
+
 class Drawable(Protocol):
     """A map layer declaration as access reads it (``layers.spec.LayerSpec`` is one)."""
 
@@ -119,6 +134,10 @@ def pages_for_role(actor: Actor | None) -> list[str]:
     paths.append("coverage")
     if sees_people(actor):
         paths.append("gaps")
+    if may_propose(actor) or may_confirm_proposals(actor):
+        paths += ["proposals", "meetings"]
+    if sees_people(actor):
+        paths.append("contact_sheet")
     paths.append("export")
     if may_import(actor):
         paths.append("import")

@@ -1,4 +1,5 @@
-"""Watch records: writing them (``writes``), field rules, urgency and per-record history.
+"""Watch records: writing them (``writes``), field rules, urgency and per-record history;
+a 福祉連絡会's proposals, confirmed reviews, register and 緊急連絡表 lines (``meeting_work``).
 
 The write API is re-exported here, so callers say ``records.update(...)``.
 """

@@ -313,25 +313,38 @@ def create(
     today: date | None = None,
 ) -> int:
     """Create a record of ``entity``; children name their ``household_id``. Returns its id."""
+    with db.transaction(engine) as session:
+        return create_in(session, actor, entity, values, today=today)
+
+
+def create_in(
+    session: Session,
+    actor: Actor,
+    entity: str,
+    values: Mapping[str, Any],
+    *,
+    today: date | None = None,
+) -> int:
+    """:func:`create` inside the caller's transaction (e.g. confirming a meeting's proposal
+    creates the record and marks the proposal as one unit)."""
     today = today or date.today()
     data = dict(values)
-    with db.transaction(engine) as session:
-        if entity in CHILD_ENTITIES:
-            household = _household_of(session, actor, data.get("household_id"))
-        elif not access.can(actor, access.Action.EDIT):
-            raise AccessDenied("編集する権限がありません")
-        columns = _columns(session, actor, entity, data, today)
-        if entity == "watch_link":
-            revived = _revive_link(session, actor, household.id, columns)
-            if revived is not None:
-                return revived
-        if entity in CHILD_ENTITIES:
-            columns["household_id"] = household.id
-        row = EDIT_MODELS[entity](**columns)
-        session.add(row)
-        session.flush()
-        _audit(session, actor, "create", entity, row, list(EDIT_FIELDS[entity]))
-        return int(row.id)
+    if entity in CHILD_ENTITIES:
+        household = _household_of(session, actor, data.get("household_id"))
+    elif not access.can(actor, access.Action.EDIT):
+        raise AccessDenied("編集する権限がありません")
+    columns = _columns(session, actor, entity, data, today)
+    if entity == "watch_link":
+        revived = _revive_link(session, actor, household.id, columns)
+        if revived is not None:
+            return revived
+    if entity in CHILD_ENTITIES:
+        columns["household_id"] = household.id
+    row = EDIT_MODELS[entity](**columns)
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "create", entity, row, list(EDIT_FIELDS[entity]))
+    return int(row.id)
 
 
 def _revive_link(

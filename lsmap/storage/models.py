@@ -608,3 +608,8 @@ class RoadNetwork(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     imported_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The tables of a meeting's work (proposals, reviews, register, 緊急連絡表) live in their own
+# module; importing it here registers them on Base.metadata wherever the models are used.
+from lsmap.storage import meeting_models as _meeting_models  # noqa: E402, F401

@@ -27,6 +27,9 @@ PAGES: dict[str, tuple[str, str]] = {
     "locations": ("位置の確認", ":material/edit_location_alt:"),
     "resources": ("地域資源", ":material/home_work:"),
     "users": ("利用者の管理", ":material/manage_accounts:"),
+    "proposals": ("会議からの提案", ":material/how_to_vote:"),
+    "meetings": ("会議の記録", ":material/event_note:"),
+    "contact_sheet": ("緊急連絡表", ":material/contact_phone:"),
 }
 
 

@@ -12,6 +12,7 @@ from lsmap.access import Actor
 from lsmap.ui.links import PAGES
 from lsmap.ui.pages import (
     audit_page,
+    contact_sheet_page,
     coverage_page,
     deleted_page,
     export_page,
@@ -20,7 +21,9 @@ from lsmap.ui.pages import (
     location_page,
     login_page,
     map_page,
+    meetings_page,
     not_found_page,
+    proposals_page,
     record_edit_page,
     record_page,
     resources_page,
@@ -46,6 +49,9 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "locations": location_page.render,
     "resources": resources_page.render,
     "users": users_page.render,
+    "proposals": proposals_page.render,
+    "meetings": meetings_page.render,
+    "contact_sheet": contact_sheet_page.render,
 }
 
 
