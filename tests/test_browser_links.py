@@ -4,34 +4,31 @@ does not have is a Japanese 「ページが見つかりません」 too; every p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 
 from lsmap.access.accounts import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def base_url(app_url: str) -> Iterator[str]:
-    require_chromium()
-    with running_app(app_url) as url:
-        yield url
+@pytest.fixture
+def app_url(browser_app_url: str) -> str:
+    """A fresh sample town in the database of the shared app servers."""
+    return browser_app_url
 
 
 @pytest.fixture
-def page(base_url: str):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
+def base_url(app_url: str, app_servers) -> str:  # type: ignore[no-untyped-def]
+    return app_servers("none")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
+
+@pytest.fixture
+def page(chromium, base_url: str):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
 
 
 def _sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]

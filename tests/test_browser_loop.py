@@ -1,18 +1,16 @@
 """Real browser, the daily loop (issue 12): search a resident by katakana → record →
 「見守りを記録」 with two 気づき → the entry tops the history → the household moves to the
 top group of 要対応. Once on a desktop, once on a 390×844 phone in at most four taps plus
-typing. Screenshots go to LSMAP_SHOTS (default /work/wt/shots/f12a) for people to look at.
+typing. Screenshots go to the folder LSMAP_SHOTS names, for people to look at (none when unset).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running_app
 from conftest import actor_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,24 +22,24 @@ from lsmap.storage import db
 from lsmap.storage.models import ContactLog, Household, Resident
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("LSMAP_SHOTS", "/work/wt/shots/f12a"))
-
-
-@pytest.fixture(scope="module")
-def base_url(app_url: str) -> Iterator[str]:
-    require_chromium()
-    with running_app(app_url) as url:
-        yield url
+SHOTS = Path(os.environ["LSMAP_SHOTS"]) if os.environ.get("LSMAP_SHOTS") else None
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
+def app_url(browser_app_url: str) -> str:
+    """A fresh sample town in the database of the shared app servers."""
+    return browser_app_url
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+
+@pytest.fixture
+def base_url(app_url: str, app_servers) -> str:  # type: ignore[no-untyped-def]
+    return app_servers("none")
+
+
+@pytest.fixture
+def browser(chromium):  # type: ignore[no-untyped-def]
+    """The session's one Chromium (tests open their own contexts)."""
+    return chromium
 
 
 def _katakana(text: str) -> str:
@@ -114,6 +112,8 @@ def _shoot(page, name: str, *, top: bool = True) -> None:  # type: ignore[no-unt
             ".forEach(e => e.scrollTo(0, 0))"
         )
         page.wait_for_timeout(300)
+    if SHOTS is None:
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name))
 

@@ -166,15 +166,20 @@ def test_only_administrators_manage_users(engine: Engine) -> None:
         users.set_active(engine, staff, admin.user_id, False, version=1)
 
 
+def _url(engine: Engine) -> str:
+    """The URL of ``engine``'s database, for the app under test."""
+    return engine.url.render_as_string(hide_password=False)
+
+
 def _button(at, label: str):  # type: ignore[no-untyped-def]
     return next(b for b in at.button if b.label == label)
 
 
 def test_users_page_lists_adds_and_asks_before_disabling(
-    engine: Engine, empty_url: str, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin, staff_id, east = _setup(engine)
-    at = open_page("users", admin, empty_url, monkeypatch)
+    at = open_page("users", admin, _url(engine), monkeypatch)
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert list(table["ユーザー名"]) == ["boss", "sato"]
@@ -205,12 +210,10 @@ def test_users_page_lists_adds_and_asks_before_disabling(
     assert (AuditAction.VIEW_USERS, Entity.USER) in {(a, e) for a, e, _, _ in _audits(engine)}
 
 
-def test_users_page_refuses_other_roles(
-    engine: Engine, empty_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_users_page_refuses_other_roles(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     _, staff_id, _ = _setup(engine)
     with Session(engine) as session:
         staff = load_actor(session, staff_id)
-    at = open_page("users", staff, empty_url, monkeypatch)
+    at = open_page("users", staff, _url(engine), monkeypatch)
     assert [e.value for e in at.error] == [user_admin.NOT_ALLOWED]
     assert not at.dataframe

@@ -46,8 +46,8 @@ def upgrade() -> None:
     )
     op.execute(
         "INSERT INTO counters (name, value) "
-        "SELECT 'household_number', COALESCE(MAX(number), 0) FROM households"
-    )
+        "SELECT 'household_number', MAX(number) FROM households HAVING COUNT(*) > 0"
+    )  # an empty database stays empty (a backup restores only into one); see take_numbers
     with op.batch_alter_table("watch_links") as batch:
         batch.add_column(
             sa.Column("logged", sa.Boolean(), nullable=False, server_default=sa.false())
