@@ -22,7 +22,12 @@ import numpy as np
 import pandas as pd
 
 from lsmap.bench.synthetic import synthetic_inputs
-from lsmap.coverage.engine import CoverageInputs, compute_coverage, resource_distance_kind
+from lsmap.coverage.engine import (
+    CoverageInputs,
+    CoverageResult,
+    compute_coverage,
+    resource_distance_kind,
+)
 from lsmap.coverage.settings import DEFAULT_COVERAGE_SETTINGS, DISTANCE_KINDS, CoverageSettings
 
 
@@ -35,15 +40,27 @@ def plain_geopandas(
         geometry=gpd.points_from_xy(inputs.households["lon"], inputs.households["lat"]),
         crs=4326,
     )
-    districts = inputs.districts
+    hh["district_id"] = _plain_districts(hh, inputs.districts)
+    _plain_watch_and_contacts(hh, inputs, settings)
+    _plain_distances(hh, inputs, settings, epsg)
+    return _plain_rollup(hh, inputs.districts), pd.DataFrame(hh.drop(columns="geometry"))
+
+
+def _plain_districts(hh: gpd.GeoDataFrame, districts: pd.DataFrame) -> pd.Series:
+    """The finest district of each household: a spatial join, smallest id on borders."""
     leaves = districts[~districts["id"].isin(districts["parent_id"])]
     leaves = gpd.GeoDataFrame(leaves[["id"]], geometry=list(leaves["geometry"]), crs=4326)
     joined = gpd.sjoin(
         hh, leaves.rename(columns={"id": "district_id"}), how="left", predicate="intersects"
     )
     joined = joined.sort_values("district_id").groupby(level=0).first()  # smallest id on borders
-    hh["district_id"] = joined["district_id"].reindex(hh.index).fillna(-1).astype(int)
+    return joined["district_id"].reindex(hh.index).fillna(-1).astype(int)
 
+
+def _plain_watch_and_contacts(
+    hh: gpd.GeoDataFrame, inputs: CoverageInputs, settings: CoverageSettings
+) -> None:
+    """The watcher and contact metrics per household, with pandas ``groupby`` and ``map``."""
     links = inputs.links.drop_duplicates(["household_id", "watcher_id"])
     watcher_n = links.groupby("household_id").size()
     birth = inputs.watchers.set_index("id")["birth_year"]
@@ -73,6 +90,11 @@ def plain_geopandas(
     hh["stale"] = np.isnan(since) | (since > allowed)
     hh["urgent_unvisited"] = ~np.isnan(u) & (v <= u)
 
+
+def _plain_distances(
+    hh: gpd.GeoDataFrame, inputs: CoverageInputs, settings: CoverageSettings, epsg: int
+) -> None:
+    """Nearest resource per kind (``sjoin_nearest``) and "beyond" by a buffer join."""
     hh_m = hh.to_crs(epsg)
     res = gpd.GeoDataFrame(
         inputs.resources[["id"]].assign(
@@ -91,6 +113,9 @@ def plain_geopandas(
         within = gpd.sjoin(hh_m[["geometry"]], buffers, predicate="intersects")
         hh[f"beyond_{kind}"] = ~hh.index.isin(within.index)
 
+
+def _plain_rollup(hh: gpd.GeoDataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Counts per district, merged up the district tree one level at a time."""
     columns = [
         "no_watcher",
         "single_watcher",
@@ -110,9 +135,7 @@ def plain_geopandas(
         level = level[level["parent"] >= 0].groupby("parent")[["households", *columns]].sum()
         level.index = level.index.astype(int).rename(None)
         total = total.add(level, fill_value=0)
-    return total.reindex(districts["id"]).fillna(0).astype(int), pd.DataFrame(
-        hh.drop(columns="geometry")
-    )
+    return total.reindex(districts["id"]).fillna(0).astype(int)
 
 
 def _timed(function: Any) -> tuple[float, Any]:
@@ -145,7 +168,32 @@ def bench_coverage(
         plain_times.append(elapsed)
     if result is None or plain is None:
         raise ValueError("repeat must be at least 1")
-    plain, plain_households = plain
+    distance_gap, mismatches = _differences(result, *plain)
+    engine_s = statistics.median(engine_times)
+    plain_s = statistics.median(plain_times)
+    return {
+        "households": households,
+        "watchers": watchers,
+        "resources": resources,
+        "districts": districts,
+        "median_vertices_per_polygon": _median_vertices(inputs.districts["geometry"]),
+        "links": len(inputs.links),
+        "contacts": len(inputs.contacts),
+        "engine_seconds": round(engine_s, 4),
+        "geopandas_seconds": round(plain_s, 4),
+        "speedup": round(plain_s / engine_s, 2),
+        "engine_runs": [round(t, 4) for t in engine_times],
+        "geopandas_runs": [round(t, 4) for t in plain_times],
+        "district_rows_differing": {k: v for k, v in mismatches.items() if v},
+        "max_distance_difference_m": distance_gap,
+    }
+
+
+def _differences(
+    result: CoverageResult, plain: pd.DataFrame, plain_households: pd.DataFrame
+) -> tuple[float, dict[str, int]]:
+    """The largest difference of a nearest distance (metres), and per column the number of
+    district rows whose counts differ."""
     engine_table = result.districts.set_index("district_id")
     distance_gap = max(
         float(
@@ -161,32 +209,19 @@ def bench_coverage(
     mismatches = {
         column: int((engine_table[column] != plain[column]).sum()) for column in plain.columns
     }
-    engine_s = statistics.median(engine_times)
-    plain_s = statistics.median(plain_times)
-    vertices = int(
+    return distance_gap, mismatches
+
+
+def _median_vertices(geometries: pd.Series) -> int:
+    """The median number of vertices of the district polygons."""
+    return int(
         np.median(
             [
                 g.exterior.coords.__len__()
                 if g.geom_type == "Polygon"
                 else sum(len(p.exterior.coords) for p in g.geoms)
-                for g in inputs.districts["geometry"]
+                for g in geometries
                 if g is not None
             ]
         )
     )
-    return {
-        "households": households,
-        "watchers": watchers,
-        "resources": resources,
-        "districts": districts,
-        "median_vertices_per_polygon": vertices,
-        "links": len(inputs.links),
-        "contacts": len(inputs.contacts),
-        "engine_seconds": round(engine_s, 4),
-        "geopandas_seconds": round(plain_s, 4),
-        "speedup": round(plain_s / engine_s, 2),
-        "engine_runs": [round(t, 4) for t in engine_times],
-        "geopandas_runs": [round(t, 4) for t in plain_times],
-        "district_rows_differing": {k: v for k, v in mismatches.items() if v},
-        "max_distance_difference_m": distance_gap,
-    }

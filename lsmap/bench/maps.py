@@ -46,35 +46,12 @@ def _city(households: int, watchers: int, resources: int, seed: int) -> dict[str
     wlon, wlat = lonlat(watchers)
     rlon, rlat = lonlat(resources)
     watcher_count = rng.choice([0, 1, 2, 3], size=households, p=[0.1, 0.3, 0.4, 0.2])
-    points: dict[str, list[Any]] = {"households": [], "watchers": [], "links": []}
-    for i in range(households):
-        name = f"{SURNAMES[i % 10]}\u3000{GIVEN[(i // 10) % 10]}"
-        resident = ResidentView(
-            id=i + 1,
-            name=name,
-            furigana="やまだ\u3000はなこ",
-            birth_year=1940,
-            phone="046-200-0000",
-            concern_tags=(TAGS[i % 6], TAGS[(i + 2) % 6]),
-            concerns="",
-            consent_status="consented",
-        )
-        points["households"].append(
-            HouseholdPoint(
-                id=i + 1,
-                number=i + 1,
-                lon=float(hlon[i]),
-                lat=float(hlat[i]),
-                approximate=i % 20 == 0,
-                watcher_count=int(watcher_count[i]),
-                district_name="本町一丁目",
-                household_type="elderly_alone",
-                address=f"さくら台市本町一丁目{i % 40 + 1}-{i % 9 + 1}",
-                residents=(resident,),
-            )
-        )
-    for i in range(watchers):
-        points["watchers"].append(
+    points: dict[str, list[Any]] = {
+        "households": [
+            _household(i, float(hlon[i]), float(hlat[i]), int(watcher_count[i]))
+            for i in range(households)
+        ],
+        "watchers": [
             WatcherPoint(
                 id=i + 1,
                 lon=float(wlon[i]),
@@ -84,7 +61,10 @@ def _city(households: int, watchers: int, resources: int, seed: int) -> dict[str
                 load=1 + i % 4,
                 phone="090-0000-0000",
             )
-        )
+            for i in range(watchers)
+        ],
+        "links": [],
+    }
     link_id = 0
     for i in range(households):
         for _ in range(int(watcher_count[i])):
@@ -104,20 +84,49 @@ def _city(households: int, watchers: int, resources: int, seed: int) -> dict[str
         points[kind] = []
     for i in range(resources):
         kind = KINDS[i % len(KINDS)]
-        points[kind].append(
-            ResourcePoint(
-                id=i + 1,
-                kind=kind,
-                lon=float(rlon[i]),
-                lat=float(rlat[i]),
-                name=f"資源{i + 1}",
-                address="さくら台市本町",
-                phone="046-200-0000",
-                schedule="毎週水曜 10:00〜12:00",
-                csw_names=("相談員\u3000一郎",) if kind == "facility" else (),
-            )
-        )
+        points[kind].append(_resource(i, kind, float(rlon[i]), float(rlat[i])))
     return points
+
+
+def _household(i: int, lon: float, lat: float, watcher_count: int) -> HouseholdPoint:
+    """The ``i``-th synthetic household with one resident."""
+    resident = ResidentView(
+        id=i + 1,
+        name=f"{SURNAMES[i % 10]}\u3000{GIVEN[(i // 10) % 10]}",
+        furigana="やまだ\u3000はなこ",
+        birth_year=1940,
+        phone="046-200-0000",
+        concern_tags=(TAGS[i % 6], TAGS[(i + 2) % 6]),
+        concerns="",
+        consent_status="consented",
+    )
+    return HouseholdPoint(
+        id=i + 1,
+        number=i + 1,
+        lon=lon,
+        lat=lat,
+        approximate=i % 20 == 0,
+        watcher_count=watcher_count,
+        district_name="本町一丁目",
+        household_type="elderly_alone",
+        address=f"さくら台市本町一丁目{i % 40 + 1}-{i % 9 + 1}",
+        residents=(resident,),
+    )
+
+
+def _resource(i: int, kind: str, lon: float, lat: float) -> ResourcePoint:
+    """The ``i``-th synthetic resource."""
+    return ResourcePoint(
+        id=i + 1,
+        kind=kind,
+        lon=lon,
+        lat=lat,
+        name=f"資源{i + 1}",
+        address="さくら台市本町",
+        phone="046-200-0000",
+        schedule="毎週水曜 10:00〜12:00",
+        csw_names=("相談員\u3000一郎",) if kind == "facility" else (),
+    )
 
 
 def _timed(build: Any) -> tuple[float, int]:

@@ -126,12 +126,22 @@ def synthetic_inputs(
         }
     )
 
-    per_household = rng.choice([0, 1, 2, 3], size=households, p=[0.1, 0.35, 0.35, 0.2])
-    link_h = np.repeat(hh["id"].to_numpy(), per_household)
+    links = _synthetic_links(rng, hh["id"].to_numpy(), watchers)
+    contacts = _synthetic_contacts(rng, households, today)
+    resource_table = _synthetic_resources(rng, resources, epsg)
+    return CoverageInputs(hh, watcher_table, links, contacts, resource_table, district_table, today)
+
+
+def _synthetic_links(
+    rng: np.random.Generator, household_ids: np.ndarray, watchers: int
+) -> pd.DataFrame:
+    """0–3 links per household to random watchers, with a random expected frequency."""
+    per_household = rng.choice([0, 1, 2, 3], size=len(household_ids), p=[0.1, 0.35, 0.35, 0.2])
+    link_h = np.repeat(household_ids, per_household)
     frequency_days = np.array(
         [d if d is not None else np.nan for _, d in FREQUENCIES.values()], float
     )
-    links = pd.DataFrame(
+    return pd.DataFrame(
         {
             "household_id": link_h,
             "watcher_id": rng.integers(1, watchers + 1, len(link_h)),
@@ -139,8 +149,11 @@ def synthetic_inputs(
         }
     )
 
+
+def _synthetic_contacts(rng: np.random.Generator, households: int, today: date) -> pd.DataFrame:
+    """Two contacts per household on average over the last 120 days."""
     n_contacts = households * 2
-    contacts = pd.DataFrame(
+    return pd.DataFrame(
         {
             "household_id": rng.integers(1, households + 1, n_contacts),
             "day": (today - timedelta(days=1)).toordinal() - rng.integers(0, 120, n_contacts),
@@ -150,10 +163,13 @@ def synthetic_inputs(
         }
     )
 
+
+def _synthetic_resources(rng: np.random.Generator, resources: int, epsg: int) -> pd.DataFrame:
+    """Resources of every kind in the town's shares, salons with a meeting frequency."""
     kinds = rng.choice(list(KIND_SHARES), size=resources, p=list(KIND_SHARES.values()))
     rlon, rlat = _lonlat(rng, resources, epsg)
     per_month = np.where(kinds == "salon", rng.choice([0.5, 1.0, 2.0, 4.0], resources), np.nan)
-    resource_table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": np.arange(1, resources + 1),
             "kind": kinds,
@@ -163,4 +179,3 @@ def synthetic_inputs(
             "district_id": -1,
         }
     )
-    return CoverageInputs(hh, watcher_table, links, contacts, resource_table, district_table, today)

@@ -163,49 +163,58 @@ def links_section(actor: Actor, household_id: int, links: list[dict[str, Any]]) 
     if not links:
         st.warning("この世帯には見守り者がいません。")
     for fresh in links:
-        loaded = editing.snapshot(actor, "watch_link", fresh["id"], fresh)
-        p = editing.widget_prefix("watch_link", fresh["id"])
-        who = choices.get(loaded["watcher_id"], f"見守り者 No.{loaded['watcher_id']}")
-        st.markdown(
-            f"**{markdown_text(who)}** — "
-            f"{markdown_text(label(INVOLVEMENTS, loaded['involvement']))}"
-        )
-        col1, col2, col3 = st.columns([2, 1, 1])
-        frequencies = list(FREQUENCIES)
-        frequency = col1.selectbox(
-            "頻度",
-            frequencies,
-            format_func=label_for(FREQUENCY_LABELS),
-            index=_index(frequencies, loaded["frequency"]),
-            key=p + "frequency",
-        )
-        logged = col1.checkbox(  # issue 12: only logged links set the expected interval
-            "この見守りの連絡を記録する（記録の間隔に数える）",
-            value=bool(loaded.get("logged")),
-            key=p + "logged",
-        )
-        saved = col2.button("保存", key=p + "save") and editing.save(
-            actor,
-            "watch_link",
-            fresh["id"],
-            {"frequency": frequency, "logged": logged},
-            loaded,
-            "頻度を保存しました",
-        )
-        with col3:
-            what = (
-                f"「{markdown_text(who)}」をこの世帯の見守りから外します。地図の線が消え、"
-                "見守り者の数が減ります（元に戻せます）。見守り者の登録は残ります。"
-            )
-            removed = editing.confirmed(p + "delete", "外す", what) and editing.remove(
-                actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
-            )
-        if saved or removed:
-            st.rerun()
+        _link_row(actor, fresh, choices)
     st.markdown("##### 見守り者を結びつける")
     if not choices:
         st.info("担当地区に見守り者が登録されていません。「見守り者」のページで登録してください。")
         return
+    _new_link_form(actor, household_id, choices)
+
+
+def _link_row(actor: Actor, fresh: dict[str, Any], choices: dict[int, str]) -> None:
+    """One linked watcher: who and how, the frequency to change, and removing the link."""
+    loaded = editing.snapshot(actor, "watch_link", fresh["id"], fresh)
+    p = editing.widget_prefix("watch_link", fresh["id"])
+    who = choices.get(loaded["watcher_id"], f"見守り者 No.{loaded['watcher_id']}")
+    st.markdown(
+        f"**{markdown_text(who)}** — {markdown_text(label(INVOLVEMENTS, loaded['involvement']))}"
+    )
+    col1, col2, col3 = st.columns([2, 1, 1])
+    frequencies = list(FREQUENCIES)
+    frequency = col1.selectbox(
+        "頻度",
+        frequencies,
+        format_func=label_for(FREQUENCY_LABELS),
+        index=_index(frequencies, loaded["frequency"]),
+        key=p + "frequency",
+    )
+    logged = col1.checkbox(  # issue 12: only logged links set the expected interval
+        "この見守りの連絡を記録する（記録の間隔に数える）",
+        value=bool(loaded.get("logged")),
+        key=p + "logged",
+    )
+    saved = col2.button("保存", key=p + "save") and editing.save(
+        actor,
+        "watch_link",
+        fresh["id"],
+        {"frequency": frequency, "logged": logged},
+        loaded,
+        "頻度を保存しました",
+    )
+    with col3:
+        what = (
+            f"「{markdown_text(who)}」をこの世帯の見守りから外します。地図の線が消え、"
+            "見守り者の数が減ります（元に戻せます）。見守り者の登録は残ります。"
+        )
+        removed = editing.confirmed(p + "delete", "外す", what) and editing.remove(
+            actor, "watch_link", fresh["id"], loaded, "見守り者を外しました（元に戻せます）"
+        )
+    if saved or removed:
+        st.rerun()
+
+
+def _new_link_form(actor: Actor, household_id: int, choices: dict[int, str]) -> None:
+    """The form that links another watcher to the household."""
     p = f"link-new-{household_id}-"
     with st.form(p + "form"):
         watcher_id = st.selectbox(
@@ -301,6 +310,11 @@ def contacts_section(
             editing.flash("見守り活動を記録しました")
             st.rerun()
     st.markdown("##### 最近の記録")
+    _recent_contacts(actor, contacts)
+
+
+def _recent_contacts(actor: Actor, contacts: list[dict[str, Any]]) -> None:
+    """The 20 newest contacts, their warning signs in red, each with a delete button."""
     if not contacts:
         st.info("見守り活動の記録はまだありません。")
     for fresh in contacts[:20]:
