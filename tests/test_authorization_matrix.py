@@ -634,7 +634,17 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
 
 # ------------------------------------------------------------------ the named role decisions
 
-EDITOR_PAGES = ["start", "map", "record", "edit", "watchers", "locations", "deleted", "coverage", "gaps"]
+EDITOR_PAGES = [
+    "start",
+    "map",
+    "record",
+    "edit",
+    "watchers",
+    "locations",
+    "deleted",
+    "coverage",
+    "gaps",
+]
 PEOPLE_LAYERS = {"links", "households", "watchers"}
 RESOURCE_LAYERS = {"facility", "salon", "food_bank", "support_centre"}
 #: role -> the decisions lsmap.access makes for it (pages landing first, imports, the audit

@@ -295,7 +295,7 @@ def _require_watcher(session: Session, actor: Actor, watcher_id: Any) -> Watcher
         or watcher.deleted_at is not None
         or not access.can(actor, access.Action.VIEW, watcher.district_id)
     ):
-        _fail(
+        raise ValidationFailed(
             [validation.message("watcher_id", "は担当地区の登録済みの見守り者から選んでください")]
         )
     return watcher
