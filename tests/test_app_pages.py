@@ -102,7 +102,7 @@ def test_meeting_record_has_no_watcher_phone_column(app: AppTest, app_url: str) 
     next(b for b in app.sidebar.button if b.label == "記録を開く").click().run()
     assert not app.exception, app.exception
     watchers = app.dataframe[1].value
-    assert list(watchers.columns) == ["氏名", "役割", "関わり方"]
+    assert list(watchers.columns) == ["氏名", "役割", "関わり方", "連絡の記録"]  # no 電話
 
 
 def test_staff_land_on_their_work_list_and_meetings_on_the_map(app: AppTest) -> None:
