@@ -95,6 +95,8 @@ def _loop(page, number: int, furigana: str, signs: tuple[str, str], taps: Taps) 
     box.fill(_katakana(furigana.replace("　", " ")))
     box.press("Enter")
     result = page.get_by_role("button", name=re.compile(rf"^No\.{number} ")).first
+    result.wait_for()
+    _shoot(page, f"search_results_{page.viewport_size['width']}.png")
     taps.tap(result)
     page.get_by_text(f"見守りネットワーク記録 — 世帯番号 {number}").wait_for()
     for sign in signs:
@@ -150,6 +152,7 @@ def test_desktop_loop_search_record_log_and_start_page(
     page.get_by_role("link", name="要対応").click()
     page.get_by_text("要対応の世帯（担当地区）").wait_for()
     assert f"No.{number} " in _urgent_section(page)
+    page.locator(f".st-key-log-urgent-{hid} button").wait_for()
     _shoot(page, "start_page.png")
     # the same action, one click from a 要対応 row: a dialog
     page.locator(f".st-key-log-urgent-{hid} button").click()
@@ -192,4 +195,5 @@ def test_phone_loop_in_four_taps(browser, base_url: str, app_url: str) -> None: 
     page.goto(base_url)
     page.get_by_text("要対応の世帯（担当地区）").wait_for()
     assert f"No.{number} " in _urgent_section(page)
+    page.locator(f".st-key-log-urgent-{hid} button").wait_for()
     _shoot(page, "phone_start.png")

@@ -240,3 +240,39 @@ def test_only_logged_links_set_the_interval(sample_session: Session) -> None:
                     select(WatchLink).where(WatchLink.household_id == link.household_id)
                 )
             )
+
+
+def test_a_link_says_whether_its_contacts_are_logged(writable_sample_engine: Engine) -> None:
+    with Session(writable_sample_engine) as session:
+        staff = actor_for(session, "staff_east")
+        hid = _quiet_household(session, staff)
+        district = session.scalar(select(Household.district_id).where(Household.id == hid))
+    made = {
+        role: records.create_watcher(
+            writable_sample_engine,
+            staff,
+            {"name": f"試験 {role}", "role": role, "district_id": district},
+        )
+        for role in ("commissioner", "neighbour")
+    }
+    commissioner = records.link_watcher(
+        writable_sample_engine, staff, hid, made["commissioner"], "greeting", "weekly"
+    )
+    neighbour = records.link_watcher(
+        writable_sample_engine, staff, hid, made["neighbour"], "greeting", "daily"
+    )
+    with Session(writable_sample_engine) as session:
+        assert session.get(WatchLink, commissioner).logged is True  # type: ignore[union-attr]
+        link = session.get(WatchLink, neighbour)
+        assert link is not None and link.logged is False
+        version = link.version
+        facts = access.contact_facts(session, staff, hid)[0]
+        assert "weekly" in facts.frequencies and "daily" not in facts.frequencies
+        shown = {w.name: w.logged for w in access.watch_record(session, staff, hid).watchers}
+        assert shown["試験 commissioner"] == (True,) and shown["試験 neighbour"] == (False,)
+        session.rollback()
+    records.update(
+        writable_sample_engine, staff, "watch_link", neighbour, {"logged": True}, version=version
+    )
+    with Session(writable_sample_engine) as session:
+        assert "daily" in access.contact_facts(session, staff, hid)[0].frequencies

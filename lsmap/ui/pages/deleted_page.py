@@ -47,7 +47,7 @@ def render() -> None:
             if item["entity"] == "contact_log"
             else item["label"]
         )
-        where = f"（世帯番号 {item['household_id']}）" if item["household_id"] else ""
+        where = f"（世帯番号 {item['household_number']}）" if item["household_id"] else ""
         col1, col2 = st.columns([6, 1])
         col1.markdown(
             f"**{ENTITY_LABELS[item['entity']]}** No.{item['id']} {markdown_text(text)}{where}  \n"

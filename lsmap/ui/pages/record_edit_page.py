@@ -179,8 +179,10 @@ def household_form(
             if new_id is not None:
                 for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(p)]:
                     del st.session_state[key]
+                with db.transaction(db.get_engine()) as session:
+                    number = access.household_for_edit(session, actor, new_id)["number"]
                 editing.flash(
-                    f"世帯番号 {new_id} を登録しました。続けて気がかりな人を追加してください。"
+                    f"世帯番号 {number} を登録しました。続けて気がかりな人を追加してください。"
                 )
                 st.query_params["household"] = str(new_id)
                 st.rerun()

@@ -44,6 +44,8 @@ def upgrade() -> None:
         "UPDATE households SET number = (SELECT COUNT(*) FROM households AS h "
         "WHERE h.id <= households.id)"
     )
+    # only where households exist: a fresh database stays empty (a restore needs that);
+    # the first number taken then creates the row
     op.execute(
         "INSERT INTO counters (name, value) "
         "SELECT 'household_number', MAX(number) FROM households HAVING COUNT(*) > 0"
