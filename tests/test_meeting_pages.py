@@ -42,6 +42,11 @@ def test_a_meeting_proposes_on_the_page_and_staff_confirm_it(
             "meeting_east",
         )
 
+    for username, told in (("staff_east", True), ("staff_west", False)):  # 要対応 says so
+        start = open_page("start", _actor(app_url, username), app_url, monkeypatch)
+        assert not start.exception
+        assert any("会議からの提案が 1 件" in i.value for i in start.info) == told
+
     west = open_page("proposals", _actor(app_url, "staff_west"), app_url, monkeypatch)
     assert any("確認待ちの提案はありません" in c.value for c in west.caption)
 

@@ -25,6 +25,19 @@ OVERDUE_SHOWN = 100
 REVIEW_SHOWN = 20
 
 
+def _pending_proposals(actor: Actor) -> None:
+    """A line about the 福祉連絡会's proposals waiting for this staff member, with the way
+    to the 確認待ち list (issue 14)."""
+    if not access.may_confirm_proposals(actor):
+        return
+    with db.transaction(db.get_engine()) as session:
+        waiting = len(access.proposals(session, actor, status="pending"))
+    if waiting:
+        st.info(f"会議からの提案が {waiting} 件、確認を待っています。")
+        if st.button("確認待ちの提案を開く", key="start-proposals"):
+            go("proposals")
+
+
 def render() -> None:
     """Draw the start page for staff and admin."""
     actor = require_actor()
@@ -60,6 +73,7 @@ def render() -> None:
         go("edit", household="new")
     if right.button("地図を開く", key="start-map"):
         go("map")
+    _pending_proposals(actor)
     _urgent(actor, work)
     _planned(actor, work)
     _overdue(actor, work)
