@@ -33,7 +33,7 @@ def default_map_district(actor: Actor, districts: list[DistrictInfo]) -> int | N
 
 def neighbourhoods_within(districts: list[DistrictInfo], district_id: int) -> list[DistrictInfo]:
     """The 町内 in ``district_id`` (itself when it is one), by code: the paper units of a
-    「全町内を一括で印刷」 batch. ``districts`` are those the actor may choose."""
+    「全町丁目を一括で印刷」 batch. ``districts`` are those the actor may choose."""
     children: dict[int | None, list[DistrictInfo]] = {}
     for district in districts:
         children.setdefault(district.parent_id, []).append(district)

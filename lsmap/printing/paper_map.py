@@ -522,7 +522,7 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
         first_row_as_headings=True,
         headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235)),
     ) as table:
-        table.row(["番号", "氏名", "町内", "世帯の状況", "見守り者"])
+        table.row(["番号", "氏名", "町丁目", "世帯の状況", "見守り者"])
         for point in households:
             names = "・".join(r.name for r in point.residents if r.name)
             if point.hidden_residents:
