@@ -304,6 +304,7 @@ MARKDOWN_PAGES = [
     "audit",
     "import",
     "users",
+    "resources",
 ]
 
 
