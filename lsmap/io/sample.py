@@ -6,9 +6,10 @@ is invented. Loading is one transaction and is skipped when the town is already 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import numpy as np
 import shapely
@@ -22,8 +23,8 @@ from lsmap.io.importing.basemap import feature_row, write_features
 from lsmap.settings import LOCAL_TZ, get_settings
 from lsmap.storage import models
 from lsmap.storage.db import transaction
-from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from lsmap.vocab import AuditAction, Entity, Role
+from sample_data.basemap import SAMPLE_CREDIT, SAMPLE_SOURCE
 from sample_data.town import CITY_CODE, CITY_NAME, DEFAULT_SEED, Town, generate_town
 
 #: Tables the sample fills, in insertion order.
@@ -127,8 +128,9 @@ def load_sample(
             real = real_usernames(session)
         if real:
             raise RealUsersPresent(
-                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。共通パスワードのデモ用アカウントを"
-                "追加しないよう、サンプルを読み込みませんでした。本当に読み込むときは --force を付けてください。"
+                f"このデータベースにはデモ以外のユーザー（{len(real)} 人）がいます。"
+                "共通パスワードのデモ用アカウントを追加しないよう、サンプルを読み込みませんでした。"
+                "本当に読み込むときは --force を付けてください。"
             )
     if _is_loaded(engine):
         _add_missing_basemap(engine, seed)
@@ -394,6 +396,11 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
         resources.append(resource)
     session.add_all([*households.values(), *watchers.values(), *resources])
     session.flush()
+    session.add_all(
+        models.HouseholdIssue(household_id=households[sample.ref].id, issue=issue)
+        for sample in town.households
+        for issue in sorted(sample_issues(sample.household_type, sample.residents))
+    )
 
     starts: list[date | None] = [*town.link_started] or [None] * len(town.links)
     # Many small rows: ORM bulk INSERT (column defaults apply, no per-object bookkeeping).
@@ -430,3 +437,35 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
     _insert_basemap(session, town)
     counts = town.counts()
     return {table: counts[table] for table in SAMPLE_TABLES}
+
+
+#: The sample's concern tags and household types as 課題 (the paper's checkboxes).
+_TAG_ISSUES = {
+    "8050": "8050",
+    "ごみ屋敷": "hoarding",
+    "ひきこもり": "hikikomori",
+    "閉じこもり": "hikikomori",
+    "ひとり親": "single_parent",
+    "生活困窮": "poverty",
+    "多重債務": "poverty",
+    "家賃滞納": "poverty",
+    "知的障害": "disability",
+    "精神障害": "disability",
+    "視覚障害": "disability",
+    "車いす": "disability",
+    "医療的ケア": "disability",
+    "認知症": "dementia",
+    "物忘れ": "dementia",
+    "老老介護": "carer_burden",
+    "ヤングケアラー": "carer_burden",
+    "災害時要支援": "disaster",
+}
+_TYPE_ISSUES = {"elderly_alone": "elderly_alone", "elderly_couple": "elderly_only"}
+
+
+def sample_issues(household_type: str, residents: Iterable[Any]) -> set[str]:
+    """The 課題 of a sample household, from its type and its residents' concern tags."""
+    issues = {_TYPE_ISSUES[household_type]} if household_type in _TYPE_ISSUES else set()
+    for resident in residents:
+        issues.update(_TAG_ISSUES[t] for t in resident.concern_tags if t in _TAG_ISSUES)
+    return issues
