@@ -64,7 +64,7 @@ def render() -> None:
     if not districts:
         st.warning("担当地区が割り当てられていません。管理者に連絡してください。")
         return
-    if data is None:
+    if data is None or household_id is None:
         st.subheader("気がかりな世帯を登録する")
         household_form(actor, districts, None)
         return
@@ -128,7 +128,7 @@ def household_form(
     placement = st.radio(
         "位置の決め方",
         list(PLACEMENTS),
-        format_func=PLACEMENTS.get,
+        format_func=lambda k: PLACEMENTS[k],
         horizontal=True,
         index=1 if loaded.get("location_approximate") else 0,
         key=p + "placement",
@@ -155,7 +155,7 @@ def household_form(
     household_type = st.selectbox(
         "世帯の状況",
         types,
-        format_func=HOUSEHOLD_TYPES.get,
+        format_func=lambda k: HOUSEHOLD_TYPES[k],
         index=types.index(loaded["household_type"]) if loaded.get("household_type") in types else 0,
         key=p + "household_type",
     )
