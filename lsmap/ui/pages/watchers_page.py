@@ -9,6 +9,7 @@ import streamlit as st
 
 from lsmap import access, records
 from lsmap.access.views import DistrictInfo
+from lsmap.escape import markdown_text
 from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
@@ -66,15 +67,20 @@ def render() -> None:
         )
         p = editing.widget_prefix("watcher", chosen)
         values = _inputs(p, loaded, districts)
-        col1, col2 = st.columns(2)
-        if col1.button("保存", key=p + "save", type="primary"):
-            if editing.save(actor, "watcher", chosen, values, loaded, "見守り者を保存しました"):
-                st.rerun()
-        if col2.button("この見守り者を削除", key=p + "delete"):
-            if editing.remove(
-                actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
-            ):
-                st.rerun()
+        saved = st.button("保存", key=p + "save", type="primary") and editing.save(
+            actor, "watcher", chosen, values, loaded, "見守り者を保存しました"
+        )
+        load = by_id[chosen].get("load", 0)
+        what = (
+            f"見守り者「{markdown_text(loaded.get('name', ''))}」を削除します。"
+            f"見守っている {load} 世帯とのつながりも地図から消えます"
+            "（「削除した記録」から元に戻せます）。"
+        )
+        removed = editing.confirmed(p + "delete", "この見守り者を削除", what) and editing.remove(
+            actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
+        )
+        if saved or removed:
+            st.rerun()
     st.markdown("#### 見守り者を登録する")
     p = editing.widget_prefix("watcher", "new")
     values = _inputs(p, {}, districts)
@@ -97,7 +103,7 @@ def _inputs(p: str, loaded: dict[str, Any], districts: list[DistrictInfo]) -> di
         "role": col2.selectbox(
             "役割",
             roles,
-            format_func=WATCHER_ROLES.get,
+            format_func=lambda r: WATCHER_ROLES[r],
             index=roles.index(loaded["role"]) if loaded.get("role") in roles else 0,
             key=p + "role",
         ),
