@@ -5,8 +5,9 @@ practice); any district can be printed. Page 1 is the map in meeting form: the b
 (imported roads, railways, rivers … or the 地理院タイル when chosen), district outlines (the
 chosen one bold, the areas in it dashed, neighbours faded) with their names, the watch-link
 lines, resources, watchers, and every household as a number (9 pt on A4, 11 pt on A3)
-that no other number hides, with title, date, legend, north arrow, scale bar and the credit lines. Page
-2, which can be withheld, is the numbered list with only the names the reader may see.
+that no other number hides, with title, date, legend, north arrow, scale bar and the credit
+lines. Page 2, which can be withheld, is the numbered list with only the names the reader
+may see.
 Everything comes from :func:`lsmap.maps.webmap.fetch_layers` and so from the access module;
 printing is audited (:func:`map_pdf` once per PDF; a batch once, see
 :mod:`lsmap.printing.paper_batch`).
