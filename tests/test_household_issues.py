@@ -178,3 +178,29 @@ def test_the_sample_town_has_issues_from_its_types_and_concerns(sample_engine: E
         concern_tags = ("物忘れ", "ゴミ出し困難", "8050")
 
     assert sample_issues("elderly_alone", [Resident()]) == {"elderly_alone", "dementia", "8050"}
+
+
+def test_coverage_breakdown_by_issue(sample_session: Session) -> None:
+    """課題 as a breakdown of coverage: one row per 課題 (a household may count in several),
+    small counts protected for the planner as for every other breakdown."""
+    from conftest import SAMPLE_TODAY, district_id
+    from helpers import EAST
+
+    from lsmap.coverage.breakdown import breakdown_table
+    from lsmap.coverage.report import coverage_for
+
+    for role in ("staff_east", "planner"):
+        who = actor_for(sample_session, role)
+        view = coverage_for(sample_session, who, today=SAMPLE_TODAY)
+        frame = breakdown_table(
+            sample_session,
+            view,
+            district_id(sample_session, EAST),
+            "concern_category",
+            "no_watcher",
+        )
+        assert list(frame.columns[:3]) == ["課題", "気がかりな世帯", "見守り者なし"]
+        labels = set(frame["課題"])
+        assert {"一人暮らし高齢者", "認知症の疑い"} <= labels, labels
+        if role == "planner":
+            assert not any(str(v) in {"1", "2", "3", "4"} for v in frame["気がかりな世帯"])
