@@ -12,7 +12,7 @@ from enum import StrEnum
 DISTRICT_LEVELS: dict[str, str] = {
     "municipality": "市町村",
     "district": "地区",
-    "neighbourhood": "町内・町丁目",
+    "neighbourhood": "町丁目",
 }
 LEVEL_DEPTH: dict[str, int] = {"municipality": 0, "district": 1, "neighbourhood": 2}
 
@@ -379,7 +379,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.MAP_RENDER: "地図の表示",
     AuditAction.SEARCH: "検索",
     AuditAction.NAME_LIST: "名簿の表示",
-    AuditAction.EXPORT: "エクスポート",
+    AuditAction.EXPORT: "書き出し",
     AuditAction.PRINT: "印刷",
     AuditAction.CREATE: "作成",
     AuditAction.UPDATE: "更新",

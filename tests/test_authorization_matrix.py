@@ -604,7 +604,7 @@ def test_breakdown_trends_and_planning_rights(session: Session, town_engine, rol
 
 @pytest.mark.parametrize("role, where, state", PARAMS, ids=[_id(p) for p in PARAMS])
 def test_paper_batch(session: Session, town_engine, role: str, where: str, state: str) -> None:  # type: ignore[no-untyped-def]
-    """「全町内を一括で印刷」: refused outside the scope; the list pages name exactly whom the
+    """「全町丁目を一括で印刷」: refused outside the scope; the list pages name exactly whom the
     role's list may name."""
     import io
     import zipfile

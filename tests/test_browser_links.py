@@ -42,6 +42,9 @@ def test_a_logged_out_link_asks_to_sign_in_then_opens_the_record(page, base_url:
     page.get_by_text("ページが見つかりません／ログインしてください").wait_for()
     assert "開こうとしたページ（見守り記録）" in page.content()
     assert "Page not found" not in page.content()
+    page.get_by_label("ユーザー名").fill("staff_east")
+    hint = page.get_by_text("Press Enter to submit form")
+    assert hint.count() == 0 or not hint.first.is_visible()  # English hint hidden
     _sign_in(page, "staff_east")
     page.get_by_text("見守りネットワーク記録 — 世帯番号 2").wait_for()
     assert page.url.endswith("/record?household=2")

@@ -228,7 +228,7 @@ def test_markdown_in_names_renders_as_text_and_fetches_nothing(browser, markdown
     page.goto(f"{base}/record?household={household_id}")
     page.get_by_text("見守りネットワーク記録").first.wait_for()
     page.get_by_text("緊急連絡カード").first.wait_for()
-    assert f"町名: {MARKDOWN_XSS}" in no_markup()
+    assert f"町丁目: {MARKDOWN_XSS}" in no_markup()
 
     page.goto(f"{base}/edit?household={household_id}")
     page.get_by_role("tab", name="気がかりな人").click()

@@ -158,3 +158,12 @@ def test_large_areas_are_shaded_by_district_instead_of_points(
     assert "気がかりな世帯 " in html and "東地区" in html
     small = build_map(sample_session, admin, district_id(sample_session, "149990-01-01"))
     assert small.points["households"]  # a small enough district shows its households again
+
+
+def test_scale_bar_is_in_metres_only() -> None:
+    """Issue 12: the map's scale bar says metres, never feet."""
+    from lsmap.maps.basemap import base_map
+
+    html = base_map("none").get_root().render()
+    assert "L.control.scale({imperial: false})" in html
+    assert "L.control.scale()" not in html

@@ -227,5 +227,5 @@ def test_map_page_opens_on_the_neighbourhood_and_remembers_the_choice(
     at.run()  # another rerun of the same session keeps the chosen 町内
     assert at.subheader[0].value == "地図 — 本町二丁目"
     expander = next(e for e in at.expander if "印刷用PDF" in e.label)
-    assert "全町内を一括で印刷" not in str([r.options for r in expander.radio])
+    assert "全町丁目を一括で印刷" not in str([r.options for r in expander.radio])
     assert re.search("A3", str([r.options for r in expander.radio]))

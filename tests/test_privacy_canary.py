@@ -208,7 +208,7 @@ def _printouts(session: Session, who: access.Actor, town: PrivacyTown) -> str:
 
 
 def _batches(session: Session, who: access.Actor, town: PrivacyTown) -> str:
-    """「全町内を一括で印刷」 of every 地区 the actor may print, as text."""
+    """「全町丁目を一括で印刷」 of every 地区 the actor may print, as text."""
     import io
     import zipfile
 

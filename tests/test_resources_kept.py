@@ -213,3 +213,29 @@ def test_resource_page_for_staff_and_refused_for_meeting(
     assert any("月1回未満のサロン" in c.value for c in at.caption)
     refused = open_page("resources", meeting, app_url, monkeypatch)
     assert [e.value for e in refused.error] == [resource_work.NOT_ALLOWED]
+
+
+def test_editing_an_imported_resource_keeps_its_schedule_and_meetings(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A salon or food bank from the sample (free-text schedule, no 曜日・頻度 chosen yet)
+    keeps its schedule and meetings per month when only its name is changed."""
+    engine = writable_sample_engine
+    url = engine.url.render_as_string(hide_password=False)
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+        kept = {r.kind: r for r in resource_work.editable_resources(session, staff)}
+    for kind in ("salon", "food_bank"):
+        before = kept[kind]
+        at = open_page("resources", staff, url, monkeypatch)
+        at.selectbox(key="resource-chosen").select(before.id).run()
+        p = f"res-{before.id}-{before.version}-"
+        assert at.text_input(key=p + "note").value == before.schedule
+        at.text_input(key=p + "name").input(before.name + " 2")
+        at.button(key=p + "save").click().run()
+        assert not at.exception, at.exception
+        with Session(engine) as session:
+            row = session.get_one(Resource, before.id)
+            assert row.name == before.name + " 2"
+            assert row.schedule == before.schedule
+            assert row.meetings_per_month == before.meetings_per_month

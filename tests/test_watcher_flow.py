@@ -105,3 +105,32 @@ def test_edit_page_adds_a_watcher_without_a_home_and_the_record_lists_them(
     table = next(d.value for d in page.dataframe if "自宅の位置" in d.value.columns)
     row = table[table["氏名"] == "位置 なし子"].iloc[0]
     assert row["自宅の位置"] == "未設定" and "夕方に声かけ" in row["関わり方"]
+
+
+def test_removing_a_watcher_asks_first_and_says_what_happens(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = writable_sample_engine
+    url = engine.url.render_as_string(hide_password=False)
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+        household, _ = _east_household(session, staff)
+        link_id = session.scalar(
+            select(WatchLink.id).where(
+                WatchLink.household_id == household, WatchLink.deleted_at.is_(None)
+            )
+        )
+    assert link_id is not None
+    at = open_page("record_edit", staff, url, monkeypatch, query={"household": str(household)})
+    key = f"f-watch_link-{link_id}-delete"
+    at.button(key=f"ask-{key}").click().run()
+    assert any("この世帯の見守りから外します" in w.value for w in at.warning)
+    with Session(engine) as session:
+        assert session.get_one(WatchLink, link_id).deleted_at is None  # nothing yet
+    at.button(key=f"no-{key}").click().run()  # やめる: the question goes away
+    assert not any("見守りから外します" in w.value for w in at.warning)
+    at.button(key=f"ask-{key}").click().run()
+    at.button(key=f"yes-{key}").click().run()
+    assert not at.exception, at.exception
+    with Session(engine) as session:
+        assert session.get_one(WatchLink, link_id).deleted_at is not None

@@ -299,6 +299,7 @@ MARKDOWN_PAGES = [
     "audit",
     "import",
     "users",
+    "resources",
 ]
 
 

@@ -28,7 +28,7 @@ def default_map_district(actor: Actor, districts: list[DistrictInfo]) -> int | N
 
 def neighbourhoods_within(districts: list[DistrictInfo], district_id: int) -> list[DistrictInfo]:
     """The 町内 in ``district_id`` (itself when it is one), by code: the paper units of a
-    「全町内を一括で印刷」 batch. ``districts`` are those the actor may choose."""
+    「全町丁目を一括で印刷」 batch. ``districts`` are those the actor may choose."""
     if all(d.id != district_id for d in districts):
         return []
     tree = DistrictTree.from_pairs((d.id, d.parent_id) for d in districts)

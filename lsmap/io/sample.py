@@ -6,9 +6,10 @@ is invented. Loading is one transaction and is skipped when the town is already 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 import shapely
@@ -323,6 +324,7 @@ def _insert_town(session: Session, town: Town) -> dict[str, int]:
     watcher_ids = {ref: watcher.id for ref, watcher in watchers.items()}
     _insert_links(session, town, household_ids, watcher_ids)
     _insert_contacts(session, town, household_ids, watcher_ids)
+    _insert_issues(session, town, household_ids)
     _insert_basemap(session, town)
     counts = town.counts()
     return {table: counts[table] for table in SAMPLE_TABLES}
@@ -482,3 +484,44 @@ def _insert_contacts(
             for log in town.contacts
         ],
     )
+
+
+def _insert_issues(session: Session, town: Town, households: dict[str, int]) -> None:
+    """Add each household's 課題, read from its type and its residents' concern tags."""
+    session.add_all(
+        models.HouseholdIssue(household_id=households[sample.ref], issue=issue)
+        for sample in town.households
+        for issue in sorted(sample_issues(sample.household_type, sample.residents))
+    )
+
+
+#: The sample's concern tags and household types as 課題 (the paper's checkboxes).
+_TAG_ISSUES = {
+    "8050": "8050",
+    "ごみ屋敷": "hoarding",
+    "ひきこもり": "hikikomori",
+    "閉じこもり": "hikikomori",
+    "ひとり親": "single_parent",
+    "生活困窮": "poverty",
+    "多重債務": "poverty",
+    "家賃滞納": "poverty",
+    "知的障害": "disability",
+    "精神障害": "disability",
+    "視覚障害": "disability",
+    "車いす": "disability",
+    "医療的ケア": "disability",
+    "認知症": "dementia",
+    "物忘れ": "dementia",
+    "老老介護": "carer_burden",
+    "ヤングケアラー": "carer_burden",
+    "災害時要支援": "disaster",
+}
+_TYPE_ISSUES = {"elderly_alone": "elderly_alone", "elderly_couple": "elderly_only"}
+
+
+def sample_issues(household_type: str, residents: Iterable[Any]) -> set[str]:
+    """The 課題 of a sample household, from its type and its residents' concern tags."""
+    issues = {_TYPE_ISSUES[household_type]} if household_type in _TYPE_ISSUES else set()
+    for resident in residents:
+        issues.update(_TAG_ISSUES[t] for t in resident.concern_tags if t in _TAG_ISSUES)
+    return issues

@@ -161,6 +161,16 @@ class FitBesideLegend(MacroElement):
         self.bounds = [round(float(v), 6) for v in bounds]
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (issue 12: no feet on a Japanese map)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+
 def base_map(
     basemap: str = "local", height: str = "100%", blank_credit: str = "背景地図なし"
 ) -> folium.Map:
@@ -173,10 +183,11 @@ def base_map(
         zoom_start=14,
         tiles=None,
         height=height,
-        control_scale=True,
+        control_scale=False,  # MetricScale: metres only (no feet)
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
+    MetricScale().add_to(fmap)
     if basemap == "gsi":
         folium.TileLayer(
             GSI_TILES, attr=GSI_ATTRIBUTION, name="地理院地図（淡色）", max_zoom=18

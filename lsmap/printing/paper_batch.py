@@ -1,4 +1,4 @@
-"""「全町内を一括で印刷」: one paper map per 町内 of a district, all in one zip.
+"""「全町丁目を一括で印刷」: one paper map per 町内 of a district, all in one zip.
 
 Each 町内 the actor may see gets its own PDF (the meeting's paper unit, with its list page
 when asked), read through the access module like any paper map. The batch is audited once,
@@ -37,7 +37,7 @@ class Batch:
 
 def file_name(index: int, name: str) -> str:
     """A zip member name for the ``index``-th 町内: numbered, with no path characters."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(". ") or "町内"
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(". ") or "町丁目"
     return f"{index:02d}_{cleaned[:60]}.pdf"
 
 
@@ -59,7 +59,7 @@ def neighbourhood_batch(
         )
     units = neighbourhoods_within(access.visible_districts(session, actor), district_id)
     if not units:
-        raise AccessDenied("この区域には印刷できる町内がありません")
+        raise AccessDenied("この区域には印刷できる町丁目がありません")
     day = today or date.today()
     buffer = io.BytesIO()
     households: list[int] = []

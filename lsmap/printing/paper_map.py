@@ -6,7 +6,8 @@ practice); any district can be printed. Page 1 is the map in meeting form: the b
 chosen one bold, the areas in it dashed, neighbours faded) with their names, the watch-link
 lines, resources, watchers, and every household as a number (9 pt on A4, 11 pt on A3)
 that no other number hides, with title, date, legend, north arrow, scale bar and the credit
-lines. Page 2, which can be withheld, is the numbered list with only the names the reader may see.
+lines. Page 2, which can be withheld, is the numbered list with only the names the reader
+may see.
 Everything comes from :func:`lsmap.maps.webmap.fetch_layers` and so from the access module;
 printing is audited (:func:`map_pdf` once per PDF; a batch once, see
 :mod:`lsmap.printing.paper_batch`).
@@ -522,7 +523,7 @@ def _name_list(pdf: FPDF, width: float, name: str, day: date, households: list[A
         first_row_as_headings=True,
         headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235)),
     ) as table:
-        table.row(["番号", "氏名", "町内", "世帯の状況", "見守り者"])
+        table.row(["番号", "氏名", "町丁目", "世帯の状況", "見守り者"])
         for point in households:
             names = "・".join(r.name for r in point.residents if r.name)
             if point.hidden_residents:

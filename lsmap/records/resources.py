@@ -174,6 +174,10 @@ def save_resource(
             return int(resource.id)
         resource = _live(session, resource_id, version)
         resource_work.require_resource_edit(actor, resource.district_id)
+        if not columns["frequency"]:
+            # no 頻度 chosen (a resource kept from an import): keep how often it was known
+            # to meet or open
+            columns["meetings_per_month"] = resource.meetings_per_month
         before = _snapshot(resource)
         for name, value in columns.items():
             setattr(resource, name, value)

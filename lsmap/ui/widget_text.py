@@ -1,6 +1,7 @@
 """Streamlit's own widget strings in Japanese where they can be replaced (issue 12).
 
-The date format is an argument (:data:`DATE_FORMAT`). The file uploader's English button
+The date format is an argument (:data:`DATE_FORMAT`). The English input hints ("Press Enter
+to submit form") are hidden on every page (:func:`page_style`). The file uploader's English button
 ("Upload") and its instructions ("200MB per file • CSV") are drawn by the browser; they are
 hidden by a style sheet and :func:`file_uploader` says the same in Japanese: the real size
 limit of that uploader and the accepted formats. Offline: nothing is fetched.
@@ -28,6 +29,16 @@ _UPLOADER_CSS = """<style>
   content: "ファイルを選ぶ"; font-size: 14px;
 }
 </style>"""
+
+
+_PAGE_CSS = """<style>
+[data-testid="InputInstructions"] { display: none; }
+</style>"""
+
+
+def page_style() -> None:
+    """Hide Streamlit's English input hints on this page (app.py calls this every run)."""
+    st.html(_PAGE_CSS)
 
 
 def file_uploader(label: str, *, types: Sequence[str], limit_mb: int, **options: Any) -> Any:

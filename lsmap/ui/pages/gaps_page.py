@@ -170,7 +170,7 @@ def _gap_table(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "No.": rows["number"],
-            "町名": rows["district_name"],
+            "町丁目": rows["district_name"],
             "氏名": rows["names"].replace("", "（同意なし・非表示）"),
             "見守り者数": rows["watchers"],
             "空白": rows["gaps"],

@@ -195,12 +195,12 @@ def _paper_download(
 
 
 def _scope(units: list[DistrictInfo], district_id: int) -> str:
-    """「全町内を一括で印刷」 (the default) or 「表示中の区域を1枚に」 when the shown area holds
+    """「全町丁目を一括で印刷」 (the default) or 「表示中の区域を1枚に」 when the shown area holds
     more than itself; "one" for a single 町内."""
     if not units or (len(units) == 1 and units[0].id == district_id):
         return "one"
     labels = {
-        "all": f"全町内を一括で印刷（町内ごとに1つのPDF・{len(units)}町内をzipで）",
+        "all": f"全町丁目を一括で印刷（町丁目ごとに1つのPDF・{len(units)}町丁目をzipで）",
         "one": "表示中の区域を1枚に",
     }
     return str(
@@ -208,7 +208,7 @@ def _scope(units: list[DistrictInfo], district_id: int) -> str:
             "印刷する範囲",
             list(labels),
             format_func=lambda key: labels[key],
-            help="会議では1町内（約50世帯）ずつの地図が読みやすく、番号も大きく印刷されます。",
+            help="会議では1町丁目（約50世帯）ずつの地図が読みやすく、番号も大きく印刷されます。",
         )
     )
 
@@ -250,11 +250,13 @@ def _batch_download(
     """Make every 町内's PDF with a progress bar, then offer the zip."""
     from lsmap.printing.paper_batch import neighbourhood_batch
 
-    if st.button(f"{len(units)}町内のPDFをまとめて作成", type="primary"):
+    if st.button(f"{len(units)}町丁目のPDFをまとめて作成", type="primary"):
         bar = st.progress(0.0, text="作成を始めます…")
 
         def progress(done: int, total: int, name: str) -> None:
-            bar.progress(done / total, text=f"作成中 {done}/{total} 町内（{markdown_text(name)}）")
+            bar.progress(
+                done / total, text=f"作成中 {done}/{total} 町丁目（{markdown_text(name)}）"
+            )
 
         try:
             with db.transaction(db.get_engine()) as session:
@@ -263,14 +265,14 @@ def _batch_download(
             bar.empty()
             st.error(denied.message)
             return
-        bar.progress(1.0, text=f"{len(batch.districts)} 町内のPDFを作成しました")
+        bar.progress(1.0, text=f"{len(batch.districts)} 町丁目のPDFを作成しました")
         downloads.keep("paper_zip", key, batch.data)
     if (data := downloads.kept("paper_zip", key)) is not None:
         downloads.download_button(
             actor,
             "zipをダウンロード",
             data,
-            file_name=f"{name}_全町内_支え合い福祉マップ.zip",
+            file_name=f"{name}_全町丁目_支え合い福祉マップ.zip",
             mime="application/zip",
             what="paper_map_batch",
             entity="district",

@@ -212,11 +212,11 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
             closed_on = st.date_input(
                 "見守りの終了日", value=date.today(), key=f"close-on-{hid}", format=DATE_FORMAT
             )
-            close_sure = st.checkbox(
-                "見守りを終了する（転居・入所・死亡などで見守りが要らなくなったとき。地図・要対応・"
-                "カバー状況から外れます。記録は残り、再開できます）",
-                key=f"close-sure-{hid}",
+            st.caption(
+                "転居・入所・死亡などで見守りが要らなくなったときに。地図・要対応・カバー状況から"
+                "外れます。記録は残り、再開できます。"
             )
+            close_sure = st.checkbox("見守りを終了してよい", key=f"close-sure-{hid}")
             if st.button("見守りを終了する", key=f"close-{hid}", disabled=not close_sure):
                 done = editing.attempt(
                     lambda: records.close_household(
@@ -247,10 +247,11 @@ def _close_and_delete(actor: Actor, loaded: dict[str, Any]) -> None:
                     editing.flash("見守りを再開しました")
                     st.rerun()
     with col2:
-        sure = st.checkbox(
-            "この世帯を削除する（地図・一覧・書き出しから消えます。「削除した記録」から元に戻せます）",
-            key=f"delete-sure-{hid}",
+        st.caption(
+            "間違えて登録した世帯を消すときに。地図・一覧・書き出しから消えます"
+            "（「削除した記録」から元に戻せます）。"
         )
+        sure = st.checkbox("この世帯を削除してよい", key=f"delete-sure-{hid}")
         deleted = st.button("削除", key=f"delete-{hid}", disabled=not sure) and editing.remove(
             actor, "household", hid, loaded, f"世帯番号 {hid} を削除しました"
         )

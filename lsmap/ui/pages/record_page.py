@@ -96,7 +96,7 @@ def place_text(approximate: bool, level: str | None) -> str | None:
 
 def show_record(record: WatchRecord, level: str | None = None) -> None:
     """Render a projected watch record; every user-written value is shown as text."""
-    facts = [f"**町名**: {markdown_text(record.district_name)}"]
+    facts = [f"**町丁目**: {markdown_text(record.district_name)}"]
     if record.address is not None:
         facts.append(f"**住所**: {markdown_text(record.address)}")
     if record.household_type is not None:
@@ -123,7 +123,7 @@ def show_record(record: WatchRecord, level: str | None = None) -> None:
                     "氏名": [r.name for r in record.residents],
                     "ふりがな": [r.furigana for r in record.residents],
                     "生年": [r.birth_year for r in record.residents],
-                    "TEL": [r.phone for r in record.residents],
+                    "電話": [r.phone for r in record.residents],
                     "気になるところ": [
                         "、".join(r.concern_tags) + (f"（{r.concerns}）" if r.concerns else "")
                         for r in record.residents

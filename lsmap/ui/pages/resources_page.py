@@ -113,31 +113,53 @@ def _district_choice(p: str, resource: ResourceRecord | None, districts: list[Di
     )
 
 
-def _schedule(p: str, resource: ResourceRecord | None) -> dict[str, Any]:
-    st.markdown("##### 開催の曜日と頻度")
-    left, right = st.columns([2, 1])
-    weekdays = left.multiselect(
-        "曜日",
-        list(WEEKDAYS),
-        default=list(resource.weekdays) if resource else [],
-        format_func=lambda d: WEEKDAYS[d],
-        key=p + "weekdays",
-        placeholder="曜日を選んでください",
+def _note_default(resource: ResourceRecord | None) -> str:
+    """The free part of the stored schedule (all of it when 曜日・頻度 were never chosen)."""
+    if resource is None:
+        return ""
+    generated = resources.schedule_text(resource.frequency, resource.weekdays)
+    if generated and resource.schedule.startswith(generated):
+        return resource.schedule[len(generated) :].strip()
+    return resource.schedule
+
+
+def _schedule(p: str, resource: ResourceRecord | None, salon: bool) -> dict[str, Any]:
+    """曜日・頻度 (salons) and the free text of the schedule (every kind)."""
+    values: dict[str, Any] = {}
+    if salon:
+        st.markdown("##### 開催の曜日と頻度")
+        left, right = st.columns([2, 1])
+        values["weekdays"] = left.multiselect(
+            "曜日",
+            list(WEEKDAYS),
+            default=list(resource.weekdays) if resource else [],
+            format_func=lambda d: WEEKDAYS[d],
+            key=p + "weekdays",
+            placeholder="曜日を選んでください",
+        )
+        codes = ["", *SALON_FREQUENCIES]
+        values["frequency"] = right.selectbox(
+            "頻度",
+            codes,
+            index=codes.index(resource.frequency)
+            if resource and resource.frequency in codes
+            else 0,
+            format_func=lambda c: "（未設定）" if not c else SALON_FREQUENCIES[c][0],
+            key=p + "frequency",
+        )
+        per_month = resources.meetings_per_month(values["frequency"], values["weekdays"])
+        if per_month is None and resource is not None:
+            per_month = resource.meetings_per_month
+        if per_month is not None:
+            rare = " — 月1回未満のサロンとして数えます" if per_month < 1 else ""
+            st.caption(f"月あたり約 {per_month:.1f} 回{rare}")
+    values["schedule_note"] = st.text_input(
+        "時間・補足" if salon else "開いている日・時間",
+        value=_note_default(resource),
+        key=p + "note",
+        placeholder="例 10時〜12時、第2・第4火曜",
     )
-    codes = ["", *SALON_FREQUENCIES]
-    frequency = right.selectbox(
-        "頻度",
-        codes,
-        index=codes.index(resource.frequency) if resource and resource.frequency in codes else 0,
-        format_func=lambda c: "（未設定）" if not c else SALON_FREQUENCIES[c][0],
-        key=p + "frequency",
-    )
-    per_month = resources.meetings_per_month(frequency, weekdays)
-    if per_month is not None:
-        rare = " — 月1回未満のサロンとして数えます" if per_month < 1 else ""
-        st.caption(f"月あたり約 {per_month:.1f} 回{rare}")
-    note = st.text_input("時間・補足", key=p + "note", placeholder="例 10時〜12時、第2・第4火曜")
-    return {"weekdays": weekdays, "frequency": frequency, "schedule_note": note}
+    return values
 
 
 def _placement(
@@ -204,8 +226,7 @@ def _form(actor: Actor, resource: ResourceRecord | None, districts: list[Distric
         "phone": phone,
         "district_id": district_id,
     }
-    if kind == "salon":
-        values |= _schedule(p, resource)
+    values |= _schedule(p, resource, kind == "salon")
     values |= _placement(p, resource, district_id, address)
     if st.button("保存する" if resource else "登録する", type="primary", key=p + "save"):
         saved = editing.attempt(

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lsmap import access, records
 from lsmap.access.views import DistrictInfo
+from lsmap.escape import markdown_text
 from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
@@ -89,14 +90,19 @@ def _edit_watcher(
     )
     p = editing.widget_prefix("watcher", chosen)
     values = _inputs(p, loaded, districts)
-    col1, col2 = st.columns(2)
-    if col1.button("保存", key=p + "save", type="primary") and editing.save(
+    saved = st.button("保存", key=p + "save", type="primary") and editing.save(
         actor, "watcher", chosen, values, loaded, "見守り者を保存しました"
-    ):
-        st.rerun()
-    if col2.button("この見守り者を削除", key=p + "delete") and editing.remove(
+    )
+    load = watcher.get("load", 0)
+    what = (
+        f"見守り者「{markdown_text(loaded.get('name', ''))}」を削除します。"
+        f"見守っている {load} 世帯とのつながりも地図から消えます"
+        "（「削除した記録」から元に戻せます）。"
+    )
+    removed = editing.confirmed(p + "delete", "この見守り者を削除", what) and editing.remove(
         actor, "watcher", chosen, loaded, "削除しました（「削除した記録」から戻せます）"
-    ):
+    )
+    if saved or removed:
         st.rerun()
 
 
