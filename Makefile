@@ -8,6 +8,8 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
+# Two workers, whole files per worker (a module's fixtures stay in one process).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 LINT_PATHS := app.py lsmap layers sample_data tests
 
 .PHONY: install run lint test test-sqlite test-postgis system-deps clean
@@ -34,14 +36,14 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: system-deps $(STAMP) lint
-	LSMAP_TEST_BACKEND=sqlite $(PY) -m pytest
-	LSMAP_TEST_BACKEND=postgresql $(PY) -m pytest
+	LSMAP_TEST_BACKEND=sqlite $(PYTEST)
+	LSMAP_TEST_BACKEND=postgresql $(PYTEST)
 
 test-sqlite: $(STAMP)
-	LSMAP_TEST_BACKEND=sqlite $(PY) -m pytest
+	LSMAP_TEST_BACKEND=sqlite $(PYTEST)
 
 test-postgis: $(STAMP)
-	LSMAP_TEST_BACKEND=postgresql $(PY) -m pytest
+	LSMAP_TEST_BACKEND=postgresql $(PYTEST)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -121,6 +121,9 @@ def _shoot(page, name: str, *, top: bool = True) -> None:  # type: ignore[no-unt
 
 
 def _urgent_section(page) -> str:  # type: ignore[no-untyped-def]
+    """The text of 要対応's urgent group, once the page has drawn it and the group after it."""
+    for heading in ("緊急のサインがあり訪問で確認されていない世帯", "次回の訪問予定日を過ぎた世帯"):
+        page.get_by_text(heading, exact=False).first.wait_for()
     text = page.locator("[data-testid='stMain']").first.inner_text()
     start = text.index("緊急のサインがあり訪問で確認されていない世帯")
     return text[start : text.index("次回の訪問予定日を過ぎた世帯")]
@@ -151,8 +154,8 @@ def test_desktop_loop_search_record_log_and_start_page(
 
     page.get_by_role("link", name="要対応").click()
     page.get_by_text("要対応の世帯（担当地区）").wait_for()
-    assert f"No.{number} " in _urgent_section(page)
     page.locator(f".st-key-log-urgent-{hid} button").wait_for()
+    assert f"No.{number} " in _urgent_section(page)
     _shoot(page, "start_page.png")
     # the same action, one click from a 要対応 row: a dialog
     page.locator(f".st-key-log-urgent-{hid} button").click()
@@ -194,6 +197,6 @@ def test_phone_loop_in_four_taps(browser, base_url: str, app_url: str) -> None: 
         assert sorted(signs or []) == ["lifeline_stopped", "wandering"]
     page.goto(base_url)
     page.get_by_text("要対応の世帯（担当地区）").wait_for()
-    assert f"No.{number} " in _urgent_section(page)
     page.locator(f".st-key-log-urgent-{hid} button").wait_for()
+    assert f"No.{number} " in _urgent_section(page)
     _shoot(page, "phone_start.png")
