@@ -251,6 +251,9 @@ class Role(StrEnum):
     STAFF = "staff"
     MEETING = "meeting"
     PLANNER = "planner"
+    #: A 見守り者 (民生委員, 福祉推進員, neighbour) linked to one watcher row: reports on the
+    #: households it watches from its phone (issue 13).
+    WATCHER = "watcher"
 
     @property
     def label(self) -> str:
@@ -263,6 +266,7 @@ ROLES: dict[str, str] = {
     Role.STAFF: "地区担当職員",
     Role.MEETING: "福祉連絡会",
     Role.PLANNER: "計画担当",
+    Role.WATCHER: "見守り者",
 }
 
 
@@ -365,6 +369,7 @@ class AuditAction(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
     VIEW_PROPOSALS = "view_proposals"
+    VIEW_MY_WATCH = "view_my_watch"
 
     @property
     def label(self) -> str:
@@ -413,6 +418,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.CONFIRM: "提案の確認",
     AuditAction.REJECT: "提案の見送り",
     AuditAction.VIEW_PROPOSALS: "確認待ちの一覧の表示",
+    AuditAction.VIEW_MY_WATCH: "わたしの見守りの表示",
 }
 
 
