@@ -1,0 +1,172 @@
+"""Watcher accounts and 「わたしの見守り」 (issue 13): a 見守り者 reports from its phone on its
+own households only; 「会えた・元気」 is one tap from the list; an urgent tick reaches district
+staff's 要対応 at once with who reported, and the watcher is told to call 119 when life is
+at stake."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from conftest import actor_for
+from helpers import EAST, open_page
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from lsmap import access
+from lsmap.access.accounts import AccountError, create_user
+from lsmap.records import urgency
+from lsmap.records.watcher_reports import URGENT_NOTICE, Report, report_contact
+from lsmap.storage import db
+from lsmap.storage.models import AuditEntry, ContactLog, District, Household, Watcher, WatchLink
+from lsmap.vocab import WARNING_SIGNS
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _east_watcher(session: Session) -> int:
+    """A live 東地区 watcher with at least two linked open households, none urgent now."""
+    east = session.scalar(select(District.id).where(District.code == EAST))
+    inside = access.expand_districts(session, {east})
+    counts = session.execute(
+        select(WatchLink.watcher_id, func.count())
+        .join(Household, Household.id == WatchLink.household_id)
+        .join(Watcher, Watcher.id == WatchLink.watcher_id)
+        .where(
+            WatchLink.deleted_at.is_(None),
+            Household.deleted_at.is_(None),
+            Household.closed_on.is_(None),
+            Household.district_id.in_(sorted(inside)),
+            Watcher.deleted_at.is_(None),
+        )
+        .group_by(WatchLink.watcher_id)
+        .having(func.count() >= 2)
+        .order_by(WatchLink.watcher_id)
+    ).all()
+    assert counts, "no east watcher with two households"
+    return int(counts[0][0])
+
+
+def _watcher_account(engine: Engine, name: str = "mimamori") -> access.Actor:
+    with db.transaction(engine) as session:
+        watcher_id = _east_watcher(session)
+        create_user(session, name, "watcher", "", watcher_id=watcher_id, display_name="見守り花子")
+    with Session(engine) as session:
+        return actor_for(session, name)
+
+
+def test_watcher_account_needs_one_live_watcher_row(writable_sample_engine: Engine) -> None:
+    with db.transaction(writable_sample_engine) as session:
+        watcher_id = _east_watcher(session)
+        with pytest.raises(AccountError, match="見守り者"):
+            create_user(session, "w0", "watcher", "")  # no watcher row named
+        with pytest.raises(AccountError, match="見守り者"):
+            create_user(session, "s0", "staff", "password-123", watcher_id=watcher_id)
+        with pytest.raises(AccountError, match="パスワード"):
+            create_user(session, "s1", "staff", "")  # only a watcher may have no password
+        create_user(session, "w1", "watcher", "", watcher_id=watcher_id)
+        with pytest.raises(AccountError, match="既にアカウント"):
+            create_user(session, "w2", "watcher", "", watcher_id=watcher_id)
+
+
+def test_watcher_reports_only_on_its_own_households(writable_sample_engine: Engine) -> None:
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with Session(engine) as session:
+        mine = {h.household_id for h in access.my_households(session, watcher, audited=False)}
+        other = session.scalar(
+            select(Household.id)
+            .where(Household.id.not_in(mine), Household.deleted_at.is_(None))
+            .order_by(Household.id)
+        )
+    assert mine and other is not None
+    with pytest.raises(access.AccessDenied):
+        report_contact(engine, watcher, other, Report.MET_WELL, on=date.today())
+    saved = report_contact(engine, watcher, min(mine), Report.MET_WELL, on=date.today())
+    assert not saved.urgent
+    with Session(engine) as session:
+        row = session.get_one(ContactLog, saved.contact_id)
+        assert (row.watcher_id, row.method, row.outcome) == (watcher.watcher_id, "visit", "met")
+        assert row.recorded_by == "見守り花子"
+        entries = session.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.entity_ids)
+        ).all()
+    assert ("mimamori", "create", [saved.contact_id]) in entries
+    assert ("mimamori", "access_denied", [other]) in entries
+
+
+def test_not_met_and_worry_never_close_an_urgent_sign(writable_sample_engine: Engine) -> None:
+    """Only 会えた・元気 is a visit: a failed visit does not take the household off 要対応."""
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with Session(engine) as session:
+        hid = access.my_households(session, watcher, audited=False)[0].household_id
+    yesterday = date.today() - timedelta(days=1)
+    report_contact(
+        engine, watcher, hid, Report.WORRIED, on=yesterday, signs=["not_seen"], note="雨戸"
+    )
+    report_contact(engine, watcher, hid, Report.NOT_MET, on=date.today())
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+        assert hid in {i.household_id for i in urgency.start_page(session, staff).urgent}
+    report_contact(engine, watcher, hid, Report.MET_WELL, on=date.today())
+    with Session(engine) as session:
+        assert hid not in {i.household_id for i in urgency.start_page(session, staff).urgent}
+
+
+def _button(at, label: str, index: int = 0):  # type: ignore[no-untyped-def]
+    return [b for b in at.button if b.label == label][index]
+
+
+def test_my_watch_page_one_tap_and_urgent_tick_reach_staff(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with Session(engine) as session:
+        first, second = access.my_households(session, watcher, audited=False)[:2]
+    at = open_page("mine", watcher, _url(engine), monkeypatch)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "わたしの見守り"
+    assert [r.value for r in at.radio] == ["today"]  # 今日 / 昨日, no calendar
+    assert not at.get("date_input")
+    text = " ".join(m.value for m in at.markdown)
+    assert f"No.{first.number}" in text and f"No.{second.number}" in text
+    # 「会えた・元気」: one tap from the list
+    _button(at, "会えた・元気", 0).click().run()
+    assert not at.exception, at.exception
+    assert "「会えた・元気」を記録しました" in [s.value for s in at.success]
+    # 「気になることがある」 on the second: the staff form's checklist, an urgent tick
+    _button(at, "気になることがある", 1).click().run()
+    assert [c.label for c in at.checkbox] == list(WARNING_SIGNS.values())
+    next(c for c in at.checkbox if c.label == WARNING_SIGNS["lifeline_stopped"]).check()
+    at.text_area[0].input("郵便受けがいっぱい")
+    _button(at, "社協に送る").click().run()
+    assert not at.exception, at.exception
+    assert URGENT_NOTICE in [e.value for e in at.error]
+    with Session(engine) as session:
+        logged = session.execute(
+            select(ContactLog.household_id, ContactLog.outcome, ContactLog.signs)
+            .where(ContactLog.watcher_id == watcher.watcher_id)
+            .order_by(ContactLog.id.desc())
+            .limit(2)
+        ).all()
+        staff = actor_for(session, "staff_east")
+        urgent = {i.household_id: i for i in urgency.start_page(session, staff).urgent}
+    assert (second.household_id, "", ["lifeline_stopped"]) == tuple(logged[0])
+    assert (first.household_id, "met") == tuple(logged[1][:2])
+    item = urgent[second.household_id]
+    assert item.signs == ("lifeline_stopped",) and item.since == date.today()
+    assert item.reported_by  # the watcher's name, on 要対応
+    start = open_page("start", staff, _url(engine), monkeypatch)
+    assert any(f"報告：{item.reported_by}" in m.value for m in start.markdown)
+
+
+def test_pages_of_a_watcher(writable_sample_engine: Engine) -> None:
+    watcher = _watcher_account(writable_sample_engine)
+    assert access.pages_for_role(watcher) == ["mine"]
+    with Session(writable_sample_engine) as session:
+        staff = actor_for(session, "staff_east")
+    assert "mine" not in access.pages_for_role(staff)
