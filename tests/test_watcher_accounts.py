@@ -170,3 +170,24 @@ def test_pages_of_a_watcher(writable_sample_engine: Engine) -> None:
     with Session(writable_sample_engine) as session:
         staff = actor_for(session, "staff_east")
     assert "mine" not in access.pages_for_role(staff)
+
+
+def test_cli_adds_a_watcher_account(empty_url: str, lsmap) -> None:  # type: ignore[no-untyped-def]
+    assert lsmap(empty_url, "sample", "load").returncode == 0
+    engine = db.get_engine(empty_url)
+    with Session(engine) as session:
+        watcher_id = _east_watcher(session)
+    added = lsmap(
+        empty_url, "users", "add", "yamada", "--role", "watcher", "--watcher", str(watcher_id)
+    )
+    assert added.returncode == 0, added.stderr
+    assert "yamada\t見守り者" in lsmap(empty_url, "users", "list").stdout
+    with Session(engine) as session:
+        actor = actor_for(session, "yamada")
+        assert actor.watcher_id == watcher_id and access.my_households(session, actor)
+    again = lsmap(
+        empty_url, "users", "add", "sato", "--role", "watcher", "--watcher", str(watcher_id)
+    )
+    assert again.returncode == 1 and "既にアカウント" in again.stderr
+    staff = lsmap(empty_url, "users", "add", "ito", "--role", "staff", "--watcher", str(watcher_id))
+    assert staff.returncode == 1 and "見守り者" in staff.stderr

@@ -87,6 +87,8 @@ def create_user(
     if not username.strip():
         raise AccountError("ユーザー名を入力してください")
     is_watcher = Role(role) == Role.WATCHER
+    if watcher_id is not None and not is_watcher:
+        raise AccountError("見守り者を結び付けられるのは役割「見守り者」だけです")
     if (password or not is_watcher) and len(password) < 8:
         raise AccountError("パスワードは8文字以上にしてください")
     if session.scalar(select(User).where(User.username == username)) is not None:
@@ -98,8 +100,6 @@ def create_user(
         password_hash=hash_password(password) if password else "",
         watcher_id=_watcher_for(session, watcher_id) if is_watcher else None,
     )
-    if watcher_id is not None and not is_watcher:
-        raise AccountError("見守り者を結び付けられるのは役割「見守り者」だけです")
     user.districts = _districts_by_code(session, district_codes)
     session.add(user)
     session.flush()
