@@ -370,6 +370,9 @@ class AuditAction(StrEnum):
     REJECT = "reject"
     VIEW_PROPOSALS = "view_proposals"
     VIEW_MY_WATCH = "view_my_watch"
+    ISSUE_CODE = "issue_code"
+    USE_CODE = "use_code"
+    REVOKE_CODE = "revoke_code"
 
     @property
     def label(self) -> str:
@@ -419,6 +422,9 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.REJECT: "提案の見送り",
     AuditAction.VIEW_PROPOSALS: "確認待ちの一覧の表示",
     AuditAction.VIEW_MY_WATCH: "わたしの見守りの表示",
+    AuditAction.ISSUE_CODE: "ワンタイムコードの発行",
+    AuditAction.USE_CODE: "ワンタイムコードでのログイン",
+    AuditAction.REVOKE_CODE: "ワンタイムコードの取り消し",
 }
 
 

@@ -191,3 +191,111 @@ def test_cli_adds_a_watcher_account(empty_url: str, lsmap) -> None:  # type: ign
     assert again.returncode == 1 and "既にアカウント" in again.stderr
     staff = lsmap(empty_url, "users", "add", "ito", "--role", "staff", "--watcher", str(watcher_id))
     assert staff.returncode == 1 and "見守り者" in staff.stderr
+
+
+# ------------------------------------------------------------------ one-time sign-in codes
+
+
+def _staff_made_account(engine: Engine) -> tuple[access.Actor, int]:
+    """staff_east makes the account of an east watcher; (staff, the account's user id)."""
+    from lsmap.records import users
+
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+        west = actor_for(session, "staff_west")
+        watcher_id = _east_watcher(session)
+    with pytest.raises(access.AccessDenied):  # another district's staff may not
+        users.add_watcher_account(engine, west, "nope", watcher_id)
+    return staff, users.add_watcher_account(engine, staff, "hanako", watcher_id)
+
+
+def test_one_time_code_is_single_use_revocable_and_expires(writable_sample_engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from lsmap.access.accounts import AccountError
+    from lsmap.access.sign_in_codes import issue_code, login_with_code, revoke_codes, shown
+    from lsmap.storage.models import SignInCode
+
+    engine = writable_sample_engine
+    staff, user_id = _staff_made_account(engine)
+    with Session(engine) as session:
+        west = actor_for(session, "staff_west")
+        east_staff_id = staff.user_id
+    with db.transaction(engine) as session, pytest.raises(access.AccessDenied):
+        issue_code(session, west, user_id)  # not west's watcher
+    with db.transaction(engine) as session, pytest.raises(access.AccessDenied):
+        issue_code(session, staff, east_staff_id)  # codes only for watcher accounts
+    with db.transaction(engine) as session:
+        first = issue_code(session, staff, user_id)
+    assert len(first) == 12 and first.isdigit()
+    with Session(engine) as session:  # only the hash is stored
+        stored = session.scalars(select(SignInCode.code_hash)).all()
+        assert first not in " ".join(stored)
+    assert login_with_code(engine, shown(first))[0] == user_id  # typed with spaces
+    with pytest.raises(AccountError):
+        login_with_code(engine, first)  # single use
+    with db.transaction(engine) as session:
+        second = issue_code(session, staff, user_id)
+    with db.transaction(engine) as session:
+        third = issue_code(session, staff, user_id)  # revokes the second
+    with pytest.raises(AccountError):
+        login_with_code(engine, second)
+    with db.transaction(engine) as session:
+        assert revoke_codes(session, staff, user_id) == 1
+    with pytest.raises(AccountError):
+        login_with_code(engine, third)
+    with db.transaction(engine) as session:
+        fourth = issue_code(session, staff, user_id)
+        session.execute(update(SignInCode).values(expires_at=SignInCode.created_at))
+    with pytest.raises(AccountError):
+        login_with_code(engine, fourth)  # expired
+    with Session(engine) as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_ids.is_not(None))
+        ).all()
+    for action in ("issue_code", "use_code", "revoke_code", "login_failed"):
+        assert action in actions
+
+
+def test_code_signs_in_on_the_login_page_to_my_watch(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from lsmap.access.sign_in_codes import issue_code
+
+    engine = writable_sample_engine
+    staff, user_id = _staff_made_account(engine)
+    with db.transaction(engine) as session:
+        code = issue_code(session, staff, user_id)
+    monkeypatch.setenv("LSMAP_DATABASE_URL", _url(engine))
+    monkeypatch.setenv("LSMAP_BASEMAP", "none")
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    box = next(t for t in at.text_input if t.label.startswith("ワンタイムコード"))
+    box.input(code)
+    next(b for b in at.button if b.label == "コードでログイン").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["わたしの見守り"]
+    assert [b.label for b in at.button].count("会えた・元気") >= 2
+
+
+def test_staff_make_watcher_accounts_on_the_watchers_page(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = writable_sample_engine
+    with Session(engine) as session:
+        staff = actor_for(session, "staff_east")
+    at = open_page("watchers", staff, _url(engine), monkeypatch)
+    assert not at.exception, at.exception
+    next(t for t in at.text_input if t.label == "ユーザー名（ログイン名）").input("tomoko")
+    next(b for b in at.button if b.label == "見守り者のアカウントを作る").click().run()
+    assert not at.exception, at.exception
+    with Session(engine) as session:
+        made = actor_for(session, "tomoko")
+    assert access.watches_own(made) and made.watcher_id is not None
+    next(b for b in at.button if b.label == "ワンタイムコードを発行").click().run()
+    assert not at.exception, at.exception
+    assert any("ワンタイムコード" in s.value for s in at.success)
