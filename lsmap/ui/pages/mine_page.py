@@ -104,9 +104,9 @@ def _worry_form(actor: Actor, household: MyHousehold) -> None:
     st.markdown("**気づいたこと**（あてはまるものを押してください）")
     signs = [code for code, text in WARNING_SIGNS.items() if st.checkbox(text, key=p + code)]
     note = st.text_area("メモ（なくてもかまいません）", key=p + "note", height=90)
-    if st.button("社協に送る", type="primary", key=p + "send"):
+    if st.button("社協に送る", type="primary", key=p + "send", width="stretch"):
         _send(actor, household, Report.WORRIED, signs, note)
-    if st.button("やめる", key=p + "cancel"):
+    if st.button("やめる", key=p + "cancel", width="stretch"):
         st.session_state.pop("mine-open", None)
         st.rerun()
 
@@ -128,11 +128,11 @@ def _card(actor: Actor, household: MyHousehold) -> None:
         if st.session_state.get("mine-open") == hid:
             _worry_form(actor, household)
             return
-        if st.button(Report.MET_WELL.label, type="primary", key=f"mine-met-{hid}"):
+        if st.button(Report.MET_WELL.label, type="primary", key=f"mine-met-{hid}", width="stretch"):
             _send(actor, household, Report.MET_WELL, [], "")
-        if st.button(Report.NOT_MET.label, key=f"mine-absent-{hid}"):
+        if st.button(Report.NOT_MET.label, key=f"mine-absent-{hid}", width="stretch"):
             _send(actor, household, Report.NOT_MET, [], "")
-        if st.button(Report.WORRIED.label, key=f"mine-worry-{hid}"):
+        if st.button(Report.WORRIED.label, key=f"mine-worry-{hid}", width="stretch"):
             st.session_state["mine-open"] = hid
             st.rerun()
 
@@ -152,7 +152,7 @@ def render() -> None:
         st.info(NONE_LINKED)
         return
     st.radio("いつのことですか", list(WHEN), format_func=WHEN.get, horizontal=True, key="mine-when")
-    st.caption(
+    st.markdown(
         f"{'、'.join(WARNING_SIGNS[s] for s in sorted(URGENT_SIGNS))}は、すぐ社協に伝わります。"
     )
     for household in mine:
