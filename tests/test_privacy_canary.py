@@ -417,7 +417,11 @@ def test_visitor_page_never_shows_the_canary(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert CANARY not in _page_text(at)
-    assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in at.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
 
 
 def test_audit_trail_never_holds_the_canary(town: tuple[str, PrivacyTown]) -> None:
