@@ -299,3 +299,43 @@ def test_staff_make_watcher_accounts_on_the_watchers_page(
     next(b for b in at.button if b.label == "ワンタイムコードを発行").click().run()
     assert not at.exception, at.exception
     assert any("ワンタイムコード" in s.value for s in at.success)
+
+
+def test_staff_record_the_persons_agreement_on_the_link(writable_sample_engine: Engine) -> None:
+    """Staff tick 「本人の了解」 on a link: the watcher then sees the 氏名 of a household
+    without 同意 (never its phone or card); untick, and it is number and address again."""
+    from sqlalchemy import update
+
+    from lsmap import records
+    from lsmap.storage.models import Resident
+
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with db.transaction(engine) as session:
+        hid = access.my_households(session, watcher, audited=False)[0].household_id
+        session.execute(
+            update(Resident).where(Resident.household_id == hid).values(consent_status="refused")
+        )
+        link = session.scalars(
+            select(WatchLink).where(
+                WatchLink.household_id == hid, WatchLink.watcher_id == watcher.watcher_id
+            )
+        ).first()
+        assert link is not None
+        link_id, version = link.id, link.version
+        staff = actor_for(session, "staff_east")
+
+    def seen() -> access.MyHousehold:
+        with Session(engine) as session:
+            mine = access.my_households(session, watcher, audited=False)
+        return next(h for h in mine if h.household_id == hid)
+
+    assert seen().level == "number" and not seen().names
+    version = records.update(
+        engine, staff, "watch_link", link_id, {"agreed": True}, version=version
+    )
+    shown_now = seen()
+    assert shown_now.level == "agreed" and shown_now.names
+    assert not shown_now.phones and not shown_now.emergency
+    records.update(engine, staff, "watch_link", link_id, {"agreed": False}, version=version)
+    assert seen().level == "number"

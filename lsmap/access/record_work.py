@@ -71,7 +71,7 @@ EDIT_FIELDS: dict[str, tuple[str, ...]] = {
         "consent_recorded_by",
     ),
     "watcher": ("name", "role", "phone", "address", "birth_year", "district_id", "lon", "lat"),
-    "watch_link": ("watcher_id", "involvement", "frequency", "note", "logged"),
+    "watch_link": ("watcher_id", "involvement", "frequency", "note", "logged", "agreed"),
     "contact_log": (
         "watcher_id",
         "contacted_on",
