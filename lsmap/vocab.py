@@ -110,14 +110,19 @@ WARNING_SIGNS: dict[str, str] = {
     "strangers": "見知らぬ人の出入り",
     "thin_dirty": "やせた・服が汚れている",
     "wandering": "徘徊",
+    # the 福祉推進員's ご近所見守りチェックシート: call the council at once (issue 13)
+    "no_response": "倒れている・返事がない",
 }
 #: Signs that make a household urgent until a visit closes it: a lifeline stopped or unused,
-#: not seen for days.
-URGENT_SIGNS: frozenset[str] = frozenset({"lifeline_stopped", "gas_meter_still", "not_seen"})
+#: not seen for days, found fallen or not answering.
+URGENT_SIGNS: frozenset[str] = frozenset(
+    {"lifeline_stopped", "gas_meter_still", "not_seen", "no_response"}
+)
 
 #: The urgent signs as the pages name them, for captions.
 URGENT_SIGNS_TEXT = (
     "「水道・電気・電話が止められている」「ガスメーターが動かない」「2〜3日姿を見ない」"
+    "「倒れている・返事がない」"
 )
 
 RESOURCE_KINDS: dict[str, str] = {

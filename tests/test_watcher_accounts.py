@@ -339,3 +339,23 @@ def test_staff_record_the_persons_agreement_on_the_link(writable_sample_engine: 
     assert not shown_now.phones and not shown_now.emergency
     records.update(engine, staff, "watch_link", link_id, {"agreed": False}, version=version)
     assert seen().level == "number"
+
+
+@pytest.mark.parametrize("sign", ["lifeline_stopped", "not_seen", "no_response"])
+def test_each_urgent_tick_tops_staff_start_page_with_who_reported(
+    writable_sample_engine: Engine, sign: str
+) -> None:
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with Session(engine) as session:
+        hid = access.my_households(session, watcher, audited=False)[0].household_id
+        name = session.get_one(Watcher, watcher.watcher_id).name
+        staff = actor_for(session, "staff_east")
+        assert hid not in {i.household_id for i in urgency.start_page(session, staff).urgent}
+    saved = report_contact(engine, watcher, hid, Report.WORRIED, on=date.today(), signs=[sign])
+    assert saved.urgent
+    with Session(engine) as session:
+        urgent = {i.household_id: i for i in urgency.start_page(session, staff).urgent}
+        west = actor_for(session, "staff_west")
+        assert hid not in {i.household_id for i in urgency.start_page(session, west).urgent}
+    assert urgent[hid].signs == (sign,) and urgent[hid].reported_by == name
