@@ -66,7 +66,7 @@ def test_watcher_reports_from_a_phone(chromium, base_url: str, app_url: str) -> 
     page.set_default_timeout(30_000)
     page.goto(base_url)
     page.get_by_label("ワンタイムコード（12桁の数字）").fill(shown(code))
-    page.get_by_role("button", name="コードでログイン").click()
+    page.get_by_role("button", name="コードで入る").click()
     met = page.locator(f".st-key-mine-met-{first} button")
     met.wait_for()
     _shoot(page, "phone_my_watch.png")

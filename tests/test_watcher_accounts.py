@@ -276,7 +276,7 @@ def test_code_signs_in_on_the_login_page_to_my_watch(
     at = AppTest.from_file(str(app), default_timeout=60).run()
     box = next(t for t in at.text_input if t.label.startswith("ワンタイムコード"))
     box.input(code)
-    next(b for b in at.button if b.label == "コードでログイン").click().run()
+    next(b for b in at.button if b.label == "コードで入る").click().run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["わたしの見守り"]
     assert [b.label for b in at.button].count("会えた・元気") >= 2
@@ -359,3 +359,23 @@ def test_each_urgent_tick_tops_staff_start_page_with_who_reported(
         west = actor_for(session, "staff_west")
         assert hid not in {i.household_id for i in urgency.start_page(session, west).urgent}
     assert urgent[hid].signs == (sign,) and urgent[hid].reported_by == name
+
+
+def test_guessing_codes_stops_code_sign_ins_for_a_while(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lsmap.access import sign_in_codes
+    from lsmap.access.accounts import AccountError
+    from lsmap.access.sign_in_codes import MAX_CODE_FAILURES, issue_code, login_with_code
+
+    engine = writable_sample_engine
+    staff, user_id = _staff_made_account(engine)
+    with db.transaction(engine) as session:
+        code = issue_code(session, staff, user_id)
+    for guess in range(MAX_CODE_FAILURES):
+        with pytest.raises(AccountError):
+            login_with_code(engine, f"{guess:012d}")
+    with pytest.raises(AccountError):
+        login_with_code(engine, code)  # the right code, refused while guessing goes on
+    monkeypatch.setattr(sign_in_codes, "CODE_FAILURE_WINDOW", timedelta(0))  # it passes
+    assert login_with_code(engine, code)[0] == user_id  # and was not used up meanwhile

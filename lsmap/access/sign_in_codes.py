@@ -15,7 +15,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from lsmap.access.accounts import AccountError, start_session
@@ -24,11 +24,16 @@ from lsmap.access.policy import watches_own
 from lsmap.access.user_admin import watcher_account_scope
 from lsmap.storage import audit
 from lsmap.storage.db import transaction
-from lsmap.storage.models import SignInCode, User, utcnow
+from lsmap.storage.models import AuditEntry, SignInCode, User, utcnow
 from lsmap.vocab import AuditAction, Entity
 
 CODE_DAYS = 7
 CODE_DIGITS = 12
+#: Failed code sign-ins, by anyone, after which codes are refused for a while (guessing).
+MAX_CODE_FAILURES = 20
+CODE_FAILURE_WINDOW = timedelta(minutes=15)
+#: The name failed code sign-ins are audited under (no user is known).
+CODE_ATTEMPT = "ワンタイムコード"
 NOT_A_WATCHER = "ワンタイムコードは見守り者のアカウントにだけ発行できます"
 CODE_REFUSED = "コードが違うか、使用済み・期限切れです。社協の地区担当にお問い合わせください"
 
@@ -120,13 +125,33 @@ def _claim(session: Session, code: str) -> int | None:
     return int(found[1]) if getattr(claimed, "rowcount", 0) == 1 else None
 
 
+def _guessing(session: Session) -> bool:
+    """Whether so many code sign-ins failed lately that codes are refused for now."""
+    failures = session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == str(AuditAction.LOGIN_FAILED),
+            AuditEntry.username == CODE_ATTEMPT,
+            AuditEntry.at > utcnow() - CODE_FAILURE_WINDOW,
+        )
+    )
+    return int(failures or 0) >= MAX_CODE_FAILURES
+
+
 def login_with_code(engine: Engine, code: str) -> tuple[int, str]:
-    """Sign in with a one-time code: (user id, session token); AccountError otherwise."""
+    """Sign in with a one-time code: (user id, session token); AccountError otherwise.
+
+    After :data:`MAX_CODE_FAILURES` failed code sign-ins within :data:`CODE_FAILURE_WINDOW`
+    every code is refused until the window passes (a 12-digit code cannot be guessed then).
+    """
     with transaction(engine) as session:
-        user_id = _claim(session, code)
+        guessing = _guessing(session)
+        user_id = None if guessing else _claim(session, code)
         actor = load_actor(session, user_id) if user_id is not None else None
         if actor is None or not watches_own(actor):
-            audit.log(session, None, AuditAction.LOGIN_FAILED, Entity.USER, [], reason="code")
+            reason = "code_throttled" if guessing else "code"
+            audit.log_attempt(session, CODE_ATTEMPT, AuditAction.LOGIN_FAILED, reason=reason)
             refused = True
         else:
             refused = False

@@ -60,7 +60,7 @@ def _code_login() -> None:
     with st.form("code-login"):
         st.markdown("**見守り者の方：社協からもらったワンタイムコードでログイン**")
         code = st.text_input("ワンタイムコード（12桁の数字）", max_chars=20)
-        submitted = st.form_submit_button("コードでログイン")
+        submitted = st.form_submit_button("コードで入る")
     if submitted:
         if (error := sign_in_with_code(code)) is not None:
             st.error(markdown_text(error))
