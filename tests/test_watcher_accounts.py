@@ -379,3 +379,30 @@ def test_guessing_codes_stops_code_sign_ins_for_a_while(
         login_with_code(engine, code)  # the right code, refused while guessing goes on
     monkeypatch.setattr(sign_in_codes, "CODE_FAILURE_WINDOW", timedelta(0))  # it passes
     assert login_with_code(engine, code)[0] == user_id  # and was not used up meanwhile
+
+
+def test_deleted_watcher_row_or_closed_household_drops_out(writable_sample_engine: Engine) -> None:
+    from sqlalchemy import update
+
+    from lsmap.storage.models import utcnow
+
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    with Session(engine) as session:
+        first, second = [h.household_id for h in access.my_households(session, watcher)][:2]
+    with db.transaction(engine) as session:
+        session.execute(
+            update(Household).where(Household.id == first).values(closed_on=date.today())
+        )
+    with Session(engine) as session:
+        left = {h.household_id for h in access.my_households(session, watcher, audited=False)}
+        assert first not in left and second in left
+        assert not access.may_report_on(session, watcher, first)
+    with db.transaction(engine) as session:
+        session.execute(
+            update(Watcher).where(Watcher.id == watcher.watcher_id).values(deleted_at=utcnow())
+        )
+    with Session(engine) as session:
+        assert access.my_households(session, watcher, audited=False) == []
+    with pytest.raises(access.AccessDenied):
+        report_contact(engine, watcher, second, Report.MET_WELL, on=date.today())

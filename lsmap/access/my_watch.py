@@ -11,7 +11,8 @@ The field set is declared here (:data:`MY_WATCH_FIELDS`) and projected in the qu
   the residents' 氏名 only.
 
 Other watchers, concerns, notes, consent bookkeeping and households of other links are never
-read. A deleted link, watcher, household or resident is not shown; a closed household neither.
+read. A deleted link, watcher row, household or resident is not shown; a closed household
+neither.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from lsmap.access.core import AccessDenied, Actor
 from lsmap.access.policy import watches_own
 from lsmap.access.residents import consent_counts
 from lsmap.storage import audit
-from lsmap.storage.models import ContactLog, EmergencyContact, Household, Resident, WatchLink
+from lsmap.storage.models import (
+    ContactLog,
+    EmergencyContact,
+    Household,
+    Resident,
+    Watcher,
+    WatchLink,
+)
 from lsmap.vocab import AuditAction, Entity
 
 #: Which fields a watcher sees of a linked household, by what the household allows.
@@ -71,9 +79,11 @@ def _links(session: Session, watcher_id: int) -> dict[int, tuple[list[str], bool
     rows = session.execute(
         select(WatchLink.household_id, WatchLink.involvement, WatchLink.agreed)
         .join(Household, Household.id == WatchLink.household_id)
+        .join(Watcher, Watcher.id == WatchLink.watcher_id)
         .where(
             WatchLink.watcher_id == watcher_id,
             WatchLink.deleted_at.is_(None),
+            Watcher.deleted_at.is_(None),
             Household.deleted_at.is_(None),
             Household.closed_on.is_(None),
         )
