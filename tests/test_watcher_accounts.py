@@ -406,3 +406,39 @@ def test_deleted_watcher_row_or_closed_household_drops_out(writable_sample_engin
         assert access.my_households(session, watcher, audited=False) == []
     with pytest.raises(access.AccessDenied):
         report_contact(engine, watcher, second, Report.MET_WELL, on=date.today())
+
+
+def test_monthly_activity_counts_match_the_logged_contacts(
+    writable_sample_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lsmap.storage.models import Household as H
+    from lsmap.ui.pages.mine_page import activity_table
+
+    engine = writable_sample_engine
+    watcher = _watcher_account(engine)
+    today = date.today()
+    first_day = today.replace(day=1)
+    following = (first_day + timedelta(days=32)).replace(day=1)
+    with Session(engine) as session:
+        mine = access.my_households(session, watcher, audited=False)
+        before = access.monthly_activity(session, watcher, first_day, following)
+        types = {h.household_id: session.get_one(H, h.household_id).household_type for h in mine}
+    a, b = mine[0].household_id, mine[1].household_id
+    report_contact(engine, watcher, a, Report.MET_WELL, on=today)
+    report_contact(engine, watcher, b, Report.MET_WELL, on=today)
+    report_contact(engine, watcher, b, Report.WORRIED, on=today, signs=["mail_piling"])
+    with Session(engine) as session:
+        after = access.monthly_activity(session, watcher, first_day, following)
+        staff = actor_for(session, "staff_east")
+        with pytest.raises(access.AccessDenied):
+            access.monthly_activity(session, staff, first_day, following)
+    field = {hid: access.my_watch.HOUSEHOLD_FIELD.get(t, "other") for hid, t in types.items()}
+    expected = dict(before)
+    for hid, method in ((a, "visit"), (b, "visit"), (b, "other")):
+        expected[(method, field[hid])] = expected.get((method, field[hid]), 0) + 1
+    assert after == expected
+    table = activity_table(after)
+    assert int(table["合計"].sum()) == sum(after.values())
+    page = open_page("mine", watcher, _url(engine), monkeypatch)
+    assert not page.exception, page.exception
+    assert page.table  # the 活動記録 is drawn

@@ -84,7 +84,13 @@ from lsmap.access.meeting_work import (
     meeting_records,
     proposals,
 )
-from lsmap.access.my_watch import MY_WATCH_FIELDS, MyHousehold, may_report_on, my_households
+from lsmap.access.my_watch import (
+    MY_WATCH_FIELDS,
+    MyHousehold,
+    may_report_on,
+    monthly_activity,
+    my_households,
+)
 from lsmap.access.policy import (
     aggregates_only,
     default_district,
@@ -133,6 +139,7 @@ __all__ = [
     "MY_WATCH_FIELDS",
     "MyHousehold",
     "may_report_on",
+    "monthly_activity",
     "my_households",
     "watches_own",
     "EDIT_FIELDS",

@@ -211,3 +211,45 @@ def may_report_on(session: Session, actor: Actor, household_id: int) -> bool:
     if not watches_own(actor) or actor.watcher_id is None:
         return False
     return household_id in _links(session, actor.watcher_id)
+
+
+#: The 分野 of the 民生委員's monthly report, from a household's type.
+FIELDS_OF_WORK: dict[str, str] = {
+    "elderly": "高齢者",
+    "disability": "障害者",
+    "children": "子ども",
+    "other": "その他",
+}
+HOUSEHOLD_FIELD: dict[str, str] = {
+    "elderly_alone": "elderly",
+    "elderly_couple": "elderly",
+    "disability": "disability",
+    "child_carer": "children",
+}
+
+
+def monthly_activity(
+    session: Session, actor: Actor, first_day: date, next_month: date
+) -> dict[tuple[str, str], int]:
+    """The watcher's own contacts from ``first_day`` up to ``next_month`` (exclusive), counted
+    by (contact method, 分野 code) — numbers only, for the monthly 活動記録."""
+    if not watches_own(actor):
+        raise AccessDenied()
+    if actor.watcher_id is None:
+        return {}
+    rows = session.execute(
+        select(ContactLog.method, Household.household_type, func.count())
+        .join(Household, Household.id == ContactLog.household_id)
+        .where(
+            ContactLog.watcher_id == actor.watcher_id,
+            ContactLog.deleted_at.is_(None),
+            ContactLog.contacted_on >= first_day,
+            ContactLog.contacted_on < next_month,
+        )
+        .group_by(ContactLog.method, Household.household_type)
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for method, household_type, count in rows:
+        key = (method, HOUSEHOLD_FIELD.get(household_type, "other"))
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts

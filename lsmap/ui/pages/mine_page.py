@@ -13,17 +13,27 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from lsmap import access
 from lsmap.access import Actor, MyHousehold
+from lsmap.access.my_watch import FIELDS_OF_WORK
 from lsmap.escape import markdown_text
 from lsmap.records.watcher_reports import URGENT_NOTICE, Report, report_contact
 from lsmap.storage import db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
+from lsmap.ui.downloads import download_button
 from lsmap.ui.sidebar import user_box
-from lsmap.vocab import EMERGENCY_RELATIONS, INVOLVEMENTS, URGENT_SIGNS, WARNING_SIGNS, label
+from lsmap.vocab import (
+    CONTACT_METHODS,
+    EMERGENCY_RELATIONS,
+    INVOLVEMENTS,
+    URGENT_SIGNS,
+    WARNING_SIGNS,
+    label,
+)
 
 #: Static CSS only (no user text): large type and thumb-sized buttons on a phone.
 PHONE_CSS = """
@@ -157,3 +167,37 @@ def render() -> None:
     )
     for household in mine:
         _card(actor, household)
+    with st.expander("今月の活動記録（民生委員の月報に）"):
+        _activity(actor, date.today())
+
+
+def activity_table(counts: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """The monthly 活動記録: one row per 分野, one column per kind of contact, and 合計."""
+    frame = pd.DataFrame(
+        {
+            CONTACT_METHODS[method]: [counts.get((method, code), 0) for code in FIELDS_OF_WORK]
+            for method in CONTACT_METHODS
+        },
+        index=pd.Index(list(FIELDS_OF_WORK.values()), name="分野"),
+    )
+    frame["合計"] = frame.sum(axis=1)
+    return frame
+
+
+def _activity(actor: Actor, today: date) -> None:
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    with db.transaction(db.get_engine()) as session:
+        counts = access.monthly_activity(session, actor, first, following)
+    table = activity_table(counts)
+    st.markdown(f"**{first:%Y年%m月}**の、わたしが記録した見守り（件数）")
+    st.table(table)
+    download_button(
+        actor,
+        "CSVで保存",
+        table.to_csv().encode("utf-8-sig"),
+        file_name=f"活動記録_{first:%Y%m}.csv",
+        mime="text/csv",
+        what="monthly_activity",
+        key="mine-activity-csv",
+    )
