@@ -82,7 +82,11 @@ def test_watcher_reports_from_a_phone(chromium, base_url: str, app_url: str) -> 
     page.get_by_text(WARNING_SIGNS["mail_piling"]).click()
     _shoot(page, "phone_worry_form.png")
     page.get_by_role("button", name="社協に送る").click()
-    page.get_by_text("「気になることがある」を社協に送りました").wait_for()
+    sent = page.get_by_text("「気になることがある」を社協に送りました")
+    sent.wait_for()
+    page.get_by_role("button", name="社協に送る").wait_for(state="detached")  # form closed
+    sent.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     _shoot(page, "phone_worry_sent.png")
     context.close()
     with Session(db.get_engine(app_url)) as session:
