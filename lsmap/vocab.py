@@ -110,14 +110,19 @@ WARNING_SIGNS: dict[str, str] = {
     "strangers": "見知らぬ人の出入り",
     "thin_dirty": "やせた・服が汚れている",
     "wandering": "徘徊",
+    # the 福祉推進員's ご近所見守りチェックシート: call the council at once (issue 13)
+    "no_response": "倒れている・返事がない",
 }
 #: Signs that make a household urgent until a visit closes it: a lifeline stopped or unused,
-#: not seen for days.
-URGENT_SIGNS: frozenset[str] = frozenset({"lifeline_stopped", "gas_meter_still", "not_seen"})
+#: not seen for days, found fallen or not answering.
+URGENT_SIGNS: frozenset[str] = frozenset(
+    {"lifeline_stopped", "gas_meter_still", "not_seen", "no_response"}
+)
 
 #: The urgent signs as the pages name them, for captions.
 URGENT_SIGNS_TEXT = (
     "「水道・電気・電話が止められている」「ガスメーターが動かない」「2〜3日姿を見ない」"
+    "「倒れている・返事がない」"
 )
 
 RESOURCE_KINDS: dict[str, str] = {
@@ -251,6 +256,9 @@ class Role(StrEnum):
     STAFF = "staff"
     MEETING = "meeting"
     PLANNER = "planner"
+    #: A 見守り者 (民生委員, 福祉推進員, neighbour) linked to one watcher row: reports on the
+    #: households it watches from its phone (issue 13).
+    WATCHER = "watcher"
 
     @property
     def label(self) -> str:
@@ -263,6 +271,7 @@ ROLES: dict[str, str] = {
     Role.STAFF: "地区担当職員",
     Role.MEETING: "福祉連絡会",
     Role.PLANNER: "計画担当",
+    Role.WATCHER: "見守り者",
 }
 
 
@@ -365,6 +374,10 @@ class AuditAction(StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
     VIEW_PROPOSALS = "view_proposals"
+    VIEW_MY_WATCH = "view_my_watch"
+    ISSUE_CODE = "issue_code"
+    USE_CODE = "use_code"
+    REVOKE_CODE = "revoke_code"
 
     @property
     def label(self) -> str:
@@ -413,6 +426,10 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     AuditAction.CONFIRM: "提案の確認",
     AuditAction.REJECT: "提案の見送り",
     AuditAction.VIEW_PROPOSALS: "確認待ちの一覧の表示",
+    AuditAction.VIEW_MY_WATCH: "わたしの見守りの表示",
+    AuditAction.ISSUE_CODE: "ワンタイムコードの発行",
+    AuditAction.USE_CODE: "ワンタイムコードでのログイン",
+    AuditAction.REVOKE_CODE: "ワンタイムコードの取り消し",
 }
 
 

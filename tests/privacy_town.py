@@ -1,4 +1,5 @@
-"""A tiny, fully known town for privacy tests: two districts, eight households, five users.
+"""A tiny, fully known town for privacy tests: two districts, eight households, six users
+(one a 見守り者 account of B's watcher).
 
 District A (code "A") and B ("B") each hold four households (:data:`STATES`): one whose
 resident consented, one whose resident did not, one whose only (not consenting) resident
@@ -31,7 +32,15 @@ from lsmap.storage.models import (
 
 CANARY = "CANARY-7f3a9"
 PASSWORD = "privacy-test-pw"
-ROLES_UNDER_TEST = ("admin", "staff_a", "staff_b", "meeting_a", "planner", "anonymous")
+ROLES_UNDER_TEST = (
+    "admin",
+    "staff_a",
+    "staff_b",
+    "meeting_a",
+    "planner",
+    "watcher_b",
+    "anonymous",
+)
 #: The households of each district, by who lives there.
 CONSENTED, NOT_CONSENTED = "consented", "not_consented"
 RESIDENTS_DELETED, NO_RESIDENTS = "residents_deleted", "no_residents"
@@ -55,6 +64,7 @@ def _square(x: float, y: float, size: float = 0.01) -> MultiPolygon:
 def build_privacy_town(engine: Engine) -> PrivacyTown:
     """Fill an empty, migrated database with the privacy town."""
     households: dict[tuple[str, bool], int] = {}
+    watchers: dict[str, int] = {}
     with db.transaction(engine) as session:
         city = District(
             code="M", name="検証市", level="municipality", geom=_square(139.40, 35.40, 0.03)
@@ -100,6 +110,7 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
                 )
             )
             session.flush()
+            watchers[code] = watcher.id
             for number, state in enumerate(STATES, 1):
                 secret = CANARY if code == "A" and state != CONSENTED else ""
                 household = Household(
@@ -163,4 +174,6 @@ def build_privacy_town(engine: Engine) -> PrivacyTown:
         create_user(session, "staff_b", "staff", PASSWORD, ["B"])
         create_user(session, "meeting_a", "meeting", PASSWORD, ["A"])
         create_user(session, "planner", "planner", PASSWORD)
+        # the 見守り者 account of B's watcher (issue 13): its own households only
+        create_user(session, "watcher_b", "watcher", PASSWORD, watcher_id=watchers["B"])
     return PrivacyTown(households=households, districts=districts)

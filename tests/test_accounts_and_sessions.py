@@ -101,7 +101,11 @@ def test_reassignment_takes_effect_on_the_next_page_load(
     with db.transaction(town) as session:
         accounts.set_active(session, "staff_east", False)
     at.run()
-    assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in at.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
 
 
 def test_users_cli_disable_enable_assign(empty_url: str, lsmap: Callable[..., CliResult]) -> None:

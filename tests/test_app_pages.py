@@ -41,7 +41,11 @@ def _texts(at: AppTest) -> str:
 def test_visitor_sees_only_the_login_page(app: AppTest) -> None:
     assert not app.exception
     assert "lsmap 支え合い福祉マップ" in _texts(app)
-    assert [t.label for t in app.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in app.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
     assert "地図 —" not in _texts(app)
 
 

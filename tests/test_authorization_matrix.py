@@ -117,6 +117,9 @@ CELLS = {
         **_REFUSED_ELSEWHERE,
     },
     "planner": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
+    # A 見守り者 account reads nothing through the district reads, even of its own
+    # households: it has only 「わたしの見守り」 (test_watcher_sees_only_its_own_households).
+    "watcher_b": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
     "anonymous": {(where, state): REFUSED for where in (OWN, OTHER) for state in STATES},
 }
 HOME = {
@@ -125,6 +128,7 @@ HOME = {
     "staff_b": "B",
     "meeting_a": "A",
     "planner": "A",
+    "watcher_b": "B",
     "anonymous": "A",
 }
 EXPECTED = {
@@ -169,6 +173,7 @@ CAN_EDIT = {
     "staff_b": {OWN},
     "meeting_a": set(),
     "planner": set(),
+    "watcher_b": set(),
     "anonymous": set(),
 }
 
@@ -375,7 +380,7 @@ def test_link_notes_only_in_editor_popups(session: Session, town_engine, role: s
         return
     html = build_map(session, who, None).map.get_root().render()
     popups = [f["popup"] for f in sent_features(html) if f["layer"] == "links"]
-    if role == "planner":
+    if role in ("planner", "watcher_b"):
         assert popups == []
         return
     assert popups, role
@@ -395,7 +400,7 @@ def test_edit_permission(session: Session, town_engine, role: str, where: str, s
 
 @pytest.mark.parametrize("role", ROLES_UNDER_TEST)
 def test_coverage_permission(session: Session, role: str) -> None:
-    assert access.can(actor(session, role), "coverage") == (role != "anonymous")
+    assert access.can(actor(session, role), "coverage") == (role not in ("anonymous", "watcher_b"))
 
 
 # ------------------------------------------------------------------ export, print, coverage
@@ -431,7 +436,7 @@ def test_export(session: Session, town_engine, role: str, where: str, state: str
     household = target(town_engine[1], role, where, state)
     who = actor(session, role)
     expected = CELLS[role][(where, state)]
-    if who is None or role == "planner":
+    if who is None or role in ("planner", "watcher_b"):
         with pytest.raises(access.AccessDenied):
             access.export_rows(session, who, "households")  # type: ignore[arg-type]
         return
@@ -491,7 +496,7 @@ def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: s
     from lsmap.coverage.report import REPORT_COLUMNS, coverage_for, district_table
 
     who = actor(session, role)
-    if who is None:
+    if who is None or role == "watcher_b":  # a 見守り者 gets no coverage numbers either
         with pytest.raises(access.AccessDenied):
             coverage_for(session, who)  # type: ignore[arg-type]
         return
@@ -513,7 +518,7 @@ def test_coverage_is_aggregate_and_scoped(session: Session, town_engine, role: s
 def test_aggregate_policy(session: Session, role: str) -> None:
     """Who gets exact coverage numbers; aggregate-only roles get them suppressed and coarse."""
     who = actor(session, role)
-    if who is None:
+    if who is None or role == "watcher_b":
         with pytest.raises(access.AccessDenied):
             access.aggregate_policy(who, 100.0)
         return
@@ -582,7 +587,7 @@ def test_breakdown_trends_and_planning_rights(session: Session, town_engine, rol
     if role != "admin":
         with pytest.raises(access.AccessDenied):
             access.planning.require_planning_admin(who)
-    if who is None:
+    if who is None or role == "watcher_b":
         for read in (access.planning.household_categories, trend_table):
             with pytest.raises(access.AccessDenied):
                 read(session, who)  # type: ignore[operator]
@@ -662,7 +667,7 @@ def test_background_map_and_map_defaults(session: Session, town_engine, role: st
     assert [f.name for f in found] == ([] if who is None else ["検証通り"])
     assert len(basemap_layers(session, who)) == (0 if who is None else 1)
     assert can_manage_basemap(who) == (role == "admin")
-    if who is None:
+    if who is None or role == "watcher_b":  # a 見守り者 has no map
         return
     opened = session.get(
         District, default_map_district(who, access.visible_districts(session, who))
@@ -732,6 +737,17 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "layers": RESOURCE_LAYERS,
         "personal_export": False,
     },
+    # a 見守り者 account: its own households on its phone page, nothing else
+    "watcher_b": {
+        "pages": ["mine"],
+        "import": False,
+        "audit": False,
+        "manage_users": False,
+        "meeting_default": False,
+        "map_options": False,
+        "layers": RESOURCE_LAYERS,  # public data (it has no map page to draw them on)
+        "personal_export": False,
+    },
     "anonymous": {
         "pages": ["login"],
         "import": False,
@@ -761,7 +777,7 @@ def test_named_role_decisions(session: Session, role: str) -> None:
     assert {s.key for s in all_layers() if access.may_draw(who, s)} == expected["layers"]
     for layer in ("households", "watchers"):
         assert access.may_export(who, layer) == expected["personal_export"]
-    assert access.may_export(who, "resources") == (who is not None)
+    assert access.may_export(who, "resources") == (who is not None and role != "watcher_b")
     assert access.aggregates_only(who) == (role == "planner")
     if not expected["manage_users"]:
         with pytest.raises(access.AccessDenied):
@@ -788,6 +804,7 @@ PROPOSAL_RIGHTS: dict[str, tuple[set[str], set[str]] | None] = {
     "staff_b": ({"B"}, {"B"}),
     "meeting_a": ({"A"}, set()),  # never another meeting's (B's) proposals; never confirms
     "planner": None,
+    "watcher_b": None,
     "anonymous": None,
 }
 
@@ -841,3 +858,74 @@ def test_proposals_by_role(proposal_town: tuple[Engine, dict[str, int]], role: s
             continue  # deciding would change the shared fixture; the refusals are the point
         with pytest.raises(access.AccessDenied):
             meeting_work.reject(engine, who, proposal, 1, "権限の確認")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ 「わたしの見守り」 (issue 13)
+
+#: What watcher_b (B's watcher) sees of B's households: the declared field set per state.
+WATCHER_LEVELS = {
+    CONSENTED: "consented",
+    NOT_CONSENTED: "number",
+    RESIDENTS_DELETED: "number",
+    NO_RESIDENTS: "number",
+}
+
+
+def _shown(household: access.MyHousehold) -> set[str]:
+    return {
+        f.name
+        for f in dataclasses.fields(household)
+        if f.name != "level" and _present(getattr(household, f.name))
+    }
+
+
+@pytest.mark.parametrize("role", ROLES_UNDER_TEST)
+def test_watcher_sees_only_its_own_households(
+    session: Session, town_engine: tuple[Engine, PrivacyTown], role: str
+) -> None:
+    """Only a 見守り者 account reads 「わたしの見守り」: its own links' households with the
+    field set declared in access, nothing of another district, no other watcher."""
+    town = town_engine[1]
+    who = actor(session, role)
+    if role != "watcher_b":
+        with pytest.raises(access.AccessDenied):
+            access.my_households(session, who)  # type: ignore[arg-type]
+        return
+    assert who is not None
+    mine = {h.household_id: h for h in access.my_households(session, who)}
+    assert set(mine) == {town.households[("B", state)] for state in STATES}
+    for state, level in WATCHER_LEVELS.items():
+        household = mine[town.households[("B", state)]]
+        assert household.level == level
+        assert _shown(household) == set(access.MY_WATCH_FIELDS[level]), state
+        assert household.involvements == ("visit",)
+    consented = mine[town.households[("B", CONSENTED)]]
+    assert consented.names == ("B同意 花子1",) and consented.phones == ("046-200-1111",)
+    assert [e.name for e in consented.emergency] == ["長男B1"]
+    text = repr(list(mine.values()))
+    for hidden in ("B見守り 一郎", "046-200-0000", "朝のカーテン", "一人で外出", "同意書", "メモ"):
+        assert hidden not in text  # no watcher, link note, concern, consent or household note
+    assert not any(access.may_report_on(session, who, hid) for (code, _), hid in
+                   town.households.items() if code == "A")  # fmt: skip
+    assert all(access.may_report_on(session, who, hid) for hid in mine)
+
+
+def test_agreed_link_shows_names_without_consent(
+    session: Session, town_engine: tuple[Engine, PrivacyTown]
+) -> None:
+    """A link made with the person's agreement shows the 氏名 (never phone or card) of a
+    household without 同意; a household with no live resident stays number and address."""
+    from sqlalchemy import update as sql_update
+
+    from lsmap.storage.models import WatchLink
+
+    town = town_engine[1]
+    session.execute(sql_update(WatchLink).values(agreed=True))
+    who = actor(session, "watcher_b")
+    assert who is not None
+    mine = {h.household_id: h for h in access.my_households(session, who)}
+    refused = mine[town.households[("B", NOT_CONSENTED)]]
+    assert refused.level == "agreed" and refused.names == ("B不同意 花子2",)
+    assert _shown(refused) == set(access.MY_WATCH_FIELDS["agreed"])
+    assert mine[town.households[("B", RESIDENTS_DELETED)]].level == "number"
+    assert mine[town.households[("B", NO_RESIDENTS)]].level == "number"

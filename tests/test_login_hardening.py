@@ -287,7 +287,11 @@ def test_a_session_ends_12_hours_after_login_however_active(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["token"] = token
     at.run()
-    assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in at.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
 
 
 def _mode(path: Path) -> int:

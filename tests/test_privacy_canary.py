@@ -113,6 +113,8 @@ def library_outputs(engine: Engine, town: PrivacyTown, role: str) -> str:
         parts.append(_printouts(session, who, town))  # type: ignore[arg-type]
         parts.append(_or_refusal(lambda: _coverage(session, who)))  # type: ignore[arg-type]
         parts.append(_meeting_outputs(session, who, town))
+        # 「わたしの見守り」 (issue 13): a 見守り者 account's own households, refused to others
+        parts.append(_or_refusal(lambda: repr(access.my_households(session, who))))  # type: ignore[arg-type]
         session.rollback()
     return "\n".join(parts)
 
@@ -252,8 +254,8 @@ def test_canary_in_library_outputs(town: tuple[str, PrivacyTown], role: str) -> 
     text = library_outputs(db.get_engine(url), layout, role)
     assert (CANARY in text) == (role in ALLOWED)
     refusals = text.count("refused: ")
-    if role == "anonymous":  # every record, the checks and the coverage were really refused
-        assert refusals == len(layout.households) + 2, refusals
+    if role == "anonymous":  # every record, the checks, the coverage and 「わたしの見守り」
+        assert refusals == len(layout.households) + 3, refusals
         assert "<html>" in text or "<!DOCTYPE html>" in text  # a map was drawn (without people)
 
 
@@ -415,7 +417,11 @@ def test_visitor_page_never_shows_the_canary(
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert CANARY not in _page_text(at)
-    assert [t.label for t in at.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in at.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
 
 
 def test_audit_trail_never_holds_the_canary(town: tuple[str, PrivacyTown]) -> None:
@@ -470,3 +476,32 @@ def test_canary_not_on_the_pages_of_the_meetings_work(
         text = _page_text(at)
         assert text.strip(), page
         assert CANARY not in text, page
+
+
+def test_watcher_of_the_canary_households_sees_their_address_only(
+    town: tuple[str, PrivacyTown],
+) -> None:
+    """A 見守り者 account of A's watcher: households without 同意 are number and address
+    (the address carries the canary here); never a name, concern, note, contact or card."""
+    import dataclasses
+
+    from lsmap.access.accounts import create_user
+    from lsmap.storage.models import Watcher
+
+    url, layout = town
+    engine = db.get_engine(url)
+    with db.transaction(engine) as session:
+        watcher_id = session.scalar(select(Watcher.id).where(Watcher.name == "A見守り 一郎"))
+        if session.scalar(select(User.id).where(User.username == "watcher_a")) is None:
+            create_user(session, "watcher_a", "watcher", PASSWORD, watcher_id=watcher_id)
+    with Session(engine) as session:
+        who = _actor(session, "watcher_a")
+        assert who is not None
+        mine = access.my_households(session, who, audited=False)
+    assert {h.household_id for h in mine} == {
+        hid for (code, _), hid in layout.households.items() if code == "A"
+    }
+    for household in mine:
+        rest = dataclasses.replace(household, address="")
+        assert CANARY not in repr(rest), household.level
+        assert (CANARY in household.address) == (household.level == "number")

@@ -76,7 +76,11 @@ def test_printed_card_is_not_offered_to_the_next_user_after_idle_timeout(
 
     idle_out(engine)
     app.run()
-    assert [t.label for t in app.text_input] == ["ユーザー名", "パスワード"]
+    assert [t.label for t in app.text_input] == [
+        "ユーザー名",
+        "パスワード",
+        "ワンタイムコード（12桁の数字）",
+    ]
     # the tab's page (the record) asks for a sign-in and opens again after it (issue 12),
     # read afresh for the new user
     assert any("ログインしてください" in w.value for w in app.warning)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lsmap.access import accounts, load_actor
 from lsmap.storage import audit
+from lsmap.storage.models import Watcher
 from lsmap.vocab import (
     AUDIT_ACTION_LABELS,
     ENTITY_LABELS,
@@ -61,8 +62,18 @@ def test_the_audit_page_shows_every_action_role_and_entity_in_japanese(
 ) -> None:
     url = engine.url.render_as_string(hide_password=False)
     with Session(engine) as session:
+        watcher = Watcher(name="見守り 一郎", role="commissioner")  # a watcher account's row
+        session.add(watcher)
+        session.flush()
         users = {
-            role: accounts.create_user(session, f"u_{role}", role, "password-123") for role in Role
+            role: accounts.create_user(
+                session,
+                f"u_{role}",
+                role,
+                "password-123",
+                watcher_id=watcher.id if role == Role.WATCHER else None,
+            )
+            for role in Role
         }
         entities = list(Entity)
         for index, action in enumerate(AuditAction):

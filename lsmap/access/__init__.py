@@ -15,6 +15,8 @@ Roles (:class:`lsmap.vocab.Role`):
   as numbered points, without name, phone or concerns. A household's own details (address,
   type, note, contact log, emergency card) only when at least one live resident consented
   and none is withheld (:func:`details_shareable`); otherwise it is a number only.
+- ``watcher``: a 見守り者 linked to one watcher row; only the households of its own links,
+  with the field set of :mod:`lsmap.access.my_watch`, on its phone page; nothing else.
 - ``planner``: aggregate numbers only; no personal rows at all; small counts suppressed
   (:mod:`lsmap.access.aggregates`).
 
@@ -22,7 +24,8 @@ Modules: ``core`` (actors, permissions, the district tree, the area of a request
 scope), ``policy`` (named role decisions), ``residents`` (the consent rule), ``map_reads``,
 ``records`` (the watch record), ``record_work``, ``exports``, ``coverage_inputs``,
 ``aggregates``, ``audit_log``, ``accounts``, ``meeting_work`` (a 福祉連絡会's proposals, 会議の記録
-and 見直し dates), and ``views`` (the plain records handed out).
+and 見直し dates), ``my_watch`` (a 見守り者 account's own households, 「わたしの見守り」), and
+``views`` (the plain records handed out).
 """
 
 from __future__ import annotations
@@ -81,6 +84,13 @@ from lsmap.access.meeting_work import (
     meeting_records,
     proposals,
 )
+from lsmap.access.my_watch import (
+    MY_WATCH_FIELDS,
+    MyHousehold,
+    may_report_on,
+    monthly_activity,
+    my_households,
+)
 from lsmap.access.policy import (
     aggregates_only,
     default_district,
@@ -99,6 +109,7 @@ from lsmap.access.policy import (
     sees_full_records,
     sees_people,
     sees_whole_town,
+    watches_own,
 )
 from lsmap.access.record_work import (
     EDIT_FIELDS,
@@ -125,6 +136,12 @@ from lsmap.access.residents import (
 from lsmap.access.search import SearchHit, search_households
 
 __all__ = [
+    "MY_WATCH_FIELDS",
+    "MyHousehold",
+    "may_report_on",
+    "monthly_activity",
+    "my_households",
+    "watches_own",
     "EDIT_FIELDS",
     "EDIT_MODELS",
     "EXPORT_LAYERS",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lsmap.access.core import load_actor
 from lsmap.storage import audit
 from lsmap.storage.db import transaction
-from lsmap.storage.models import District, LoginSession, User, utcnow
+from lsmap.storage.models import District, LoginSession, User, Watcher, utcnow
 from lsmap.vocab import ROLES, AuditAction, Entity, Role
 
 MAX_FAILED_LOGINS = 5
@@ -75,13 +75,21 @@ def create_user(
     password: str,
     district_codes: tuple[str, ...] | list[str] = (),
     display_name: str = "",
+    watcher_id: int | None = None,
 ) -> User:
-    """Create an account; raises AccountError with a Japanese message on bad input."""
+    """Create an account; raises AccountError with a Japanese message on bad input.
+
+    A ``watcher`` account names its watcher row (``watcher_id``) and may have no password
+    (it then signs in with one-time codes only); no other role names a watcher.
+    """
     if role not in ROLES:
         raise AccountError(f"役割「{role}」は使えません（{', '.join(ROLES)} のいずれか）")
     if not username.strip():
         raise AccountError("ユーザー名を入力してください")
-    if len(password) < 8:
+    is_watcher = Role(role) == Role.WATCHER
+    if watcher_id is not None and not is_watcher:
+        raise AccountError("見守り者を結び付けられるのは役割「見守り者」だけです")
+    if (password or not is_watcher) and len(password) < 8:
         raise AccountError("パスワードは8文字以上にしてください")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise AccountError(f"ユーザー名「{username}」は既に使われています")
@@ -89,12 +97,28 @@ def create_user(
         username=username,
         display_name=display_name or username,
         role=str(Role(role)),
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password else "",
+        watcher_id=_watcher_for(session, watcher_id) if is_watcher else None,
     )
     user.districts = _districts_by_code(session, district_codes)
     session.add(user)
     session.flush()
     return user
+
+
+def _watcher_for(session: Session, watcher_id: int | None) -> int:
+    """The live watcher row a new watcher account is linked to (AccountError otherwise)."""
+    if watcher_id is None:
+        raise AccountError("見守り者のアカウントには見守り者（番号）を選んでください")
+    watcher = session.get(Watcher, watcher_id)
+    if watcher is None or watcher.deleted_at is not None:
+        raise AccountError(f"見守り者 {watcher_id} が見つかりません")
+    taken = session.scalar(
+        select(User.username).where(User.watcher_id == watcher_id, User.deleted_at.is_(None))
+    )
+    if taken is not None:
+        raise AccountError(f"この見守り者には既にアカウント「{taken}」があります")
+    return int(watcher.id)
 
 
 def _districts_by_code(session: Session, codes: tuple[str, ...] | list[str]) -> list[District]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lsmap.access.core import AccessDenied, Actor
+from lsmap.access.core import AccessDenied, Action, Actor, role_may
 from lsmap.access.policy import sees_people
 
 __all__ = ["PLANNER_MIN_RADIUS_M", "SITE_GRID_FACTOR", "AggregatePolicy", "aggregate_policy"]
@@ -52,7 +52,7 @@ class AggregatePolicy:
 
 def aggregate_policy(actor: Actor | None, radius_m: float, small_count: int = 5) -> AggregatePolicy:
     """The release policy of coverage numbers for ``actor`` asking for ``radius_m``."""
-    if actor is None:
+    if actor is None or not role_may(actor, Action.COVERAGE):
         raise AccessDenied()
     if sees_people(actor):  # they see the households themselves
         return AggregatePolicy(False, small_count, radius_m, radius_m, 0.0, None, 1)

@@ -49,6 +49,9 @@ class Action(StrEnum):
     PROPOSE = "propose"
     #: Confirm or reject the proposals of a 福祉連絡会 (district staff).
     CONFIRM_PROPOSAL = "confirm_proposal"
+    #: See and report on the households linked to one's own watcher row only (a 見守り者's
+    #: phone page 「わたしの見守り」); never granted per district.
+    WATCH_OWN = "watch_own"
 
 
 #: Actions that are granted per district (the actor's districts; all for a whole-town role).
@@ -68,7 +71,7 @@ class RolePolicy:
 
 #: The one table of role decisions; every named decision of :mod:`lsmap.access` reads it.
 ROLE_POLICIES: Mapping[Role, RolePolicy] = {
-    Role.ADMIN: RolePolicy(frozenset(Action), whole_town=True),
+    Role.ADMIN: RolePolicy(frozenset(Action) - {Action.WATCH_OWN}, whole_town=True),
     Role.STAFF: RolePolicy(
         frozenset(
             {Action.VIEW, Action.EDIT, Action.COVERAGE, Action.EXPORT, Action.CONFIRM_PROPOSAL}
@@ -81,6 +84,7 @@ ROLE_POLICIES: Mapping[Role, RolePolicy] = {
         meeting_mode_default=True,
     ),
     Role.PLANNER: RolePolicy(frozenset({Action.COVERAGE, Action.EXPORT}), whole_town=True),
+    Role.WATCHER: RolePolicy(frozenset({Action.WATCH_OWN}), whole_town=False),
 }
 
 
@@ -102,6 +106,8 @@ class Actor:
     role: Role
     #: Assigned districts and every area nested in them.
     district_ids: frozenset[int]
+    #: The watcher row a ``watcher`` account is (None for every other role).
+    watcher_id: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))  # a stored string becomes a Role
@@ -274,6 +280,7 @@ def load_actor(session: Session, user_id: int) -> Actor | None:
         display_name=user.display_name,
         role=Role(user.role),
         district_ids=expand_districts(session, assigned),
+        watcher_id=user.watcher_id if user.role == Role.WATCHER else None,
     )
 
 

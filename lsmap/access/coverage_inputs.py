@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from lsmap.access.core import AccessDenied, Actor
+from lsmap.access.core import AccessDenied, Action, Actor, role_may
 from lsmap.access.policy import sees_whole_town
 from lsmap.access.views import CoverageInputs
 from lsmap.storage.models import ContactLog, District, Household, Resource, Watcher, WatchLink
@@ -31,7 +31,7 @@ def coverage_scope(actor: Actor | None) -> frozenset[int] | None:
     Admins and planners get the whole town (planners only ever receive the aggregates);
     staff and meeting viewers their assigned districts and the areas nested in them.
     """
-    if actor is None:
+    if actor is None or not role_may(actor, Action.COVERAGE):
         raise AccessDenied()
     if sees_whole_town(actor):
         return None

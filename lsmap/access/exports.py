@@ -89,6 +89,8 @@ def export_rows(session: Session, actor: Actor, layer: str) -> ExportTable:
     """
     if layer not in EXPORT_LAYERS:
         raise ValueError(layer)
+    if not can(actor, Action.EXPORT):
+        raise AccessDenied("データを書き出す権限がありません")
     if not may_export(actor, layer):
         raise AccessDenied("計画担当は個人の一覧を出力できません（集計表を使ってください）")
     return BUILDERS.get(layer, _export_resources)(session, actor, layer)

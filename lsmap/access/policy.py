@@ -31,8 +31,9 @@ def may_search(actor: Actor | None) -> bool:
 
 
 def aggregates_only(actor: Actor | None) -> bool:
-    """Whether the signed-in role gets numbers and public data only, never people."""
-    return actor is not None and not sees_people(actor)
+    """Whether the signed-in role gets numbers and public data only, never people (a
+    見守り者 account sees its own households, and no numbers)."""
+    return actor is not None and not sees_people(actor) and not watches_own(actor)
 
 
 def sees_whole_town(actor: Actor | None) -> bool:
@@ -80,6 +81,12 @@ def may_confirm_proposals(actor: Actor | None) -> bool:
     return role_may(actor, Action.CONFIRM_PROPOSAL)
 
 
+def watches_own(actor: Actor | None) -> bool:
+    """Whether ``actor`` is a 見守り者 account: sees and reports on its own households only
+    (:mod:`lsmap.access.my_watch`), on the one page 「わたしの見守り」."""
+    return role_may(actor, Action.WATCH_OWN)
+
+
 def may_edit_contact_sheet(actor: Actor | None) -> bool:
     """Whether ``actor`` writes the lines of an area's 緊急連絡表 (the roles that edit)."""
     return role_may(actor, Action.EDIT)
@@ -122,10 +129,12 @@ def pages_for_role(actor: Actor | None) -> list[str]:
     """The url paths of the pages ``actor`` may open, landing page first.
 
     Visitors get only the login page. Roles that edit land on 要対応 (their urgent and
-    overdue households); the others on the map.
+    overdue households); a 見守り者 gets 「わたしの見守り」 only; the others land on the map.
     """
     if actor is None:
         return ["login"]
+    if watches_own(actor):  # a watcher's phone gets its own households and nothing else
+        return ["mine"]
     paths = ["map"]
     if sees_people(actor):
         paths.append("record")

@@ -4,7 +4,8 @@ roles that may edit, in their districts."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,7 @@ from lsmap.storage.models import (
     Watcher,
     WatchLink,
 )
-from lsmap.vocab import AuditAction, Entity
+from lsmap.vocab import URGENT_SIGNS, AuditAction, Entity
 
 # Reads for editing, the staff start page, the watcher list and the deleted-records list.
 # All of them are for roles that may edit (staff in their districts, admin).
@@ -70,7 +71,7 @@ EDIT_FIELDS: dict[str, tuple[str, ...]] = {
         "consent_recorded_by",
     ),
     "watcher": ("name", "role", "phone", "address", "birth_year", "district_id", "lon", "lat"),
-    "watch_link": ("watcher_id", "involvement", "frequency", "note", "logged"),
+    "watch_link": ("watcher_id", "involvement", "frequency", "note", "logged", "agreed"),
     "contact_log": (
         "watcher_id",
         "contacted_on",
@@ -220,6 +221,9 @@ class ContactFacts:
     reviewed_on: date | None = None
     #: when the household was registered (the review clock starts there)
     created_on: date | None = None
+    #: who reported each contact that ticked an urgent sign (contact id -> the watcher's name,
+    #: else who recorded it), so that 要対応 says who reported (issue 13)
+    reporters: Mapping[int, str] = field(default_factory=dict)
 
 
 #: (contacted_on, id, method, signs) of one contact.
@@ -232,8 +236,10 @@ def _read_contact_parts(
     names: dict[int, list[str]],
     frequencies: dict[int, list[str]],
     contacts: dict[int, list[ContactRow]],
+    reporters: dict[int, dict[int, str]],
 ) -> None:
-    """Add the live residents' names, link frequencies and contacts of ``chunk`` households."""
+    """Add the live residents' names, link frequencies, contacts and urgent reporters of
+    ``chunk`` households."""
     for hid, name in session.execute(
         select(Resident.household_id, Resident.name)
         .where(Resident.household_id.in_(chunk), Resident.deleted_at.is_(None))
@@ -251,18 +257,23 @@ def _read_contact_parts(
         )
     ):
         frequencies[hid].append(frequency)
-    for hid, on, cid, method, signs in session.execute(
+    for hid, on, cid, method, signs, recorded_by, watcher_name in session.execute(
         select(
             ContactLog.household_id,
             ContactLog.contacted_on,
             ContactLog.id,
             ContactLog.method,
             ContactLog.signs,
+            ContactLog.recorded_by,
+            Watcher.name,
         )
+        .outerjoin(Watcher, Watcher.id == ContactLog.watcher_id)
         .where(ContactLog.household_id.in_(chunk), ContactLog.deleted_at.is_(None))
         .order_by(ContactLog.contacted_on, ContactLog.id)
     ):
         contacts[hid].append((on, cid, method, tuple(signs or ())))
+        if URGENT_SIGNS.intersection(signs or ()):
+            reporters[hid][cid] = watcher_name or recorded_by or ""
 
 
 def contact_facts(
@@ -297,9 +308,10 @@ def contact_facts(
     names: dict[int, list[str]] = defaultdict(list)
     frequencies: dict[int, list[str]] = defaultdict(list)
     contacts: dict[int, list[ContactRow]] = defaultdict(list)
+    reporters: dict[int, dict[int, str]] = defaultdict(dict)
     for chunk_start in range(0, len(ids), 500):
         _read_contact_parts(
-            session, ids[chunk_start : chunk_start + 500], names, frequencies, contacts
+            session, ids[chunk_start : chunk_start + 500], names, frequencies, contacts, reporters
         )
     return [
         ContactFacts(
@@ -314,6 +326,7 @@ def contact_facts(
             assignee_name=assignee_name or "",
             reviewed_on=reviewed_on,
             created_on=local_time(created_at).date() if created_at else None,
+            reporters=reporters.get(hid, {}),
         )
         for (
             hid,

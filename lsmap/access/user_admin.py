@@ -13,8 +13,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lsmap.access.core import ROLE_POLICIES, AccessDenied, Action, Actor, can
-from lsmap.storage.models import User, utcnow
+from lsmap.access.core import (
+    DISTRICT_ACTIONS,
+    ROLE_POLICIES,
+    AccessDenied,
+    Action,
+    Actor,
+    can,
+    role_may,
+    scoped,
+)
+from lsmap.storage.models import District, User, Watcher, utcnow
 from lsmap.vocab import Role
 
 NOT_ALLOWED = "利用者の管理は管理者だけができます"
@@ -44,8 +53,70 @@ def require_manager(actor: Actor | None) -> Actor:
 
 
 def needs_districts(role: Role | str) -> bool:
-    """Whether an account of ``role`` works only with assigned districts (staff, meeting)."""
-    return not ROLE_POLICIES[Role(role)].whole_town
+    """Whether an account of ``role`` works only with assigned districts (staff, meeting; a
+    見守り者 account has its watcher row instead)."""
+    policy = ROLE_POLICIES[Role(role)]
+    return not policy.whole_town and bool(policy.actions & DISTRICT_ACTIONS)
+
+
+def roles_in_user_form() -> list[Role]:
+    """The roles the users page's general form offers (a 見守り者 account is made for a
+    watcher row, in 「見守り者のアカウント」)."""
+    return [role for role in Role if Action.WATCH_OWN not in ROLE_POLICIES[role].actions]
+
+
+#: The refusal for a watcher account outside the actor's districts.
+NOT_YOUR_WATCHER = "担当地区の見守り者のアカウントだけを作成・管理できます"
+
+
+def may_manage_watcher_accounts(actor: Actor | None) -> bool:
+    """Whether ``actor`` creates 見守り者 accounts and issues their one-time sign-in codes
+    (district staff for the watchers of their districts, and administrators)."""
+    return role_may(actor, Action.EDIT)
+
+
+def watcher_account_scope(session: Session, actor: Actor | None, watcher_id: int) -> Watcher:
+    """The live watcher row ``watcher_id`` if ``actor`` may manage its account (AccessDenied
+    otherwise): a watcher of the actor's districts."""
+    watcher = session.get(Watcher, watcher_id)
+    if (
+        not may_manage_watcher_accounts(actor)
+        or watcher is None
+        or watcher.deleted_at is not None
+        or not can(actor, Action.EDIT, watcher.district_id)
+    ):
+        raise AccessDenied(NOT_YOUR_WATCHER)
+    return watcher
+
+
+@dataclass(frozen=True)
+class WatcherAccount:
+    """A watcher row in the actor's districts and its account, if any (never a hash)."""
+
+    watcher_id: int
+    watcher_name: str
+    district_name: str
+    user_id: int | None
+    username: str
+    active: bool
+
+
+def watcher_accounts(session: Session, actor: Actor) -> list[WatcherAccount]:
+    """The live watchers of the actor's districts with their accounts (staff and admin)."""
+    if not may_manage_watcher_accounts(actor):
+        raise AccessDenied(NOT_YOUR_WATCHER)
+    query = (
+        select(Watcher.id, Watcher.name, District.name, User.id, User.username, User.active)
+        .outerjoin(District, District.id == Watcher.district_id)
+        .outerjoin(User, (User.watcher_id == Watcher.id) & User.deleted_at.is_(None))
+        .where(Watcher.deleted_at.is_(None))
+        .order_by(Watcher.id)
+    )
+    query = scoped(query, Watcher.district_id, actor, None)
+    return [
+        WatcherAccount(wid, name, dname or "", uid, username or "", bool(active))
+        for wid, name, dname, uid, username, active in session.execute(query)
+    ]
 
 
 def manages_users(role: Role | str) -> bool:

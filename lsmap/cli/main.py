@@ -78,7 +78,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     from lsmap.access.accounts import AccountError, create_user
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    if not password:
+    if not password and args.watcher is None:  # a watcher may sign in with one-time codes
         print("パスワードを標準入力から渡してください（--password-stdin）", file=sys.stderr)
         return 2
     try:
@@ -87,9 +87,10 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 session,
                 args.name,
                 args.role,
-                password,
+                password or "",
                 args.district or [],
                 args.display_name or "",
+                watcher_id=args.watcher,
             )
     except AccountError as error:
         print(f"エラー: {error}", file=sys.stderr)
@@ -259,6 +260,9 @@ def _add_users_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     add.add_argument("--role", required=True)
     add.add_argument("--district", action="append", help="担当地区コード（複数可）")
     add.add_argument("--display-name")
+    add.add_argument(
+        "--watcher", type=int, help="見守り者の番号（--role watcher のとき。パスワードは省略可）"
+    )
     add.add_argument("--password-stdin", action="store_true")
     add.set_defaults(func=cmd_users_add)
     users_sub.add_parser("list", help="ユーザー一覧").set_defaults(func=cmd_users_list)

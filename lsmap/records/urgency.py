@@ -39,6 +39,8 @@ class WorkItem:
     frequency: str | None = None
     number: int | None = None
     assignee_name: str = ""
+    #: urgent: who reported the latest urgent sign (a watcher's name, or who recorded it)
+    reported_by: str = ""
 
     @property
     def shown_number(self) -> int:
@@ -71,6 +73,14 @@ def urgent_since(facts: ContactFacts) -> tuple[date, tuple[str, ...]] | None:
     if opened is None:
         return None
     return opened[0], tuple(sorted(opened[1]))
+
+
+def urgent_reporter(facts: ContactFacts) -> str:
+    """Who reported the latest contact with an urgent sign ("" when nobody is known)."""
+    for _on, contact_id, _method, signs in reversed(facts.contacts):
+        if URGENT_SIGNS.intersection(signs):
+            return facts.reporters.get(contact_id, "")
+    return ""
 
 
 def expected_days(frequencies: tuple[str, ...]) -> tuple[str, int] | None:
@@ -135,7 +145,9 @@ def start_page(session: Session, actor: Actor, today: date | None = None) -> Sta
     page = StartPage(urgent=[], overdue=[])
     for facts in access.contact_facts(session, actor):
         if (found := urgent_since(facts)) is not None:
-            page.urgent.append(_item(facts, found[0], today, signs=found[1]))
+            page.urgent.append(
+                _item(facts, found[0], today, signs=found[1], reported_by=urgent_reporter(facts))
+            )
         if planned_past(facts, today):
             page.planned.append(_item(facts, facts.next_visit_on, today))
         if (late := overdue_since(facts, today, rule)) is not None:

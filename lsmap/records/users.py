@@ -90,6 +90,37 @@ def add_user(
         return int(user.id)
 
 
+def add_watcher_account(
+    engine: Engine, actor: Actor, username: str, watcher_id: int, display_name: str = ""
+) -> int:
+    """Create the 見守り者 account of ``watcher_id`` (staff of its district or an
+    administrator); it has no password and signs in with one-time codes. Returns its id."""
+    with db.transaction(engine) as session:
+        watcher = user_admin.watcher_account_scope(session, actor, watcher_id)
+        try:
+            user = accounts.create_user(
+                session,
+                username.strip(),
+                Role.WATCHER,
+                "",
+                (),
+                display_name.strip() or watcher.name,
+                watcher_id=watcher.id,
+            )
+        except accounts.AccountError as error:
+            raise RecordError(str(error)) from None
+        audit.log(
+            session,
+            actor,
+            AuditAction.CREATE,
+            Entity.USER,
+            [user.id],
+            fields=["username", "display_name", "role", "watcher"],
+            watcher=watcher.id,
+        )
+        return int(user.id)
+
+
 def set_active(engine: Engine, actor: Actor, user_id: int, active: bool, *, version: int) -> int:
     """Disable (and sign out everywhere) or enable an account; returns the new version."""
     with db.transaction(engine) as session:

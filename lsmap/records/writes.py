@@ -260,6 +260,8 @@ def _columns(
             "logged": bool(logged)
             if logged is not None
             else logged_by_default(watcher.role, values["involvement"]),
+            # the person agreed that this watcher knows their name (「わたしの見守り」, issue 13)
+            "agreed": bool(values.get("agreed")),
         }
     if entity == "contact_log":
         _fail(validation.validate_contact(values, today=today))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     insert,
     select,
@@ -201,6 +202,11 @@ class WatchLink(Versioned, Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: whether this link's contacts are recorded; only logged links set the expected interval
     logged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: whether the person agreed that this watcher knows their name (issue 13): a watcher
+    #: account then sees the 氏名 of a household without 同意, else its number and address only
+    agreed: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     watcher: Mapped[Watcher] = relationship(back_populates="links")
     household: Mapped[Household] = relationship(back_populates="links")
@@ -294,6 +300,8 @@ class User(Versioned, Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The watcher row a ``watcher`` account is (issue 13); NULL for every other role.
+    watcher_id: Mapped[int | None] = mapped_column(ForeignKey("watchers.id"), index=True)
 
     districts: Mapped[list[District]] = relationship(secondary="user_districts")
 
@@ -316,6 +324,22 @@ class LoginSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SignInCode(Base):
+    """A one-time sign-in code for a watcher account (issue 13): short-lived, single use,
+    revocable; only the SHA-256 of the code is stored."""
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):

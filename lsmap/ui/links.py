@@ -30,6 +30,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "proposals": ("会議からの提案", ":material/how_to_vote:"),
     "meetings": ("会議の記録", ":material/event_note:"),
     "contact_sheet": ("緊急連絡表", ":material/contact_phone:"),
+    "mine": ("わたしの見守り", ":material/volunteer_activism:"),
 }
 
 

@@ -22,6 +22,7 @@ from lsmap.ui.pages import (
     login_page,
     map_page,
     meetings_page,
+    mine_page,
     not_found_page,
     proposals_page,
     record_edit_page,
@@ -52,6 +53,7 @@ RENDERERS: dict[str, Callable[[], None]] = {
     "proposals": proposals_page.render,
     "meetings": meetings_page.render,
     "contact_sheet": contact_sheet_page.render,
+    "mine": mine_page.render,
 }
 
 

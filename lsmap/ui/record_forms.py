@@ -193,11 +193,16 @@ def _link_row(actor: Actor, fresh: dict[str, Any], choices: dict[int, str]) -> N
         value=bool(loaded.get("logged")),
         key=p + "logged",
     )
+    agreed = col1.checkbox(  # issue 13: the watcher's phone shows the name without 同意
+        "本人の了解を得て、この見守り者に氏名を伝えている（わたしの見守りに氏名を表示）",
+        value=bool(loaded.get("agreed")),
+        key=p + "agreed",
+    )
     saved = col2.button("保存", key=p + "save") and editing.save(
         actor,
         "watch_link",
         fresh["id"],
-        {"frequency": frequency, "logged": logged},
+        {"frequency": frequency, "logged": logged, "agreed": agreed},
         loaded,
         "頻度を保存しました",
     )

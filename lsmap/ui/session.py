@@ -121,6 +121,18 @@ def sign_in(username: str, password: str) -> str | None:
     return None
 
 
+def sign_in_with_code(code: str) -> str | None:
+    """Sign a 見守り者 in with a one-time code; returns a Japanese error or None."""
+    from lsmap.access.sign_in_codes import login_with_code
+
+    try:
+        _, token = login_with_code(db.get_engine(), code)
+    except accounts.AccountError as error:
+        return str(error)
+    st.session_state["token"] = token
+    return None
+
+
 def oidc_signed_in() -> bool:
     """Whether Streamlit's OIDC login has a signed-in person (False when not configured)."""
     return bool(st.user.get("is_logged_in", False))

@@ -8,7 +8,13 @@ from lsmap.access.accounts import DEMO_PASSWORD, DEMO_USERS
 from lsmap.escape import markdown_text
 from lsmap.settings import get_settings
 from lsmap.storage import db
-from lsmap.ui.session import oidc_fresh, oidc_signed_in, sign_in, sign_in_with_identity
+from lsmap.ui.session import (
+    oidc_fresh,
+    oidc_signed_in,
+    sign_in,
+    sign_in_with_code,
+    sign_in_with_identity,
+)
 from lsmap.vocab import ROLES
 
 
@@ -34,6 +40,7 @@ def render() -> None:
             st.error(markdown_text(error))
         else:
             st.rerun()
+    _code_login()
     from lsmap.io.sample import sample_mode
 
     if sample_mode(db.get_engine()):
@@ -46,6 +53,19 @@ def render() -> None:
                     "説明": [u.display_name for u in DEMO_USERS],
                 }
             )
+
+
+def _code_login() -> None:
+    """「ワンタイムコード」: a 見守り者 signs in with the code printed by the 社協."""
+    with st.form("code-login"):
+        st.markdown("**見守り者の方：社協からもらったワンタイムコードでログイン**")
+        code = st.text_input("ワンタイムコード（12桁の数字）", max_chars=20)
+        submitted = st.form_submit_button("コードで入る")
+    if submitted:
+        if (error := sign_in_with_code(code)) is not None:
+            st.error(markdown_text(error))
+        else:
+            st.rerun()
 
 
 def _oidc_login() -> None:

@@ -87,10 +87,11 @@ def _urgent(actor: Actor, work: StartPage) -> None:
         st.success("いま緊急のサインが残っている世帯はありません。")
     for item in work.urgent:
         signs = "、".join(label(WARNING_SIGNS, s) for s in item.signs)
+        who = f"（報告：{markdown_text(item.reported_by)}）" if item.reported_by else ""
         _row(
             actor,
             item,
-            f"{item.since:%Y-%m-%d} から（{item.days} 日）: :red[{markdown_text(signs)}]",
+            f"{item.since:%Y-%m-%d} から（{item.days} 日）: :red[{markdown_text(signs)}]{who}",
             "urgent",
         )
 

@@ -18,6 +18,7 @@ from lsmap.storage import audit, db
 from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.ui.sidebar import user_box
+from lsmap.ui.watcher_accounts import watcher_accounts_section
 from lsmap.vocab import ROLES, AuditAction, Entity, Role
 
 _CONFIRM = "_users_confirm"
@@ -39,6 +40,8 @@ def render() -> None:
     _account_table(accounts)
     with st.expander("利用者を追加する", expanded=not accounts):
         _add_form(actor, districts)
+    with st.expander("見守り者のアカウントを追加する（役割：見守り者）"):
+        watcher_accounts_section(actor, key="users")
     if accounts:
         _change_section(actor, accounts, districts)
 
@@ -85,7 +88,9 @@ def _district_picker(
 
 
 def _role_picker(key: str, current: Role = Role.STAFF) -> Role:
-    roles = list(Role)
+    roles = user_admin.roles_in_user_form()
+    if current not in roles:
+        roles.append(current)
     return Role(
         st.selectbox(
             "役割", roles, index=roles.index(current), format_func=lambda r: ROLES[r], key=key

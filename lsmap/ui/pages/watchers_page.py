@@ -15,6 +15,7 @@ from lsmap.ui import editing
 from lsmap.ui.context import require_actor
 from lsmap.ui.labels import label_for
 from lsmap.ui.sidebar import user_box
+from lsmap.ui.watcher_accounts import watcher_accounts_section
 from lsmap.vocab import WATCHER_ROLES, AuditAction, Entity, label
 
 HEAVY_LOAD = 8
@@ -55,6 +56,8 @@ def render() -> None:
                 del st.session_state[key]
             editing.flash(f"見守り者 No.{new_id} を登録しました")
             st.rerun()
+    with st.expander("見守り者のアカウント（わたしの見守り・ワンタイムコード）"):
+        watcher_accounts_section(actor, key="watchers")
 
 
 def _watcher_table(watchers: list[dict[str, Any]]) -> None:
