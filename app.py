@@ -11,5 +11,9 @@ st.set_page_config(page_title="lsmap 支え合い福祉マップ", page_icon="�
 widget_text.page_style()
 actor = session.current_actor()
 context.set_actor(actor)
-pages = navigation.pages_for(actor) + navigation.hidden_pages_for(actor)
+pages = [
+    navigation.landing_page(actor),
+    *navigation.pages_for(actor),
+    *navigation.hidden_pages_for(actor),
+]
 st.navigation(pages, expanded=True).run()

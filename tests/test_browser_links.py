@@ -5,6 +5,7 @@ does not have is a Japanese 「ページが見つかりません」 too; every p
 from __future__ import annotations
 
 import pytest
+from browser import wait_for_app_idle
 
 from lsmap.access.accounts import DEMO_PASSWORD
 
@@ -61,3 +62,17 @@ def test_a_page_the_role_does_not_have_is_a_japanese_not_found(page, base_url: s
     # fresh page load can show for a moment before the session cookie is read)
     page.get_by_text("いまの役割では開けないか", exact=False).first.wait_for()
     assert page.get_by_role("link", name="利用者の管理").count() == 0
+
+
+def test_a_bookmarked_landing_page_opens_without_an_english_not_found(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Streamlit answers its default page's own address with "Page not found": the landing
+    page is served at the root by a hidden page, so ``/map`` and ``/start`` open as they are."""
+    page.goto(base_url)
+    _sign_in(page, "meeting_east")
+    page.get_by_role("button", name="ログアウト").wait_for()
+    for path, heading in (("map", "地図 — "), ("coverage", "カバー状況")):
+        page.goto(f"{base_url}/{path}")
+        page.get_by_text(heading, exact=False).first.wait_for()
+        wait_for_app_idle(page)
+        assert "Page not found" not in page.content()
+        assert page.get_by_text("ページが見つかりません").count() == 0

@@ -67,8 +67,25 @@ def page(url_path: str, *, default: bool = False) -> st.Page:
 def pages_for(actor: Actor | None) -> list[st.Page]:
     """The pages ``actor`` may open, landing page first, as
     :func:`lsmap.access.pages_for_role` decides (a visitor gets only the login page)."""
-    paths = access.pages_for_role(actor)
-    return [page(path, default=index == 0) for index, path in enumerate(paths)]
+    return [page(path) for path in access.pages_for_role(actor)]
+
+
+def landing_page(actor: Actor | None) -> st.Page:
+    """The page served at the app's root: the role's landing page, hidden from the menu.
+
+    Streamlit serves its default page only at the root and answers the default page's own
+    address with an English "Page not found" dialog; with this hidden root page every
+    visible page keeps its own address (a bookmarked ``/map`` or ``/start`` opens)."""
+    landing = access.pages_for_role(actor)[0]
+    title, icon = PAGES[landing]
+    return st.Page(
+        RENDERERS[landing],
+        title=title,
+        url_path="home",
+        icon=icon,
+        default=True,
+        visibility="hidden",
+    )
 
 
 def hidden_pages_for(actor: Actor | None) -> list[st.Page]:
