@@ -224,6 +224,8 @@ def test_reviews_and_no_change_land_in_household_reviews_on_confirmation(
         assert set(dates) == {reviewed}
         [review] = session.scalars(select(HouseholdReview))
         assert (review.note, review.confirmed_by) == ("元気", "staff_a")
+        # the household's own 見直し date moves too, so 要対応 stops listing it as 見直し時期
+        assert session.get(Household, reviewed).reviewed_on == TODAY
     [rejected] = listed(engine, "meeting_a", status="rejected")
     assert rejected.reject_reason == "次回の会議で確かめる"
 

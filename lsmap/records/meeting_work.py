@@ -342,6 +342,8 @@ def _add_reviews(
             proposal_id=proposal_id,
         )
         session.add(review)
+        if household.reviewed_on is None or household.reviewed_on < reviewed_on:
+            household.reviewed_on = reviewed_on  # 要対応's 見直し時期 reads it (issue 12)
         session.flush()
         audit.log(
             session,
