@@ -399,11 +399,12 @@ def deleted_records(session: Session, actor: Actor) -> list[dict[str, Any]]:
             }
         )
     owners = {r["household_id"] for r in found if r["household_id"] is not None}
-    numbers = dict(
-        session.execute(select(Household.id, Household.number).where(Household.id.in_(owners)))
-        .tuples()
-        .all()
-    )
+    numbers: dict[int, int | None] = {
+        household_id: number
+        for household_id, number in session.execute(
+            select(Household.id, Household.number).where(Household.id.in_(owners))
+        )
+    }
     for row in found:  # the 世帯番号 people know the household by
         row["household_number"] = numbers.get(row["household_id"]) or row["household_id"]
     found.sort(key=lambda r: (r["deleted_at"], r["id"]), reverse=True)
