@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
 
 #: Files with more rows than this print progress while they are checked.
 PROGRESS_ROWS = 2000
+
+
+def _progress_printer(doing: str, unit: str) -> Callable[[int, int], None]:
+    """A progress callback printing 「``doing`` done/total ``unit``」 on one stderr line."""
+
+    def progress(done: int, total: int) -> None:
+        print(
+            f"\r{doing} {done}/{total} {unit}",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return progress
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -176,14 +191,7 @@ def _import_list(args: argparse.Namespace) -> int:
     with db.transaction(engine) as session:
         actor = _actor(session, args.as_user)
 
-    def progress(done: int, total: int) -> None:
-        print(
-            f"\r確認中 {done}/{total} 行",
-            end="" if done < total else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
+    progress = _progress_printer("確認中", "行")
     result = import_list_table(
         engine,
         actor,
@@ -251,14 +259,7 @@ def _import_reference(args: argparse.Namespace) -> int:
     with db.transaction(engine) as session:
         actor = _actor(session, args.as_user)
 
-    def progress(done: int, total: int) -> None:
-        print(
-            f"\r書き込み中 {done}/{total} 件",
-            end="" if done < total else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
+    progress = _progress_printer("書き込み中", "件")
     plan = import_reference(
         engine, actor, files, cities=args.city, every_city=args.every_city,
         dry_run=args.dry_run, progress=progress,
